@@ -1,0 +1,62 @@
+"""The ordered log every message passes through before anyone sees it.
+
+The server publishes a :class:`Draft`; the bus gives it an id, makes it durable, and hands
+it back through :meth:`Sink.deliver` in the one order everybody sees. The server never
+knows which bus it has:
+
+- :class:`charla.bus.local.LocalBus` — one machine: ids from a counter, durability from a
+  SQLite group commit. The default.
+- ``charla.bus.nats`` — several nodes sharing a NATS JetStream stream (the ``cluster``
+  extra).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..protocol import Message
+
+__all__ = ["Bus", "Delivery", "Draft", "Sink"]
+
+
+@dataclass(slots=True, kw_only=True)
+class Draft:
+    """A message the server accepted, before it has an id or a place in the order.
+
+    ``origin`` is whatever the server uses to find the sender again (its connection); the
+    bus only hands it back.
+    """
+
+    user: str
+    text: str
+    room: str | None = None
+    to: str | None = None
+    action: bool = False
+    origin: object = None
+
+
+#: A message in its final order, with the origin of its draft when it was published here.
+Delivery = tuple[Message, object]
+
+
+class Sink(Protocol):
+    """What the bus reports to: the server."""
+
+    def deliver(self, batch: list[Delivery]) -> None:
+        """Messages that are now durable, in order. Called on the event loop."""
+
+    def reject(self, drafts: list[Draft], reason: str) -> None:
+        """Drafts that could not be stored; nobody has seen them."""
+
+
+class Bus(Protocol):
+    async def start(self, sink: Sink) -> None: ...
+
+    def publish(self, draft: Draft) -> None:
+        """Queue a draft. Never blocks; the outcome reaches the sink."""
+
+    async def drain(self) -> None:
+        """Return once everything published so far was delivered or rejected."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,129 @@
+"""The single-machine bus: ids from a counter, durability from SQLite group commit.
+
+The event loop stamps each draft with the next id and appends it to a queue. One writer
+thread takes *everything* queued since its last commit and stores it in one transaction
+(group commit): under load a commit covers hundreds of messages, so storage keeps up
+with the fan-out, and when idle a message waits for one commit only. After each commit
+the batch goes back to the loop, which delivers it; so a message is seen by anyone,
+its sender included (that copy is the acknowledgement), only once it is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+from ..protocol import Message, format_ts
+from ..store import Store
+from . import Delivery, Draft, Sink
+
+__all__ = ["LocalBus"]
+
+log = logging.getLogger(__name__)
+
+
+class LocalBus:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._next_id = store.last_id + 1
+        self._cond = threading.Condition()
+        self._queue: list[Delivery] = []
+        self._closing = False
+        self._in_flight = 0
+        self._drained: list[asyncio.Future[None]] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sink: Sink | None = None
+        #: Commits made and messages committed, for the metrics and the benchmarks.
+        self.commits = 0
+        self.committed = 0
+
+    async def start(self, sink: Sink) -> None:
+        self._sink = sink
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._write_forever, name="charla-writer")
+        self._thread.start()
+
+    def publish(self, draft: Draft) -> None:
+        message = Message(
+            id=self._next_id,
+            room=draft.room,
+            to=draft.to,
+            user=draft.user,
+            text=draft.text,
+            action=draft.action,
+            ts=format_ts(time.time()),
+        )
+        self._next_id += 1
+        self._in_flight += 1
+        with self._cond:
+            self._queue.append((message, draft.origin))
+            self._cond.notify()
+
+    async def drain(self) -> None:
+        if self._in_flight == 0:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._drained.append(waiter)
+        await waiter
+
+    async def close(self) -> None:
+        await self.drain()
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+
+    # --- writer thread -------------------------------------------------------------------
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+            self._commit(batch)
+
+    def _commit(self, batch: list[Delivery]) -> None:
+        assert self._loop is not None
+        messages = [message for message, _ in batch]
+        try:
+            self._store.commit_batch(messages, messages[-1].id)
+        except Exception as exc:  # disk full, I/O error: refuse, never pretend
+            log.error("could not store %d messages: %s", len(batch), exc)
+            self._loop.call_soon_threadsafe(self._rejected, batch, str(exc))
+            return
+        self.commits += 1
+        self.committed += len(batch)
+        self._loop.call_soon_threadsafe(self._delivered, batch)
+
+    # --- back on the loop ----------------------------------------------------------------
+
+    def _delivered(self, batch: list[Delivery]) -> None:
+        assert self._sink is not None
+        self._in_flight -= len(batch)
+        self._sink.deliver(batch)
+        self._wake_drainers()
+
+    def _rejected(self, batch: list[Delivery], reason: str) -> None:
+        assert self._sink is not None
+        self._in_flight -= len(batch)
+        drafts = [
+            Draft(user=m.user, text=m.text, room=m.room, to=m.to, action=m.action, origin=origin)
+            for m, origin in batch
+        ]
+        self._sink.reject(drafts, reason)
+        self._wake_drainers()
+
+    def _wake_drainers(self) -> None:
+        if self._in_flight:
+            return
+        waiters, self._drained = self._drained, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)

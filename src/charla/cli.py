@@ -1,0 +1,282 @@
+"""The ``charla`` command: ``serve``, ``join``, ``send``, ``tail``, ``users``.
+
+argparse from the standard library: the flags are few and need no framework.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .i18n import language_from_env, normalize_lang
+from .protocol import DEFAULT_ROOM
+from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
+from .store import Retention
+
+__all__ = ["default_db_path", "main"]
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/charla/charla.db`` (``~/.local/share/charla/charla.db``)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "charla" / "charla.db"
+
+
+def default_nick() -> str:
+    return os.environ.get("CHARLA_NICK") or getpass.getuser()
+
+
+def _positive_or_zero(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _add_connect_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=DEFAULT_HOST, help="server address (default %(default)s)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default %(default)s)")
+    p.add_argument("--tls", action="store_true", help="connect with TLS and verify the server")
+    p.add_argument("--tls-ca", metavar="FILE", help="trust this CA instead of the system's")
+    p.add_argument("--insecure", action="store_true", help="TLS without verifying (unsafe)")
+    p.add_argument("--lang", help="es or en (default from LANG)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="charla", description="A real-time terminal chat. Spanish commands, English aliases."
+    )
+    parser.add_argument("--version", action="version", version=f"charla {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run a server")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default %(default)s)")
+    serve.add_argument("--db", type=Path, help="SQLite file for history (default: data dir)")
+    serve.add_argument("--history", type=int, default=50, help="messages replayed per room")
+    serve.add_argument(
+        "--fsync",
+        choices=("normal", "full"),
+        default="normal",
+        help="full: survive power loss too, at a cost per commit",
+    )
+    serve.add_argument("--retain-days", type=float, help="delete messages older than this")
+    serve.add_argument("--retain-messages", type=int, help="keep this many per room")
+    serve.add_argument("--max-line", type=int, default=64 * 1024, help="bytes per frame")
+    serve.add_argument(
+        "--rate-limit",
+        type=_positive_or_zero,
+        default=5.0,
+        help="messages/s per client, 0 = off (default %(default)s)",
+    )
+    serve.add_argument("--burst", type=int, default=20, help="messages at once (%(default)s)")
+    serve.add_argument(
+        "--flood-queue",
+        type=int,
+        default=200,
+        help="queued messages before a flooder is cut off (%(default)s)",
+    )
+    serve.add_argument(
+        "--max-sendq",
+        type=int,
+        default=256 * 1024,
+        help="bytes held for a slow reader before it is cut off (%(default)s)",
+    )
+    serve.add_argument(
+        "--handshake-timeout",
+        type=_positive_or_zero,
+        default=10.0,
+        help="seconds to send hello (%(default)s)",
+    )
+    serve.add_argument("--ping-interval", type=float, default=30.0)
+    serve.add_argument("--ping-timeout", type=float, default=90.0)
+    serve.add_argument(
+        "--max-per-ip", type=int, default=256, help="connections per address, 0 = off (%(default)s)"
+    )
+    serve.add_argument("--max-clients", type=int, default=10_000, help="(default %(default)s)")
+    serve.add_argument("--tls-cert", type=Path, metavar="FILE")
+    serve.add_argument("--tls-key", type=Path, metavar="FILE")
+    serve.add_argument(
+        "--password-file", type=Path, metavar="FILE", help="file holding the server password"
+    )
+    serve.add_argument("--motd", help="message of the day shown on connect")
+    serve.add_argument("-v", "--verbose", action="store_true")
+
+    join = sub.add_parser("join", help="chat (full screen on a terminal, lines otherwise)")
+    _add_connect_flags(join)
+    join.add_argument("--nick", help="your name (asked for when missing)")
+    join.add_argument("--room", action="append", default=[], help="also join this room")
+    join.add_argument("--plain", action="store_true", help="line mode even on a terminal")
+    join.add_argument("--no-bell", action="store_true", help="no bell on mentions")
+
+    send = sub.add_parser("send", help="send messages and exit once acknowledged")
+    _add_connect_flags(send)
+    send.add_argument("--nick", default=None)
+    send.add_argument("--room", default=DEFAULT_ROOM)
+    send.add_argument("text", nargs="*", help="the message (default: one per stdin line)")
+
+    tail = sub.add_parser("tail", help="follow a room")
+    _add_connect_flags(tail)
+    tail.add_argument("--nick", default=None)
+    tail.add_argument("--room", default=DEFAULT_ROOM)
+    tail.add_argument("--since", type=int, help="start after this message id")
+    tail.add_argument("--json", action="store_true", help="one JSON object per message")
+
+    users = sub.add_parser("users", help="list the users of a room")
+    _add_connect_flags(users)
+    users.add_argument("--nick", default=None)
+    users.add_argument("--room", default=DEFAULT_ROOM)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import run
+    from .store import StoreError
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    server_password = None
+    if args.password_file is not None:
+        server_password = args.password_file.read_text(encoding="utf-8").strip()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("charla serve: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        db=args.db or default_db_path(),
+        history=args.history,
+        fsync=args.fsync,
+        retention=Retention(days=args.retain_days, messages=args.retain_messages),
+        max_line=args.max_line,
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        flood_queue=args.flood_queue,
+        max_sendq=args.max_sendq,
+        handshake_timeout=args.handshake_timeout,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
+        max_per_ip=args.max_per_ip,
+        max_clients=args.max_clients,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        server_password=server_password,
+        motd=args.motd,
+    )
+    try:
+        run(config)
+    except StoreError as exc:
+        print(f"charla serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"charla serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _connect_options(args: argparse.Namespace) -> object:
+    from .client.connection import ConnectOptions
+
+    return ConnectOptions(
+        host=args.host, port=args.port, tls=args.tls, tls_ca=args.tls_ca, insecure=args.insecure
+    )
+
+
+def _access() -> dict[str, str | None]:
+    """Passwords come from the environment, never from argv (argv is visible to all)."""
+    return {
+        "password": os.environ.get("CHARLA_PASSWORD"),
+        "server_password": os.environ.get("CHARLA_SERVER_PASSWORD"),
+    }
+
+
+def _join(args: argparse.Namespace) -> int:
+    import asyncio
+
+    lang = normalize_lang(args.lang) if args.lang else language_from_env()
+    options = _connect_options(args)
+    full_screen = not args.plain and sys.stdin.isatty() and sys.stdout.isatty()
+    if full_screen:
+        try:
+            from .client.tui import run_app
+        except ImportError:
+            full_screen = False
+        else:
+            return run_app(
+                options,
+                nick=args.nick,
+                lang=lang,
+                rooms=args.room,  # type: ignore[arg-type]
+                bell=not args.no_bell,
+                **_access(),
+            )
+    from .client.plain import PlainClient
+
+    client = PlainClient(options, nick=args.nick, lang=lang, rooms=args.room, **_access())  # type: ignore[arg-type]
+    try:
+        return asyncio.run(client.run())
+    except KeyboardInterrupt:
+        return 130
+
+
+def _scripting(args: argparse.Namespace) -> int:
+    from .client import scripting
+
+    lang = normalize_lang(args.lang) if args.lang else language_from_env()
+    options = _connect_options(args)
+    nick = args.nick or default_nick()
+    out = _println
+    if args.command == "send":
+        texts = (args.text and [" ".join(args.text)]) or (line.rstrip("\n") for line in sys.stdin)
+        return scripting.run(
+            scripting.send(
+                options,
+                nick,
+                args.room,
+                texts,  # type: ignore[arg-type]
+                err=_eprintln,
+                **_access(),
+            )
+        )
+    if args.command == "tail":
+        return scripting.run(
+            scripting.tail(
+                options,
+                nick,
+                args.room,
+                since=args.since,  # type: ignore[arg-type]
+                as_json=args.json,
+                out=out,
+                lang=lang,
+                **_access(),
+            )
+        )
+    return scripting.run(scripting.users(options, nick, args.room, out=out, **_access()))  # type: ignore[arg-type]
+
+
+def _println(line: str) -> None:
+    print(line, flush=True)
+
+
+def _eprintln(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "join":
+        return _join(args)
+    try:
+        return _scripting(args)
+    except KeyboardInterrupt:
+        return 130

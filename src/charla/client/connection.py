@@ -1,0 +1,133 @@
+"""A client's end of the wire: connect, say hello, send frames, receive frames.
+
+Shared by every front-end (the Textual app, the plain line mode, ``send``/``tail``/``users``):
+they differ in what they show, not in how they talk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from dataclasses import dataclass
+
+import msgspec
+
+from ..protocol import (
+    Code,
+    Error,
+    Hello,
+    LineSplitter,
+    ProtocolError,
+    ServerFrame,
+    Welcome,
+    decode_server_frame,
+    encode,
+)
+
+__all__ = ["ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
+
+#: Server frames can be long (a page of 200 messages of 4000 characters); the client's
+#: own line limit is generous but still bounded.
+CLIENT_MAX_LINE = 16 * 1024 * 1024
+
+
+class HelloRefused(Exception):
+    """The server answered ``hello`` with an ``error``."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(error.message)
+        self.code = error.code
+        self.message = error.message
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another nick or password on the same connection may succeed."""
+        return self.code in (Code.NICK_INVALID, Code.NICK_TAKEN, Code.NICK_REGISTERED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectOptions:
+    host: str = "127.0.0.1"
+    port: int = 12345
+    tls: bool = False
+    tls_ca: str | None = None
+    insecure: bool = False
+    timeout: float = 10.0
+
+
+def tls_context(options: ConnectOptions) -> ssl.SSLContext | None:
+    if not options.tls:
+        return None
+    context = ssl.create_default_context(cafile=options.tls_ca)
+    if options.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Link:
+    """One open connection to a server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._splitter = LineSplitter(CLIENT_MAX_LINE)
+        self._lines: list[bytes] = []
+
+    async def send(self, frame: msgspec.Struct) -> None:
+        self._writer.write(encode(frame))
+        await self._writer.drain()
+
+    async def recv(self) -> ServerFrame | None:
+        """The next frame the server sent, or ``None`` when the connection ended.
+
+        Frames of a type this client does not know (a newer server) are skipped.
+        """
+        while True:
+            while self._lines:
+                line = self._lines.pop(0)
+                try:
+                    return decode_server_frame(line)
+                except ProtocolError as exc:
+                    if exc.code is Code.UNKNOWN_TYPE:
+                        continue
+                    raise
+            data = await self._reader.read(65536)
+            if not data:
+                return None
+            self._lines.extend(self._splitter.feed(data))
+
+    async def hello(self, hello: Hello) -> tuple[Welcome, list[ServerFrame]]:
+        """Send ``hello`` and wait for ``welcome``. Frames that came before it (none, from
+        a charla server) are returned so nothing is lost. Raises :class:`HelloRefused`."""
+        await self.send(hello)
+        early: list[ServerFrame] = []
+        while True:
+            frame = await self.recv()
+            if frame is None:
+                raise ConnectionError("the server closed the connection")
+            if isinstance(frame, Welcome):
+                return frame, early
+            if isinstance(frame, Error):
+                raise HelloRefused(frame)
+            early.append(frame)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+    async def wait_closed(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._writer.wait_closed()
+
+
+async def connect(options: ConnectOptions) -> Link:
+    """Open a connection (TLS when asked). Raises ``OSError`` or ``TimeoutError``."""
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(
+            options.host, options.port, ssl=tls_context(options), limit=CLIENT_MAX_LINE
+        ),
+        options.timeout,
+    )
+    return Link(reader, writer)

@@ -1,0 +1,72 @@
+"""Turning frames into text a person reads, safely.
+
+Everything in a frame came from other people: :func:`sanitize` removes what could drive a
+terminal (escape sequences, control characters, bidi overrides) before anything is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ..i18n import tr
+from ..protocol import Error, Message, Rooms, System, Users
+
+__all__ = ["format_line", "local_time", "sanitize"]
+
+# ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC x,
+# and their 8-bit C1 forms.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI
+    r"|(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)"  # OSC
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)"  # DCS, SOS, PM, APC
+    r"|\x1b[@-Z\\-_]?",  # two-byte escapes, or a lone ESC
+    re.DOTALL,
+)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def sanitize(text: str) -> str:
+    """``text`` with escape sequences, control characters (but newline) and bidi
+    overrides removed, and tabs turned into spaces."""
+    text = _ESCAPES.sub("", text)
+    return _CONTROLS.sub("", text.replace("\t", "    "))
+
+
+def local_time(ts: str) -> str:
+    """``2026-11-25T10:00:00.123Z`` -> ``HH:MM`` in the local time zone."""
+    try:
+        moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return "--:--"
+    return moment.astimezone().strftime("%H:%M")
+
+
+def _message_line(m: Message) -> str:
+    clock = f"[{local_time(m.ts)}]"
+    user = sanitize(m.user)
+    text = sanitize(m.text).replace("\n", "\n    ")
+    if m.to is not None:
+        return f"{clock} *{user} → {sanitize(m.to)}* {text}"
+    where = f"#{sanitize(m.room or '')}"
+    if m.action:
+        return f"{clock} {where} * {user} {text}"
+    return f"{clock} {where} <{user}> {text}"
+
+
+def format_line(frame: object, lang: str) -> str | None:
+    """One frame as the plain-mode text (possibly several lines), or ``None`` when the
+    frame is not shown."""
+    if isinstance(frame, Message):
+        return _message_line(frame)
+    if isinstance(frame, Users):
+        names = ", ".join(sanitize(u) for u in frame.users) or "-"
+        return "-- " + tr(lang, "users in #{room}: {users}", room=frame.room, users=names)
+    if isinstance(frame, System):
+        return "-- " + sanitize(frame.text or frame.event).replace("\n", "\n   ")
+    if isinstance(frame, Rooms):
+        rooms = ", ".join(f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms)
+        return "-- " + tr(lang, "rooms: {rooms}", rooms=rooms or "-")
+    if isinstance(frame, Error):
+        return "!! " + sanitize(frame.message)
+    return None

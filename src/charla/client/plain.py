@@ -1,0 +1,193 @@
+"""The plain line mode: for pipes, scripts and screen readers.
+
+Reads lines from stdin while printing what arrives, one line per event
+(``[HH:MM] #room <user> text``), with no escape sequences ever. Ends with exit status 0
+on ``/salir`` or at the end of stdin, and in both cases only once the server has
+acknowledged every message sent before (the server's ``bye`` comes after them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from ..i18n import tr
+from ..protocol import (
+    DEFAULT_ROOM,
+    Bye,
+    Hello,
+    History,
+    Joined,
+    Parted,
+    Say,
+)
+from .connection import ConnectOptions, HelloRefused, Link, connect
+from .format import format_line
+
+__all__ = ["PlainClient", "read_lines"]
+
+_EOF = None
+
+
+def read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
+    """Lines of ``stream`` as an asyncio queue, ``None`` at the end.
+
+    A thread does the reading: it works the same for a terminal, a pipe and a file
+    redirected to stdin, where the loop's pipe transports do not.
+    """
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+        loop.call_soon_threadsafe(queue.put_nowait, _EOF)
+
+    threading.Thread(target=pump, name="charla-stdin", daemon=True).start()
+    return queue
+
+
+class PlainClient:
+    def __init__(
+        self,
+        options: ConnectOptions,
+        *,
+        nick: str | None,
+        lang: str,
+        password: str | None = None,
+        server_password: str | None = None,
+        rooms: list[str] | None = None,
+        out: Callable[[str], None] | None = None,
+        stdin: TextIO | None = None,
+    ) -> None:
+        self.options = options
+        self.nick = nick
+        self.lang = lang
+        self.password = password
+        self.server_password = server_password
+        self.rooms = rooms or []
+        self.room = DEFAULT_ROOM
+        self.joined: list[str] = []
+        self._out = out or _print
+        self._stdin = stdin or sys.stdin
+        self._interactive = self._stdin.isatty()
+
+    async def run(self) -> int:
+        lines = read_lines(self._stdin, asyncio.get_running_loop())
+        try:
+            link = await connect(self.options)
+        except (OSError, TimeoutError) as exc:
+            self._out(
+                tr(
+                    self.lang,
+                    "cannot connect to {host}:{port}: {error}",
+                    host=self.options.host,
+                    port=self.options.port,
+                    error=exc,
+                )
+            )
+            return 1
+        try:
+            if not await self._hello(link, lines):
+                return 1
+            return await self._chat(link, lines)
+        finally:
+            link.close()
+
+    async def _hello(self, link: Link, lines: asyncio.Queue[str | None]) -> bool:
+        while True:
+            if self.nick is None:
+                if self._interactive:
+                    print(tr(self.lang, "Your name: "), end="", file=sys.stderr, flush=True)
+                self.nick = await lines.get()
+                if self.nick is None:
+                    return False
+            hello = Hello(
+                nick=self.nick.strip(),
+                rooms=self.rooms,
+                lang=self.lang,
+                password=self.password,
+                server_password=self.server_password,
+            )
+            try:
+                welcome, _ = await link.hello(hello)
+            except HelloRefused as exc:
+                self._out("!! " + exc.message)
+                if exc.retryable and self._interactive:
+                    self.nick = None
+                    continue
+                return False
+            except ConnectionError as exc:
+                self._out("!! " + str(exc))
+                return False
+            self.nick = welcome.nick
+            self._out(
+                "-- "
+                + tr(self.lang, "connected as {nick}; /ayuda lists the commands", nick=welcome.nick)
+            )
+            return True
+
+    async def _chat(self, link: Link, lines: asyncio.Queue[str | None]) -> int:
+        receiving = asyncio.ensure_future(self._receive(link))
+        typing = asyncio.ensure_future(self._type(link, lines))
+        done, _ = await asyncio.wait({receiving, typing}, return_when=asyncio.FIRST_COMPLETED)
+        if typing in done:
+            typing.result()
+            # Everything typed is sent and the goodbye asked for: the server answers
+            # with the acknowledgements, then ``bye``.
+            return await receiving
+        typing.cancel()
+        return receiving.result()
+
+    async def _type(self, link: Link, lines: asyncio.Queue[str | None]) -> None:
+        while True:
+            line = await lines.get()
+            if line is None:
+                await link.send(Say(text="/salir"))
+                return
+            if not line.strip():
+                continue
+            await link.send(Say(text=line, room=self.room))
+            if line.split()[0].lower() in ("/salir", "/quit", "/exit"):
+                return
+
+    async def _receive(self, link: Link) -> int:
+        while True:
+            try:
+                frame = await link.recv()
+            except OSError:
+                frame = None
+            if frame is None:
+                self._out("-- " + tr(self.lang, "connection closed"))
+                return 1
+            if isinstance(frame, Bye):
+                return 0
+            self._track_rooms(frame)
+            if isinstance(frame, History):
+                for message in frame.messages:
+                    self._show(message)
+                continue
+            self._show(frame)
+
+    def _track_rooms(self, frame: object) -> None:
+        """Typed lines go to the room joined last; leaving it falls back to another."""
+        if isinstance(frame, Joined):
+            if frame.room not in self.joined:
+                self.joined.append(frame.room)
+            self.room = frame.room
+        elif isinstance(frame, Parted):
+            if frame.room in self.joined:
+                self.joined.remove(frame.room)
+            if frame.room == self.room:
+                self.room = self.joined[-1] if self.joined else DEFAULT_ROOM
+
+    def _show(self, frame: object) -> None:
+        line = format_line(frame, self.lang)
+        if line is not None:
+            self._out(line)
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)

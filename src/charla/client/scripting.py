@@ -1,0 +1,174 @@
+"""``charla send``, ``charla tail`` and ``charla users``: one-shot clients for scripts.
+
+Each connects, says hello (adding ``_`` to the nick if it is taken, since a script often
+runs as the same person who is chatting), does one job, and exits 0 on success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from ..protocol import (
+    DEFAULT_ROOM,
+    Bye,
+    Code,
+    Error,
+    Hello,
+    History,
+    Message,
+    Say,
+    ServerFrame,
+    Users,
+    normalize_room,
+)
+from .connection import ConnectOptions, HelloRefused, Link, connect
+from .format import format_line, sanitize
+
+__all__ = ["send", "tail", "users"]
+
+Output = Callable[[str], None]
+
+_NICK_RETRIES = 5
+
+
+async def _open(
+    options: ConnectOptions,
+    nick: str,
+    *,
+    rooms: list[str],
+    since: int | None = None,
+    password: str | None = None,
+    server_password: str | None = None,
+    lang: str = "es",
+) -> tuple[Link, list[ServerFrame], str]:
+    link = await connect(options)
+    for _ in range(_NICK_RETRIES):
+        hello = Hello(
+            nick=nick,
+            rooms=rooms,
+            since=since,
+            password=password,
+            server_password=server_password,
+            lang=lang,
+        )
+        try:
+            welcome, early = await link.hello(hello)
+        except HelloRefused as exc:
+            if exc.code != Code.NICK_TAKEN:
+                link.close()
+                raise
+            nick += "_"
+            continue
+        return link, early, welcome.nick
+    link.close()
+    raise HelloRefused(Error(code=Code.NICK_TAKEN, message=f"{nick} is already in use"))
+
+
+async def send(
+    options: ConnectOptions,
+    nick: str,
+    room: str,
+    texts: Iterable[str],
+    *,
+    err: Output,
+    **access: str | None,
+) -> int:
+    """Send each text to ``room``; return once the server acknowledged all of them."""
+    room = normalize_room(room)
+    link, _, _ = await _open(options, nick, rooms=[room], **access)  # type: ignore[arg-type]
+    try:
+        status = 0
+        for text in texts:
+            if text.strip():
+                await link.send(Say(text=text, room=room))
+        await link.send(Say(text="/salir"))
+        # The server says bye only after every earlier message was stored and sent back:
+        # errors in between are the messages that did not make it.
+        while (frame := await link.recv()) is not None:
+            if isinstance(frame, Error):
+                err("charla send: " + sanitize(frame.message))
+                status = 1
+            elif isinstance(frame, Bye):
+                return status
+        err("charla send: the connection closed before every message was acknowledged")
+        return 1
+    finally:
+        link.close()
+
+
+async def tail(
+    options: ConnectOptions,
+    nick: str,
+    room: str,
+    *,
+    since: int | None,
+    as_json: bool,
+    out: Output,
+    lang: str,
+    **access: str | None,
+) -> int:
+    """Print the room's history (or what came after ``since``), then follow it."""
+    room = normalize_room(room)
+    rooms = [room] if room != DEFAULT_ROOM else []
+    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, **access)  # type: ignore[arg-type]
+    encoder = msgspec.json.Encoder()
+    try:
+        while (frame := await link.recv()) is not None:
+            if isinstance(frame, History) and frame.room == room:
+                messages: list[Message] = frame.messages
+            elif isinstance(frame, Message) and frame.room == room:
+                messages = [frame]
+            elif isinstance(frame, Bye):
+                return 0
+            else:
+                continue
+            for message in messages:
+                if as_json:
+                    out(encoder.encode(message).decode())
+                else:
+                    out(format_line(message, lang) or "")
+        return 1
+    finally:
+        link.close()
+
+
+async def users(
+    options: ConnectOptions,
+    nick: str,
+    room: str,
+    *,
+    out: Output,
+    **access: str | None,
+) -> int:
+    """Print who is in ``room`` (not counting this probe itself)."""
+    room = normalize_room(room)
+    link, _, me = await _open(options, nick, rooms=[], **access)  # type: ignore[arg-type]
+    try:
+        await link.send(Say(text=f"/usuarios {room}"))
+        while (frame := await link.recv()) is not None:
+            if isinstance(frame, Users):
+                for user in frame.users:
+                    if user != me:
+                        out(sanitize(user))
+                return 0
+            if isinstance(frame, Error):
+                out("charla users: " + sanitize(frame.message))
+                return 1
+        return 1
+    finally:
+        link.close()
+
+
+def run(coro: asyncio.Future[int] | object) -> int:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except HelloRefused as exc:
+        print(f"charla: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, TimeoutError) as exc:
+        print(f"charla: cannot connect: {exc}", file=sys.stderr)
+        return 1

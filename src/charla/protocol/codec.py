@@ -1,0 +1,126 @@
+"""Bytes <-> frames: newline framing with a hard size limit, and JSON (de)serialisation.
+
+Nothing here touches a socket. The server feeds whatever the transport gave it to a
+:class:`LineSplitter`, decodes each complete line with :func:`decode_client_frame`, and
+writes the bytes of :func:`encode`. The client does the mirror image, and the tests pass
+bytes straight between the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from .errors import Code, ProtocolError
+from .frames import ClientFrame, ServerFrame
+
+__all__ = [
+    "DEFAULT_MAX_LINE",
+    "LineSplitter",
+    "decode_client_frame",
+    "decode_server_frame",
+    "encode",
+]
+
+#: Largest frame accepted, in bytes, newline excluded (``--max-line``).
+DEFAULT_MAX_LINE = 64 * 1024
+
+_encoder = msgspec.json.Encoder()
+_client_decoder = msgspec.json.Decoder(ClientFrame)
+_server_decoder = msgspec.json.Decoder(ServerFrame)
+_CLIENT_TYPES = frozenset(
+    t.__struct_config__.tag
+    for t in ClientFrame.__args__  # type: ignore[attr-defined]
+)
+_SERVER_TYPES = frozenset(
+    t.__struct_config__.tag
+    for t in ServerFrame.__args__  # type: ignore[attr-defined]
+)
+
+
+class LineSplitter:
+    """Cuts a byte stream into lines without ever holding more than ``max_line`` bytes
+    of an unfinished one.
+
+    ``feed`` returns the complete lines (without ``\\n``, a trailing ``\\r`` dropped, blank
+    lines skipped) and raises :class:`ProtocolError` ``line_too_long`` (fatal) as soon as a
+    line is known to be too long: the rest of that line is never buffered.
+    """
+
+    __slots__ = ("_partial", "max_line")
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self.max_line = max_line
+        self._partial = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._partial:
+            data = self._partial + data
+        *lines, self._partial = data.split(b"\n")
+        if len(self._partial) > self.max_line:
+            self._partial = b""
+            raise _line_too_long(self.max_line)
+        out: list[bytes] = []
+        for line in lines:
+            if len(line) > self.max_line:
+                raise _line_too_long(self.max_line)
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if line:
+                out.append(line)
+        return out
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished line held right now."""
+        return len(self._partial)
+
+
+def _line_too_long(limit: int) -> ProtocolError:
+    return ProtocolError(Code.LINE_TOO_LONG, f"a frame may hold at most {limit} bytes", fatal=True)
+
+
+def encode(frame: msgspec.Struct) -> bytes:
+    """One frame as the bytes of one line, newline included."""
+    return _encoder.encode(frame) + b"\n"
+
+
+def decode_client_frame(line: bytes) -> ClientFrame:
+    """Decode one line a client sent, or raise :class:`ProtocolError` saying why not."""
+    try:
+        return _client_decoder.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise _explain(line, exc, _CLIENT_TYPES) from None
+
+
+def decode_server_frame(line: bytes) -> ServerFrame:
+    """Decode one line a server sent. Raises :class:`ProtocolError`; a client should skip
+    frames of ``unknown_type`` (a newer server) rather than give up."""
+    try:
+        return _server_decoder.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise _explain(line, exc, _SERVER_TYPES) from None
+
+
+def _explain(line: bytes, exc: Exception, known: frozenset[str]) -> ProtocolError:
+    """Turn a decoder failure into the most precise protocol error.
+
+    Only runs on the error path, so it may decode the line a second time.
+    """
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return ProtocolError(Code.BAD_UTF8, "a frame must be valid UTF-8")
+    try:
+        raw: Any = msgspec.json.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return ProtocolError(Code.BAD_JSON, "a frame must be one JSON object per line")
+    if not isinstance(raw, dict):
+        return ProtocolError(Code.BAD_FRAME, "a frame must be a JSON object")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        return ProtocolError(Code.BAD_FRAME, 'a frame needs a "type" string')
+    if kind not in known:
+        return ProtocolError(Code.UNKNOWN_TYPE, f"unknown frame type {kind[:40]!r}")
+    return ProtocolError(Code.BAD_FRAME, f"bad {kind!r} frame: {exc}")

@@ -1,0 +1,64 @@
+"""Error codes of the wire protocol and the exception that carries them.
+
+Codes are stable strings: clients switch on them, so a code is never renamed or reused.
+The human-readable ``message`` next to a code may change freely.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Code", "ProtocolError"]
+
+
+class Code(StrEnum):
+    """Every ``code`` an ``error`` frame can carry (docs/protocol.md lists them)."""
+
+    BAD_JSON = "bad_json"
+    BAD_UTF8 = "bad_utf8"
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    NOT_WELCOMED = "not_welcomed"
+    ALREADY_WELCOMED = "already_welcomed"
+    NICK_INVALID = "nick_invalid"
+    NICK_TAKEN = "nick_taken"
+    TEXT_EMPTY = "text_empty"
+    TEXT_TOO_LONG = "text_too_long"
+    LINE_TOO_LONG = "line_too_long"
+    UNKNOWN_COMMAND = "unknown_command"
+    BAD_ARGUMENTS = "bad_arguments"
+    ROOM_INVALID = "room_invalid"
+    NOT_IN_ROOM = "not_in_room"
+    NO_SUCH_USER = "no_such_user"
+    LIMIT_INVALID = "limit_invalid"
+    # Limits and access.
+    FLOOD = "flood"
+    SLOW_CONSUMER = "slow_consumer"
+    HANDSHAKE_TIMEOUT = "handshake_timeout"
+    PING_TIMEOUT = "ping_timeout"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    SERVER_FULL = "server_full"
+    BAD_PASSWORD = "bad_password"
+    NICK_REGISTERED = "nick_registered"
+    NOT_REGISTERED = "not_registered"
+    PASSWORD_TOO_SHORT = "password_too_short"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+class ProtocolError(Exception):
+    """The peer sent something the protocol does not allow.
+
+    Raised by the pure functions of :mod:`charla.protocol`; the server turns it into an
+    ``error`` frame and, when ``fatal`` is set, closes the connection after sending it.
+    """
+
+    def __init__(self, code: Code, message: str, *, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fatal = fatal
+
+    def __repr__(self) -> str:
+        return f"ProtocolError({self.code.value!r}, {self.message!r}, fatal={self.fatal})"

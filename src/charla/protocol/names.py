@@ -1,0 +1,87 @@
+"""Validation of what users type that the protocol gives meaning to: nicks, room names,
+message text, and the server's timestamps.
+
+All functions are pure; they return the canonical form or raise :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+
+from .errors import Code, ProtocolError
+
+__all__ = [
+    "DEFAULT_ROOM",
+    "MAX_NAME",
+    "MAX_TEXT",
+    "clean_text",
+    "format_ts",
+    "nick_key",
+    "normalize_nick",
+    "normalize_room",
+]
+
+DEFAULT_ROOM = "general"
+#: Longest nick or room name, in characters.
+MAX_NAME = 32
+#: Longest message text, in characters.
+MAX_TEXT = 4000
+
+_NAME_PUNCTUATION = frozenset("_-.")
+# C0 and C1 controls except tab and newline, DEL, and the bidi overrides and isolates
+# that can make text display in an order other than the one it was written in.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _is_name_char(ch: str) -> bool:
+    if ch in _NAME_PUNCTUATION:
+        return True
+    category = unicodedata.category(ch)
+    return category.startswith("L") or category == "Nd"
+
+
+def _check_name(name: str, code: Code, what: str) -> str:
+    name = unicodedata.normalize("NFC", name)
+    if not 1 <= len(name) <= MAX_NAME:
+        raise ProtocolError(code, f"{what} must have 1 to {MAX_NAME} characters")
+    if not all(map(_is_name_char, name)):
+        raise ProtocolError(
+            code, f"{what} may only hold letters, digits, '_', '-' and '.': {name[:40]!r}"
+        )
+    return name
+
+
+def normalize_nick(raw: str) -> str:
+    """The nick as it will be shown: NFC, 1-32 letters, digits, ``_ - .``."""
+    return _check_name(raw, Code.NICK_INVALID, "a nick")
+
+
+def nick_key(nick: str) -> str:
+    """What two nicks are compared by: ``Ana`` and ``ana`` are the same user."""
+    return unicodedata.normalize("NFC", nick).casefold()
+
+
+def normalize_room(raw: str) -> str:
+    """A room name in canonical form: a leading ``#`` dropped, NFC, lowercased."""
+    return _check_name(raw.removeprefix("#"), Code.ROOM_INVALID, "a room name").lower()
+
+
+def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
+    """Message text as the server stores it: unsafe control characters removed, tabs
+    kept, length checked. Raises ``text_empty`` or ``text_too_long``."""
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub("", text)
+    if len(text) > limit:
+        raise ProtocolError(Code.TEXT_TOO_LONG, f"a message may hold at most {limit} characters")
+    if not text.strip():
+        raise ProtocolError(Code.TEXT_EMPTY, "a message needs some text")
+    return text
+
+
+def format_ts(epoch: float) -> str:
+    """ISO-8601 UTC with milliseconds and zone: ``2026-11-25T10:00:00.123Z``."""
+    seconds = int(epoch)
+    millis = int((epoch - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

@@ -1,0 +1,155 @@
+"""The server process: listener, background duties, signals, orderly shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+import signal
+import ssl
+
+from ..bus import Bus
+from ..bus.local import LocalBus
+from ..store import Store
+from .config import ServerConfig
+from .connection import Connection
+from .hub import Hub
+
+__all__ = ["ChatServer", "raise_file_limit", "run"]
+
+log = logging.getLogger("charla.server")
+
+#: How often pruning runs when a retention policy is set.
+PRUNE_EVERY = 3600.0
+
+
+class ChatServer:
+    """A charla server: ``await start()``, then ``await stop()`` (or ``serve_forever``)."""
+
+    def __init__(self, config: ServerConfig, *, bus: Bus | None = None) -> None:
+        self.config = config
+        self.store = Store(config.db, fsync=config.fsync)
+        self.bus: Bus = bus if bus is not None else LocalBus(self.store)
+        self._listener: asyncio.Server | None = None
+        self._duties: list[asyncio.Task[None]] = []
+        self.hub: Hub | None = None
+        self.port = config.port
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        hub = self.hub = Hub(self.config, self.store, self.bus, loop=loop)
+        await self.bus.start(hub)
+        self._listener = await loop.create_server(
+            lambda: Connection(hub),
+            self.config.host,
+            self.config.port,
+            ssl=self._tls_context(),
+            backlog=4096,
+            reuse_address=True,
+        )
+        self.port = self._listener.sockets[0].getsockname()[1]
+        self._duties.append(loop.create_task(self._check_idle_forever(hub)))
+        if not self.config.retention.unlimited:
+            self._duties.append(loop.create_task(self._prune_forever()))
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.config.tls_cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        return context
+
+    async def _check_idle_forever(self, hub: Hub) -> None:
+        period = max(0.05, min(self.config.ping_interval, self.config.ping_timeout) / 3)
+        while True:
+            await asyncio.sleep(period)
+            hub.check_idle()
+
+    async def _prune_forever(self) -> None:
+        while True:
+            deleted = await asyncio.to_thread(self.store.prune, self.config.retention)
+            if deleted:
+                log.info("retention: pruned %d messages", deleted)
+            await asyncio.sleep(PRUNE_EVERY)
+
+    async def stop(self, reason: str = "shutdown") -> None:
+        """Stop accepting, deliver what is in flight, say ``bye`` to all, close the store."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self._listener is not None:
+            self._listener.close()
+        for duty in self._duties:
+            duty.cancel()
+        if self.hub is not None:
+            await self.hub.shutdown(reason)
+        await self.bus.close()
+        self.store.close()
+
+    async def serve_forever(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("stopping")
+            await self.stop()
+
+
+def raise_file_limit(wanted: int) -> int:
+    """Raise the soft limit of open files to the hard limit; returns the new soft limit.
+
+    Every client is a file descriptor: the common default of 1024 caps a server far
+    below ``--max-clients``.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    if soft < wanted + 64:
+        log.warning(
+            "open-file limit %d is too low for --max-clients %d; raise it (ulimit -n)",
+            soft,
+            wanted,
+        )
+    return soft
+
+
+def install_uvloop() -> bool:
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+def run(config: ServerConfig) -> None:
+    """Run a server in this process until SIGTERM/SIGINT (what ``charla serve`` does)."""
+    fast = install_uvloop()
+    limit = raise_file_limit(config.max_clients)
+
+    async def main() -> None:
+        server = ChatServer(config)
+        await server.start()
+        scheme = "tls" if config.tls_cert else "tcp"
+        log.info(
+            "charla listening on %s://%s:%d (history in %s; event loop: %s; open files: %d)",
+            scheme,
+            config.host,
+            server.port,
+            config.db,
+            "uvloop" if fast else "asyncio",
+            limit,
+        )
+        await server.serve_forever()
+
+    asyncio.run(main())

@@ -1,0 +1,60 @@
+"""Every setting of ``charla serve``, with its default, in one place.
+
+Each field is a flag of the same name (``max_sendq`` is ``--max-sendq``); ``0`` switches a
+limit off where that makes sense. The README's table and docs/security.md describe them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..protocol import DEFAULT_MAX_LINE, MAX_TEXT
+from ..store import FsyncMode, Retention
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ServerConfig"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 12345
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    host: str = DEFAULT_HOST
+    #: 0 picks a free port (tests); the bound port is on ``ChatServer.port``.
+    port: int = DEFAULT_PORT
+    db: Path = Path("charla.db")
+    #: Messages replayed per room to a newcomer.
+    history: int = 50
+    #: Most messages a ``since`` resume replays before the client must page back.
+    resume_cap: int = 500
+    #: Largest page a ``history`` request may ask for.
+    max_page: int = 200
+    fsync: FsyncMode = "normal"
+    retention: Retention = field(default_factory=Retention)
+    name: str = "charla"
+    motd: str | None = None
+
+    # Limits (docs/security.md).
+    max_line: int = DEFAULT_MAX_LINE
+    max_text: int = MAX_TEXT
+    #: Sustained messages per second per client (0 = off) and the burst above it.
+    rate_limit: float = 5.0
+    burst: int = 20
+    #: Messages a client may have waiting for the rate limit before it is cut off.
+    flood_queue: int = 200
+    #: Bytes held for one client that the OS has not taken yet (0 = off).
+    max_sendq: int = 256 * 1024
+    handshake_timeout: float = 10.0
+    #: Silence after which the server pings a client, and after which it gives up.
+    ping_interval: float = 30.0
+    ping_timeout: float = 90.0
+    max_per_ip: int = 256
+    max_clients: int = 10_000
+
+    # Access.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    server_password: str | None = None
+    #: Failed password attempts allowed per address per minute.
+    max_auth_failures: int = 10

@@ -1,0 +1,297 @@
+"""Durable history in SQLite.
+
+One file, WAL mode. Exactly one thread writes (the group-commit writer of
+:mod:`charla.bus.local`); any number of threads read, each through its own connection, so
+a page of history never waits for a commit. Every method here blocks: the server calls
+them off its event loop.
+
+Schema versions live in ``PRAGMA user_version`` and migrate forward on open. A file that
+is not a charla database, or one written by a newer charla, is refused with
+:class:`StoreError` instead of being silently replaced by an empty one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .protocol import Message, format_ts
+
+__all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError"]
+
+FsyncMode = Literal["normal", "full"]
+
+# Each entry moves the schema from version i to i + 1. Never edit one that has shipped:
+# append a new one.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE messages (
+        id     INTEGER PRIMARY KEY,
+        room   TEXT    NOT NULL,
+        user   TEXT    NOT NULL,
+        text   TEXT    NOT NULL,
+        ts     TEXT    NOT NULL,
+        action INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_room_id ON messages (room, id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE accounts (
+        nick_key TEXT PRIMARY KEY,
+        nick     TEXT NOT NULL,
+        hash     TEXT NOT NULL,
+        created  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_COLUMNS = "id, room, user, text, ts, action"
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retention:
+    """How much history each room keeps. ``None`` keeps everything."""
+
+    days: float | None = None
+    messages: int | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.days is None and self.messages is None
+
+
+def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
+    id_, room, user, text, ts, action = row
+    return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
+
+
+class Store:
+    """The SQLite file behind history, ids and registered nicks."""
+
+    def __init__(self, path: str | Path, *, fsync: FsyncMode = "normal") -> None:
+        self.path = Path(path)
+        self.fsync = fsync
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = self._connect()
+        self._migrate()
+        self._last_id = self._read_last_id()
+
+    # --- opening ------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives
+            # the process being killed; FULL also fsyncs, so it survives power loss.
+            conn.execute(f"PRAGMA synchronous={self.fsync.upper()}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a usable charla database ({exc}); "
+                "move it away or pass another --db"
+            ) from None
+        return conn
+
+    def _migrate(self) -> None:
+        try:
+            (version,) = self._writer.execute("PRAGMA user_version").fetchone()
+            if version == 0 and self._has_tables():
+                raise StoreError(
+                    f"{self.path} holds tables but no charla schema; pass another --db"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} cannot be read ({exc})") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this charla "
+                f"({SCHEMA_VERSION}); upgrade charla"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            # executescript runs the whole step, version bump included, as one transaction.
+            self._writer.executescript(
+                "BEGIN IMMEDIATE;"
+                + _MIGRATIONS[target - 1]
+                + f"PRAGMA user_version={target}; COMMIT;"
+            )
+
+    def _has_tables(self) -> bool:
+        row = self._writer.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return bool(row[0])
+
+    def _read_last_id(self) -> int:
+        row = self._writer.execute(
+            "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'last_id'), 0),"
+            " coalesce((SELECT max(id) FROM messages), 0))"
+        ).fetchone()
+        return int(row[0])
+
+    @property
+    def last_id(self) -> int:
+        """The highest id ever handed out (stored messages and live-only ones alike)."""
+        return self._last_id
+
+    # --- writing -------------------------------------------------------------------------
+    # commit_batch runs on the bus's writer thread only, through the writer connection.
+    # Rarer writes (accounts, pruning) go through the calling thread's own connection;
+    # SQLite serialises writers, and its busy timeout makes the other one wait.
+
+    def commit_batch(self, messages: Sequence[Message], last_id: int) -> None:
+        """Store the room messages of one batch and the id high-water mark, in one
+        transaction. Direct messages are not stored, but their ids are covered by
+        ``last_id`` so that no id is ever handed out twice, even after a crash."""
+        rows = [
+            (m.id, m.room, m.user, m.text, m.ts, int(m.action))
+            for m in messages
+            if m.room is not None
+        ]
+        with _Transaction(self._writer):
+            if rows:
+                self._writer.executemany(
+                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
+                )
+            if last_id > self._last_id:
+                self._writer.execute(
+                    "INSERT INTO meta (key, value) VALUES ('last_id', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (last_id,),
+                )
+        self._last_id = max(self._last_id, last_id)
+
+    def prune(self, retention: Retention, *, now: float | None = None) -> int:
+        """Delete what the retention policy no longer keeps; returns how many rows."""
+        if retention.unlimited:
+            return 0
+        deleted = 0
+        conn = self._local_conn()
+        with _Transaction(conn):
+            if retention.days is not None:
+                cutoff = time.time() if now is None else now
+                cutoff_ts = format_ts(cutoff - retention.days * 86400)
+                deleted += conn.execute("DELETE FROM messages WHERE ts < ?", (cutoff_ts,)).rowcount
+            if retention.messages is not None:
+                rooms = [r for (r,) in conn.execute("SELECT DISTINCT room FROM messages")]
+                for room in rooms:
+                    deleted += conn.execute(
+                        "DELETE FROM messages WHERE room = ? AND id <= coalesce(("
+                        " SELECT id FROM messages WHERE room = ?"
+                        " ORDER BY id DESC LIMIT 1 OFFSET ?), -1)",
+                        (room, room, retention.messages),
+                    ).rowcount
+        return deleted
+
+    # --- accounts (registered nicks) ---------------------------------------------------
+
+    def account_hash(self, nick_key: str) -> str | None:
+        row = (
+            self._local_conn()
+            .execute("SELECT hash FROM accounts WHERE nick_key = ?", (nick_key,))
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def registered_keys(self) -> set[str]:
+        return {key for (key,) in self._writer.execute("SELECT nick_key FROM accounts")}
+
+    def set_account(self, nick_key: str, nick: str, password_hash: str) -> None:
+        conn = self._local_conn()
+        with _Transaction(conn):
+            conn.execute(
+                "INSERT INTO accounts (nick_key, nick, hash, created) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (nick_key) DO UPDATE SET hash = excluded.hash",
+                (nick_key, nick, password_hash, format_ts(time.time())),
+            )
+
+    def delete_account(self, nick_key: str) -> None:
+        conn = self._local_conn()
+        with _Transaction(conn):
+            conn.execute("DELETE FROM accounts WHERE nick_key = ?", (nick_key,))
+
+    # --- reading (any thread) ----------------------------------------------------------
+
+    def _local_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def recent(self, room: str, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of ``room``, oldest first."""
+        return self._page(room, "", (), limit)
+
+    def before(self, room: str, before: int, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of ``room`` with an id below ``before``."""
+        return self._page(room, "AND id < ?", (before,), limit)
+
+    def since(self, room: str, since: int, limit: int) -> tuple[list[Message], bool]:
+        """Messages of ``room`` with an id above ``since``: all of them, or the newest
+        ``limit`` and ``True`` when there were more."""
+        page = self._page(room, "AND id > ?", (since,), limit + 1)
+        return (page[1:], True) if len(page) > limit else (page, False)
+
+    def _page(self, room: str, condition: str, args: tuple[int, ...], limit: int) -> list[Message]:
+        rows = (
+            self._local_conn()
+            .execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE room = ? {condition}"
+                " ORDER BY id DESC LIMIT ?",
+                (room, *args, limit),
+            )
+            .fetchall()
+        )
+        rows.reverse()
+        return [_row_to_message(row) for row in rows]
+
+    def count(self, room: str | None = None) -> int:
+        if room is None:
+            row = self._local_conn().execute("SELECT count(*) FROM messages").fetchone()
+        else:
+            row = (
+                self._local_conn()
+                .execute("SELECT count(*) FROM messages WHERE room = ?", (room,))
+                .fetchone()
+            )
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+        self._writer.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if not self._conn.in_transaction:
+            return
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
