@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
 from .protocol import DEFAULT_ROOM
 from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
@@ -182,20 +183,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect_options(args: argparse.Namespace) -> object:
-    from .client.connection import ConnectOptions
-
+def _connect_options(args: argparse.Namespace) -> ConnectOptions:
     return ConnectOptions(
         host=args.host, port=args.port, tls=args.tls, tls_ca=args.tls_ca, insecure=args.insecure
     )
 
 
-def _access() -> dict[str, str | None]:
+def _access() -> Access:
     """Passwords come from the environment, never from argv (argv is visible to all)."""
-    return {
-        "password": os.environ.get("CHARLA_PASSWORD"),
-        "server_password": os.environ.get("CHARLA_SERVER_PASSWORD"),
-    }
+    return Access(
+        password=os.environ.get("CHARLA_PASSWORD"),
+        server_password=os.environ.get("CHARLA_SERVER_PASSWORD"),
+    )
 
 
 def _join(args: argparse.Namespace) -> int:
@@ -214,13 +213,13 @@ def _join(args: argparse.Namespace) -> int:
                 options,
                 nick=args.nick,
                 lang=lang,
-                rooms=args.room,  # type: ignore[arg-type]
+                rooms=args.room,
                 bell=not args.no_bell,
-                **_access(),
+                access=_access(),
             )
     from .client.plain import PlainClient
 
-    client = PlainClient(options, nick=args.nick, lang=lang, rooms=args.room, **_access())  # type: ignore[arg-type]
+    client = PlainClient(options, nick=args.nick, lang=lang, rooms=args.room, access=_access())
     try:
         return asyncio.run(client.run())
     except KeyboardInterrupt:
@@ -241,9 +240,9 @@ def _scripting(args: argparse.Namespace) -> int:
                 options,
                 nick,
                 args.room,
-                texts,  # type: ignore[arg-type]
+                texts,
                 err=_eprintln,
-                **_access(),
+                access=_access(),
             )
         )
     if args.command == "tail":
@@ -252,14 +251,14 @@ def _scripting(args: argparse.Namespace) -> int:
                 options,
                 nick,
                 args.room,
-                since=args.since,  # type: ignore[arg-type]
+                since=args.since,
                 as_json=args.json,
                 out=out,
                 lang=lang,
-                **_access(),
+                access=_access(),
             )
         )
-    return scripting.run(scripting.users(options, nick, args.room, out=out, **_access()))  # type: ignore[arg-type]
+    return scripting.run(scripting.users(options, nick, args.room, out=out, access=_access()))
 
 
 def _println(line: str) -> None:

@@ -25,7 +25,7 @@ from ..protocol import (
     encode,
 )
 
-__all__ = ["ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
+__all__ = ["Access", "ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
 
 #: Server frames can be long (a page of 200 messages of 4000 characters); the client's
 #: own line limit is generous but still bounded.
@@ -44,6 +44,14 @@ class HelloRefused(Exception):
     def retryable(self) -> bool:
         """Whether another nick or password on the same connection may succeed."""
         return self.code in (Code.NICK_INVALID, Code.NICK_TAKEN, Code.NICK_REGISTERED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """Secrets for ``hello``. They come from the environment or a prompt, never argv."""
+
+    password: str | None = None
+    server_password: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

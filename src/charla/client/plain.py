@@ -24,7 +24,7 @@ from ..protocol import (
     Parted,
     Say,
 )
-from .connection import ConnectOptions, HelloRefused, Link, connect
+from .connection import Access, ConnectOptions, HelloRefused, Link, connect
 from .format import format_line
 
 __all__ = ["PlainClient", "read_lines"]
@@ -56,8 +56,7 @@ class PlainClient:
         *,
         nick: str | None,
         lang: str,
-        password: str | None = None,
-        server_password: str | None = None,
+        access: Access | None = None,
         rooms: list[str] | None = None,
         out: Callable[[str], None] | None = None,
         stdin: TextIO | None = None,
@@ -65,8 +64,7 @@ class PlainClient:
         self.options = options
         self.nick = nick
         self.lang = lang
-        self.password = password
-        self.server_password = server_password
+        self.access = access or Access()
         self.rooms = rooms or []
         self.room = DEFAULT_ROOM
         self.joined: list[str] = []
@@ -108,8 +106,8 @@ class PlainClient:
                 nick=self.nick.strip(),
                 rooms=self.rooms,
                 lang=self.lang,
-                password=self.password,
-                server_password=self.server_password,
+                password=self.access.password,
+                server_password=self.access.server_password,
             )
             try:
                 welcome, _ = await link.hello(hello)

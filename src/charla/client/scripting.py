@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 import msgspec
 
@@ -25,7 +26,7 @@ from ..protocol import (
     Users,
     normalize_room,
 )
-from .connection import ConnectOptions, HelloRefused, Link, connect
+from .connection import Access, ConnectOptions, HelloRefused, Link, connect
 from .format import format_line, sanitize
 
 __all__ = ["send", "tail", "users"]
@@ -40,9 +41,8 @@ async def _open(
     nick: str,
     *,
     rooms: list[str],
+    access: Access,
     since: int | None = None,
-    password: str | None = None,
-    server_password: str | None = None,
     lang: str = "es",
 ) -> tuple[Link, list[ServerFrame], str]:
     link = await connect(options)
@@ -51,8 +51,8 @@ async def _open(
             nick=nick,
             rooms=rooms,
             since=since,
-            password=password,
-            server_password=server_password,
+            password=access.password,
+            server_password=access.server_password,
             lang=lang,
         )
         try:
@@ -75,11 +75,11 @@ async def send(
     texts: Iterable[str],
     *,
     err: Output,
-    **access: str | None,
+    access: Access,
 ) -> int:
     """Send each text to ``room``; return once the server acknowledged all of them."""
     room = normalize_room(room)
-    link, _, _ = await _open(options, nick, rooms=[room], **access)  # type: ignore[arg-type]
+    link, _, _ = await _open(options, nick, rooms=[room], access=access)
     try:
         status = 0
         for text in texts:
@@ -109,12 +109,12 @@ async def tail(
     as_json: bool,
     out: Output,
     lang: str,
-    **access: str | None,
+    access: Access,
 ) -> int:
     """Print the room's history (or what came after ``since``), then follow it."""
     room = normalize_room(room)
     rooms = [room] if room != DEFAULT_ROOM else []
-    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, **access)  # type: ignore[arg-type]
+    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, access=access)
     encoder = msgspec.json.Encoder()
     try:
         while (frame := await link.recv()) is not None:
@@ -142,11 +142,11 @@ async def users(
     room: str,
     *,
     out: Output,
-    **access: str | None,
+    access: Access,
 ) -> int:
     """Print who is in ``room`` (not counting this probe itself)."""
     room = normalize_room(room)
-    link, _, me = await _open(options, nick, rooms=[], **access)  # type: ignore[arg-type]
+    link, _, me = await _open(options, nick, rooms=[], access=access)
     try:
         await link.send(Say(text=f"/usuarios {room}"))
         while (frame := await link.recv()) is not None:
@@ -163,9 +163,10 @@ async def users(
         link.close()
 
 
-def run(coro: asyncio.Future[int] | object) -> int:
+def run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run one of the commands above; connection problems become a message and status 1."""
     try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
+        return asyncio.run(coro)
     except HelloRefused as exc:
         print(f"charla: {exc.message}", file=sys.stderr)
         return 1

@@ -27,16 +27,10 @@ __all__ = [
 DEFAULT_MAX_LINE = 64 * 1024
 
 _encoder = msgspec.json.Encoder()
-_client_decoder = msgspec.json.Decoder(ClientFrame)
-_server_decoder = msgspec.json.Decoder(ServerFrame)
-_CLIENT_TYPES = frozenset(
-    t.__struct_config__.tag
-    for t in ClientFrame.__args__  # type: ignore[attr-defined]
-)
-_SERVER_TYPES = frozenset(
-    t.__struct_config__.tag
-    for t in ServerFrame.__args__  # type: ignore[attr-defined]
-)
+_client_decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(ClientFrame)
+_server_decoder: msgspec.json.Decoder[ServerFrame] = msgspec.json.Decoder(ServerFrame)
+_CLIENT_TYPES = frozenset(t.__struct_config__.tag for t in ClientFrame.__args__)
+_SERVER_TYPES = frozenset(t.__struct_config__.tag for t in ServerFrame.__args__)
 
 
 class LineSplitter:

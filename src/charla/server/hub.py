@@ -13,7 +13,8 @@ import hmac
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 from .. import __version__
 from ..bus import Bus, Delivery, Draft
@@ -194,15 +195,15 @@ class Hub:
         except ProtocolError as exc:
             conn.fail(exc)
 
-    def spawn(self, coro: object) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a handler's slow part as a task that cannot leak an exception."""
-        task = self.loop.create_task(self._guard(coro))  # type: ignore[arg-type]
+        task = self.loop.create_task(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _guard(self, coro: object) -> None:
+    async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
-            await coro  # type: ignore[misc]
+            await coro
         except Exception:
             log.exception("internal error")
 
