@@ -82,6 +82,5 @@ def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
 
 def format_ts(epoch: float) -> str:
     """ISO-8601 UTC with milliseconds and zone: ``2026-11-25T10:00:00.123Z``."""
-    seconds = int(epoch)
-    millis = int((epoch - seconds) * 1000)
+    seconds, millis = divmod(round(epoch * 1000), 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

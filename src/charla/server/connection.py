@@ -65,6 +65,8 @@ class Connection(asyncio.Protocol):
         #: Things to do once ``in_flight`` reaches zero (pongs, a goodbye).
         self.after_acks: list[bytes] = []
         self.quitting = False
+        #: The task sending this client's latest join history; the next one waits for it.
+        self.last_join: asyncio.Task[None] | None = None
         self.quit_reason = ""
         self.eof = False
 

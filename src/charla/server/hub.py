@@ -195,11 +195,12 @@ class Hub:
         except ProtocolError as exc:
             conn.fail(exc)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a handler's slow part as a task that cannot leak an exception."""
         task = self.loop.create_task(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -297,11 +298,23 @@ class Hub:
         conn.in_flight += 1
         conn.send_frame(Joined(room=name))
         self._announce(room, "join", conn, exclude=conn)
-        self.spawn(self._send_join_history(conn, room, since))
+        # Histories go out in the order of the joins (general first after hello).
+        conn.last_join = self.spawn(
+            self._send_join_history(conn, room, since, after=conn.last_join)
+        )
 
-    async def _send_join_history(self, conn: Connection, room: Room, since: int | None) -> None:
+    async def _send_join_history(
+        self,
+        conn: Connection,
+        room: Room,
+        since: int | None,
+        *,
+        after: asyncio.Task[None] | None,
+    ) -> None:
         more = False
         try:
+            if after is not None and not after.done():
+                await asyncio.wait([after])
             if since is None:
                 messages = await asyncio.to_thread(
                     self.store.recent, room.name, self.config.history

@@ -1,0 +1,132 @@
+"""The SQLite store on real files: schema, migrations, refusals, retention."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from charla.protocol import Message
+from charla.store import SCHEMA_VERSION, Retention, Store, StoreError
+
+from .helpers import charla_cmd, free_port, subprocess_env
+
+
+def _msg(id_: int, room: str = "general", ts: str = "2026-11-25T10:00:00.000Z") -> Message:
+    return Message(id=id_, room=room, user="ana", text=f"t{id_}", ts=ts)
+
+
+def test_new_file_gets_the_current_schema(tmp_path: Path) -> None:
+    store = Store(tmp_path / "new.db")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_version_1_database_migrates_forward_keeping_messages(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE messages (id INTEGER PRIMARY KEY, room TEXT NOT NULL, user TEXT NOT NULL,
+            text TEXT NOT NULL, ts TEXT NOT NULL, action INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX messages_room_id ON messages (room, id);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+        INSERT INTO messages VALUES (7, 'general', 'ana', 'antiguo', '2026-01-01T00:00:00.000Z', 0);
+        PRAGMA user_version = 1;
+        """
+    )
+    conn.close()
+    store = Store(path)
+    assert [m.text for m in store.recent("general", 10)] == ["antiguo"]
+    assert store.last_id == 7
+    assert store.registered_keys() == set()  # the accounts table exists now
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a usable charla database|cannot be read"):
+        Store(path)
+    assert path.read_bytes().startswith(b"this is not sqlite")  # untouched
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="no charla schema"):
+        Store(path)
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+
+
+def test_serve_on_a_corrupt_file_says_so_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"\x00garbage" * 1000)
+    result = subprocess.run(
+        charla_cmd("serve", "--port", str(free_port()), "--db", str(path)),
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "charla serve:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_last_id_covers_unstored_direct_messages(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.db")
+    dm = Message(id=5, user="ana", to="bob", text="x", ts="2026-11-25T10:00:00.000Z")
+    store.commit_batch([_msg(4), dm], last_id=5)
+    store.close()
+    again = Store(tmp_path / "c.db")
+    assert again.last_id == 5 and again.count() == 1
+    again.close()
+
+
+def test_retention_by_count_keeps_the_newest_per_room(tmp_path: Path) -> None:
+    store = Store(tmp_path / "r.db")
+    store.commit_batch([_msg(i, "a" if i % 2 else "b") for i in range(1, 21)], last_id=20)
+    assert store.prune(Retention(messages=3)) == 14
+    assert [m.id for m in store.recent("a", 10)] == [15, 17, 19]
+    assert [m.id for m in store.recent("b", 10)] == [16, 18, 20]
+    store.close()
+
+
+def test_retention_by_age(tmp_path: Path) -> None:
+    store = Store(tmp_path / "r.db")
+    old = _msg(1, ts="2026-01-01T00:00:00.000Z")
+    new = _msg(2, ts="2026-11-25T00:00:00.000Z")
+    store.commit_batch([old, new], last_id=2)
+    # "now" is 2026-11-26: keep 30 days.
+    assert store.prune(Retention(days=30), now=1_795_651_200.0) == 1
+    assert [m.id for m in store.recent("general", 10)] == [2]
+    store.close()
+
+
+def test_pages_are_answered_from_the_index(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+    conn = sqlite3.connect(tmp_path / "p.db")
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE room = ? AND id < ? "
+        "ORDER BY id DESC LIMIT 50",
+        ("general", 100),
+    ).fetchall()
+    assert any("messages_room_id" in row[-1] for row in plan)
+    store.close()
