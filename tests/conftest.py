@@ -8,12 +8,12 @@ from hypothesis import settings
 
 from charla.server import ChatServer
 
+from .helpers import Peer, make_config, running
+
 # Shared 2-core machines: a slow example is load, not a bug. Derandomized, so a CI failure
 # reproduces.
 settings.register_profile("charla", deadline=None, derandomize=True)
 settings.load_profile("charla")
-
-from .helpers import Peer, make_config, running
 
 
 @pytest.fixture

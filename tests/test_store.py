@@ -50,7 +50,7 @@ def test_version_1_database_migrates_forward_keeping_messages(tmp_path: Path) ->
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match="not a usable charla database|cannot be read"):
+    with pytest.raises(StoreError, match=r"not a usable charla database|cannot be read"):
         Store(path)
     assert path.read_bytes().startswith(b"this is not sqlite")  # untouched
 
