@@ -119,12 +119,21 @@ class Peer:
         histories = [await self.expect(History) for _ in range(rooms)]
         return welcome, histories
 
-    async def sync(self, token: str = "sync") -> None:
-        """Wait until the server has fully handled everything sent so far."""
+    async def sync(self, token: str = "sync", timeout: float = TIMEOUT) -> list[ServerFrame]:
+        """Wait until the server has fully handled everything sent so far; returns the
+        frames that came before the answer."""
         from charla.protocol import Pong
 
         await self.send({"type": "ping", "token": token})
-        await self.expect(Pong, token=token)
+        frames: list[ServerFrame] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.recv()
+                if frame is None:
+                    raise AssertionError("connection closed while waiting for pong")
+                if isinstance(frame, Pong) and frame.token == token:
+                    return frames
+                frames.append(frame)
 
     async def error(self) -> Error:
         return await self.expect(Error)  # type: ignore[no-any-return]

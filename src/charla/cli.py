@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-file", type=Path, metavar="FILE", help="file holding the server password"
     )
     serve.add_argument("--motd", help="message of the day shown on connect")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus /metrics on this port (off by default)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     join = sub.add_parser("join", help="chat (full screen on a terminal, lines otherwise)")
@@ -133,7 +139,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connect_flags(users)
     users.add_argument("--nick", default=None)
     users.add_argument("--room", default=DEFAULT_ROOM)
+
+    stats = sub.add_parser("stats", help="print a running server's counters")
+    stats.add_argument("--host", default=DEFAULT_HOST)
+    stats.add_argument(
+        "--metrics-port",
+        type=int,
+        required=True,
+        metavar="PORT",
+        help="the server's --metrics-port",
+    )
     return parser
+
+
+def _stats(args: argparse.Namespace) -> int:
+    """Fetch ``/metrics`` and print each counter as ``name value``."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{args.host}:{args.metrics_port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"charla stats: cannot read {url}: {exc}", file=sys.stderr)
+        return 1
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            print(line.removeprefix("charla_"))
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -171,6 +205,7 @@ def _serve(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         server_password=server_password,
         motd=args.motd,
+        metrics_port=args.metrics_port,
     )
     try:
         run(config)
@@ -275,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "join":
         return _join(args)
+    if args.command == "stats":
+        return _stats(args)
     try:
         return _scripting(args)
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from ..store import Store
 from .config import ServerConfig
 from .connection import Connection
 from .hub import Hub
+from .metrics_http import start_metrics_server
 
 __all__ = ["ChatServer", "raise_file_limit", "run"]
 
@@ -36,6 +37,8 @@ class ChatServer:
         self.hub: Hub | None = None
         self.port = config.port
         self._stopped = asyncio.Event()
+        self._metrics: asyncio.Server | None = None
+        self.metrics_port: int | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -50,9 +53,23 @@ class ChatServer:
             reuse_address=True,
         )
         self.port = self._listener.sockets[0].getsockname()[1]
+        if self.config.metrics_port is not None:
+            self._metrics = await start_metrics_server(
+                self.config.host, self.config.metrics_port, self.render_metrics
+            )
+            self.metrics_port = self._metrics.sockets[0].getsockname()[1]
         self._duties.append(loop.create_task(self._check_idle_forever(hub)))
         if not self.config.retention.unlimited:
             self._duties.append(loop.create_task(self._prune_forever()))
+
+    def render_metrics(self) -> str:
+        assert self.hub is not None
+        hub = self.hub
+        return hub.metrics.render(
+            clients=len(hub.connections),
+            rooms=len(hub.rooms),
+            commits=getattr(self.bus, "commits", 0),
+        )
 
     def _tls_context(self) -> ssl.SSLContext | None:
         if self.config.tls_cert is None:
@@ -79,8 +96,9 @@ class ChatServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        if self._listener is not None:
-            self._listener.close()
+        for listener in (self._listener, self._metrics):
+            if listener is not None:
+                listener.close()
         for duty in self._duties:
             duty.cancel()
         if self.hub is not None:

@@ -51,6 +51,8 @@ class ServerConfig:
     ping_timeout: float = 90.0
     max_per_ip: int = 256
     max_clients: int = 10_000
+    #: Port of the Prometheus ``/metrics`` endpoint on ``host`` (None = off, 0 = any).
+    metrics_port: int | None = None
 
     # Access.
     tls_cert: Path | None = None

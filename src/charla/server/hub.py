@@ -300,7 +300,7 @@ class Hub:
         self._announce(room, "join", conn, exclude=conn)
         # Histories go out in the order of the joins (general first after hello).
         conn.last_join = self.spawn(
-            self._send_join_history(conn, room, since, after=conn.last_join)
+            self._send_join_history(conn, room, since, previous=conn.last_join)
         )
 
     async def _send_join_history(
@@ -309,12 +309,12 @@ class Hub:
         room: Room,
         since: int | None,
         *,
-        after: asyncio.Task[None] | None,
+        previous: asyncio.Task[None] | None,
     ) -> None:
         more = False
         try:
-            if after is not None and not after.done():
-                await asyncio.wait([after])
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
             if since is None:
                 messages = await asyncio.to_thread(
                     self.store.recent, room.name, self.config.history
