@@ -168,3 +168,31 @@ async def test_password_guessing_is_limited_per_address(tmp_path: Path) -> None:
         await guesser.send({"type": "hello", "nick": "ana", "password": "la-buena-clave"})
         frames = await guesser.until_closed()
         assert [f.code for f in frames if isinstance(f, Error)] == ["too_many_attempts"]
+
+
+async def test_clients_take_the_password_from_the_environment(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        owner = await Peer.connect(server.port)
+        await owner.hello("ana")
+        await owner.say("/register desde-el-entorno")
+        await owner.expect(System, event="registered")
+        await owner.close()
+        watcher = await Peer.connect(server.port)
+        await watcher.hello("watcher")
+
+        def join(**env: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                charla_cmd("join", "--port", str(server.port), "--nick", "ana", "--plain"),
+                input="soy yo\n",
+                capture_output=True,
+                text=True,
+                env=subprocess_env(**env),
+                timeout=30,
+            )
+
+        refused = await asyncio.to_thread(join)
+        assert refused.returncode == 1 and "registered" in refused.stdout
+        accepted = await asyncio.to_thread(join, CHARLA_PASSWORD="desde-el-entorno")
+        assert accepted.returncode == 0, accepted.stdout
+        assert (await watcher.expect(Message, user="ana")).text == "soy yo"
+        await watcher.close()

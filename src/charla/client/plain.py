@@ -9,15 +9,19 @@ acknowledged every message sent before (the server's ``bye`` comes after them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import termios
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TextIO
 
 from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    Code,
     Hello,
     History,
     Joined,
@@ -113,7 +117,15 @@ class PlainClient:
                 welcome, _ = await link.hello(hello)
             except HelloRefused as exc:
                 self._out("!! " + exc.message)
-                if exc.retryable and self._interactive:
+                if not self._interactive:
+                    return False
+                if exc.code in (Code.NICK_REGISTERED, Code.BAD_PASSWORD) and self.nick:
+                    password = await self._ask_secret(lines)
+                    if password is None:
+                        return False
+                    self.access = replace(self.access, password=password)
+                    continue
+                if exc.retryable:
                     self.nick = None
                     continue
                 return False
@@ -126,6 +138,14 @@ class PlainClient:
                 + tr(self.lang, "connected as {nick}; /ayuda lists the commands", nick=welcome.nick)
             )
             return True
+
+    async def _ask_secret(self, lines: asyncio.Queue[str | None]) -> str | None:
+        """Read the next line with the terminal's echo off (the stdin thread reads it)."""
+        print(tr(self.lang, "Password: "), end="", file=sys.stderr, flush=True)
+        with _echo_off(self._stdin):
+            secret = await lines.get()
+        print(file=sys.stderr)
+        return secret
 
     async def _chat(self, link: Link, lines: asyncio.Queue[str | None]) -> int:
         receiving = asyncio.ensure_future(self._receive(link))
@@ -185,6 +205,23 @@ class PlainClient:
         line = format_line(frame, self.lang)
         if line is not None:
             self._out(line)
+
+
+@contextlib.contextmanager
+def _echo_off(stream: TextIO) -> Iterator[None]:
+    try:
+        fd = stream.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):
+        yield  # not a terminal: nothing is echoed anyway
+        return
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def _print(line: str) -> None:

@@ -126,7 +126,7 @@ def _register(hub: Hub, conn: Connection, args: str, room: str) -> None:
             )
         )
 
-    hub.spawn(register())
+    hub.spawn_for(conn, register())
 
 
 def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -144,7 +144,7 @@ def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
                 )
             )
 
-    hub.spawn(unregister())
+    hub.spawn_for(conn, unregister())
 
 
 def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -160,7 +160,7 @@ def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
                 System(event="password_changed", user=nick, text=tr(conn.lang, "password changed"))
             )
 
-    hub.spawn(change())
+    hub.spawn_for(conn, change())
 
 
 async def _verified(hub: Hub, conn: Connection, nick: str, password: str) -> bool:

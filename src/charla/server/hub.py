@@ -202,6 +202,19 @@ class Hub:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def spawn_for(self, conn: Connection, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as work in flight for ``conn``: its ping barrier and its goodbye
+        wait for it, like for a message being stored."""
+        conn.in_flight += 1
+
+        async def counted() -> None:
+            try:
+                await coro
+            finally:
+                conn.acked()
+
+        self.spawn(counted())
+
     async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
@@ -483,7 +496,7 @@ class Hub:
             raise ProtocolError(
                 Code.LIMIT_INVALID, f"limit must be between 1 and {self.config.max_page}"
             )
-        self.spawn(self._send_page(conn, room, request.before, request.limit))
+        self.spawn_for(conn, self._send_page(conn, room, request.before, request.limit))
 
     async def _send_page(self, conn: Connection, room: str, before: int | None, limit: int) -> None:
         if before is None:
