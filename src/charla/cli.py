@@ -172,6 +172,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .server import run
+    from .server.app import ConfigError
     from .store import StoreError
 
     logging.basicConfig(
@@ -179,11 +180,18 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
     )
     server_password = None
-    if args.password_file is not None:
-        server_password = args.password_file.read_text(encoding="utf-8").strip()
     if (args.tls_cert is None) != (args.tls_key is None):
         print("charla serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
+    for path in (args.password_file, args.tls_cert, args.tls_key):
+        if path is not None and not path.is_file():
+            print(f"charla serve: cannot read {path}", file=sys.stderr)
+            return 1
+    if args.password_file is not None:
+        server_password = args.password_file.read_text(encoding="utf-8").strip()
+        if not server_password:
+            print(f"charla serve: {args.password_file} is empty", file=sys.stderr)
+            return 1
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -209,7 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     try:
         run(config)
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:
         print(f"charla serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -17,12 +17,16 @@ from .connection import Connection
 from .hub import Hub
 from .metrics_http import start_metrics_server
 
-__all__ = ["ChatServer", "raise_file_limit", "run"]
+__all__ = ["ChatServer", "ConfigError", "raise_file_limit", "run"]
 
 log = logging.getLogger("charla.server")
 
 #: How often pruning runs when a retention policy is set.
 PRUNE_EVERY = 3600.0
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says why."""
 
 
 class ChatServer:
@@ -42,22 +46,27 @@ class ChatServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        tls = self._tls_context()  # before anything starts: a bad certificate stops here
         hub = self.hub = Hub(self.config, self.store, self.bus, loop=loop)
         await self.bus.start(hub)
-        self._listener = await loop.create_server(
-            lambda: Connection(hub),
-            self.config.host,
-            self.config.port,
-            ssl=self._tls_context(),
-            backlog=4096,
-            reuse_address=True,
-        )
-        self.port = self._listener.sockets[0].getsockname()[1]
-        if self.config.metrics_port is not None:
-            self._metrics = await start_metrics_server(
-                self.config.host, self.config.metrics_port, self.render_metrics
+        try:
+            self._listener = await loop.create_server(
+                lambda: Connection(hub),
+                self.config.host,
+                self.config.port,
+                ssl=tls,
+                backlog=4096,
+                reuse_address=True,
             )
-            self.metrics_port = self._metrics.sockets[0].getsockname()[1]
+            self.port = self._listener.sockets[0].getsockname()[1]
+            if self.config.metrics_port is not None:
+                self._metrics = await start_metrics_server(
+                    self.config.host, self.config.metrics_port, self.render_metrics
+                )
+                self.metrics_port = self._metrics.sockets[0].getsockname()[1]
+        except BaseException:
+            await self.stop()
+            raise
         self._duties.append(loop.create_task(self._check_idle_forever(hub)))
         if not self.config.retention.unlimited:
             self._duties.append(loop.create_task(self._prune_forever()))
@@ -75,7 +84,12 @@ class ChatServer:
         if self.config.tls_cert is None:
             return None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        try:
+            context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(
+                f"cannot use {self.config.tls_cert} as TLS certificate: {exc}"
+            ) from None
         return context
 
     async def _check_idle_forever(self, hub: Hub) -> None:
