@@ -1,0 +1,63 @@
+"""The translations: compiled catalogs up to date, every string translated."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from charla.i18n import LOCALE_DIR, language_from_env, normalize_lang, tr
+from charla.i18n.catalog import compile_po, parse_po
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "charla"
+
+
+@pytest.mark.parametrize("po", sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")), ids=str)
+def test_compiled_catalog_matches_its_source(po: Path) -> None:
+    assert po.with_suffix(".mo").read_bytes() == compile_po(po.read_text(encoding="utf-8")), (
+        "run: python -m charla.i18n"
+    )
+
+
+def _tr_msgids() -> set[str]:
+    """Every literal string passed as the message of ``tr(lang, "...")`` in the code."""
+    found: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "tr"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                found.add(node.args[1].value)
+    return found
+
+
+def test_every_string_has_a_spanish_translation() -> None:
+    spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
+    missing = sorted(_tr_msgids() - spanish.keys())
+    assert not missing, f"add to charla.po: {missing}"
+
+
+def test_language_choice() -> None:
+    assert normalize_lang("en_GB.UTF-8") == "en"
+    assert normalize_lang("fr_FR") == "es"  # unknown: the default
+    assert language_from_env({"LANG": "en_US.UTF-8"}) == "en"
+    assert language_from_env({"LC_ALL": "es_ES", "LANG": "en_US"}) == "es"
+    assert language_from_env({"LANG": "C"}) == "es"
+
+
+def test_translation_with_values() -> None:
+    assert tr("es", "{user} left #{room}", user="ana", room="dev") == "ana ha salido de #dev"
+    assert tr("en", "{user} left #{room}", user="ana", room="dev") == "ana left #dev"
+
+
+def test_every_command_is_described_in_spanish() -> None:
+    from charla.server.commands import COMMANDS
+
+    spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
+    for command in set(COMMANDS.values()):
+        assert command.summary in spanish
+        assert not command.usage or command.usage in spanish
