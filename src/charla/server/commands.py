@@ -118,13 +118,7 @@ def _register(hub: Hub, conn: Connection, args: str, room: str) -> None:
 
     async def register() -> None:
         await hub.accounts.register(nick, password)
-        conn.send_frame(
-            System(
-                event="registered",
-                user=nick,
-                text=tr(conn.lang, "{user} is now registered", user=nick),
-            )
-        )
+        _account_event(conn, "registered", "{user} is now registered")
 
     hub.spawn_for(conn, register())
 
@@ -136,13 +130,7 @@ def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
     async def unregister() -> None:
         if await _verified(hub, conn, nick, password):
             await hub.accounts.unregister(nick)
-            conn.send_frame(
-                System(
-                    event="unregistered",
-                    user=nick,
-                    text=tr(conn.lang, "{user} is no longer registered", user=nick),
-                )
-            )
+            _account_event(conn, "unregistered", "{user} is no longer registered")
 
     hub.spawn_for(conn, unregister())
 
@@ -156,11 +144,16 @@ def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
     async def change() -> None:
         if await _verified(hub, conn, nick, old):
             await hub.accounts.register(nick, new)
-            conn.send_frame(
-                System(event="password_changed", user=nick, text=tr(conn.lang, "password changed"))
-            )
+            _account_event(conn, "password_changed", "password changed")
 
     hub.spawn_for(conn, change())
+
+
+def _account_event(conn: Connection, event: str, message: str) -> None:
+    """Confirm an account change to its owner, in the owner's language."""
+    conn.send_frame(
+        System(event=event, user=conn.nick, text=tr(conn.lang, message, user=conn.nick))
+    )
 
 
 async def _verified(hub: Hub, conn: Connection, nick: str, password: str) -> bool:
