@@ -1,0 +1,170 @@
+"""The reconnecting session against a real server: resume without gap or duplicate, the
+outgoing queue while disconnected, backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from charla.client.connection import ConnectOptions
+from charla.client.session import (
+    Backoff,
+    Connected,
+    Disconnected,
+    Ended,
+    Event,
+    Incoming,
+    Session,
+    Unsent,
+)
+from charla.protocol import History, Message
+
+from ..helpers import TIMEOUT, Peer, free_port, make_config, running
+
+
+class Recorder:
+    """Collects a session's events; ``await wait(pred)`` until one matches."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait(self, predicate, timeout: float = TIMEOUT) -> Event:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            seen = 0
+            while True:
+                for event in self.events[seen:]:
+                    if predicate(event):
+                        return event
+                seen = len(self.events)
+                self._changed.clear()
+                await self._changed.wait()
+
+    def texts(self) -> list[str]:
+        out: list[str] = []
+        for event in self.events:
+            if isinstance(event, Incoming):
+                frame = event.frame
+                if isinstance(frame, Message):
+                    out.append(frame.text)
+                elif isinstance(frame, History):
+                    out.extend(m.text for m in frame.messages)
+        return out
+
+
+def fast_backoff() -> Backoff:
+    return Backoff(minimum=0.05, maximum=0.2, rng=lambda: 0.0)
+
+
+@contextlib.asynccontextmanager
+async def session_on(port: int, nick: str, **kw: object) -> AsyncIterator[tuple[Session, Recorder]]:
+    rec = Recorder()
+    session = Session(
+        ConnectOptions(port=port, timeout=2), nick=nick, emit=rec, backoff=fast_backoff(), **kw
+    )  # type: ignore[arg-type]
+    task = asyncio.ensure_future(session.run())
+    try:
+        yield session, rec
+    finally:
+        session.close()
+        await asyncio.wait_for(task, TIMEOUT)
+
+
+def is_message(text: str):  # type: ignore[no-untyped-def]
+    return lambda e: (
+        isinstance(e, Incoming) and isinstance(e.frame, Message) and e.frame.text == text
+    )
+
+
+def test_backoff_doubles_up_to_the_cap_with_jitter() -> None:
+    low = Backoff(rng=lambda: 0.0)
+    assert [low.next() for _ in range(9)] == [0.25, 0.5, 1, 2, 4, 8, 15, 15, 15]
+    high = Backoff(rng=lambda: 0.999999)
+    assert round(high.next(), 3) == 0.5 and round([high.next() for _ in range(10)][-1]) == 30
+    high.reset()
+    assert round(high.next(), 3) == 0.5
+
+
+async def test_resume_after_restart_has_no_gap_and_no_duplicate(tmp_path: Path) -> None:
+    port = free_port()
+    config = make_config(tmp_path, port=port)
+    async with running(config) as server:
+        ana = await Peer.connect(server.port)
+        await ana.hello("ana", rooms=["dev"])
+        await ana.say("before")
+        await ana.sync()
+        async with session_on(port, "bob", rooms=["dev"]) as (session, rec):
+            await rec.wait(lambda e: isinstance(e, Connected))
+            await rec.wait(
+                lambda e: (
+                    isinstance(e, Incoming)
+                    and isinstance(e.frame, History)
+                    and e.frame.room == "dev"
+                )
+            )
+            await ana.say("live", room="dev")
+            await rec.wait(is_message("live"))
+            await ana.close()
+            await server.stop()
+            await rec.wait(lambda e: isinstance(e, Disconnected))
+            # Typed while the server is down: waits in the queue.
+            session.say("typed offline", "dev")
+            assert not session.connected
+            async with running(config) as again:
+                other = await Peer.connect(again.port)
+                await other.hello("cleo", rooms=["dev"])
+                await other.say("while away", room="dev")
+                await other.sync()
+                await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
+                await rec.wait(is_message("typed offline"))
+                await other.expect(Message, text="typed offline")
+                texts = rec.texts()
+                assert texts.count("before") == 1 and texts.count("live") == 1
+                assert texts.count("while away") == 1
+                assert texts.index("while away") < texts.index("typed offline")
+                assert session.rooms == ["general", "dev"]
+                await other.close()
+
+
+async def test_quit_waits_for_acknowledgements(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        peer = await Peer.connect(server.port)
+        await peer.hello("ana")
+        async with session_on(server.port, "bob") as (session, rec):
+            await rec.wait(lambda e: isinstance(e, Connected))
+            for i in range(20):
+                session.say(f"m{i}", "general")
+            session.quit()
+            ended = await rec.wait(lambda e: isinstance(e, Ended))
+            assert isinstance(ended, Ended) and ended.ok
+            assert session.pending == 0
+        got = [(await peer.expect(Message)).text for _ in range(20)]
+        assert got == [f"m{i}" for i in range(20)]
+        await peer.close()
+
+
+async def test_bad_nick_ends_the_first_connect(tmp_path: Path) -> None:
+    async with (
+        running(make_config(tmp_path)) as server,
+        session_on(server.port, "no spaces") as (_, rec),
+    ):
+        ended = await rec.wait(lambda e: isinstance(e, Ended))
+        assert isinstance(ended, Ended) and not ended.ok and ended.code == "nick_invalid"
+
+
+async def test_queue_limit_refuses_clearly(tmp_path: Path) -> None:
+    rec = Recorder()
+    session = Session(ConnectOptions(port=free_port()), nick="x", emit=rec, queue_limit=2)
+    for text in ("a", "b", "c"):
+        session.say(text, "general")
+    assert [e for e in rec.events if isinstance(e, Unsent)] == [
+        Unsent("c", "general", "queue_full")
+    ]
+    assert dataclasses.is_dataclass(rec.events[0])
