@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--room", action="append", default=[], help="also join this room")
     join.add_argument("--plain", action="store_true", help="line mode even on a terminal")
     join.add_argument("--no-bell", action="store_true", help="no bell on mentions")
+    join.add_argument(
+        "--scrollback", type=int, default=5000, help="lines kept per room (%(default)s)"
+    )
 
     send = sub.add_parser("send", help="send messages and exit once acknowledged")
     _add_connect_flags(send)
@@ -216,6 +219,7 @@ def _join(args: argparse.Namespace) -> int:
                 lang=lang,
                 rooms=args.room,  # type: ignore[arg-type]
                 bell=not args.no_bell,
+                scrollback=max(100, args.scrollback),
                 **_access(),
             )
     from .client.plain import PlainClient
