@@ -23,6 +23,7 @@ from charla.client.session import (
 from charla.protocol import History, Message
 
 from ..helpers import TIMEOUT, Peer, free_port, make_config, running
+from .tui_helpers import seed
 
 
 class Recorder:
@@ -117,14 +118,13 @@ async def test_resume_after_restart_has_no_gap_and_no_duplicate(tmp_path: Path) 
             # Typed while the server is down: waits in the queue.
             session.say("typed offline", "dev")
             assert not session.connected
+            seed(config.db, [("dev", "cleo", "while away")])
             async with running(config) as again:
                 other = await Peer.connect(again.port)
                 await other.hello("cleo", rooms=["dev"])
-                await other.say("while away", room="dev")
-                await other.sync()
                 await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
                 await rec.wait(is_message("typed offline"))
-                await other.expect(Message, text="typed offline")
+                await rec.wait(lambda e: session.pending == 0)
                 texts = rec.texts()
                 assert texts.count("before") == 1 and texts.count("live") == 1
                 assert texts.count("while away") == 1

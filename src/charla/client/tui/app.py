@@ -204,7 +204,10 @@ class ChatApp(App[int]):
             log.display = False
             self.query_one(ContentSwitcher).mount(log)
             if len(self._tab_ids) == 1:
+                # The first room is shown even when it is already ``self.room``
+                # (setting a reactive to its own value runs no watcher).
                 self.room = room
+                self._show_room(room)
         return self.query_one(f"#log-{tab_id}", ChatLog)
 
     @property
@@ -212,6 +215,9 @@ class ChatApp(App[int]):
         return self.log_for(self.room)
 
     def watch_room(self, room: str) -> None:
+        self._show_room(room)
+
+    def _show_room(self, room: str) -> None:
         tab_id = self._tab_ids.get(room)
         if tab_id is None:
             return
@@ -363,6 +369,8 @@ class ChatApp(App[int]):
     # --- the network -----------------------------------------------------------------
 
     def on_net_event(self, message: NetEvent) -> None:
+        if not self.is_running:
+            return  # the app is closing: nothing left to show it on
         self.handle_event(message.event)
         self._update_pending()
 

@@ -30,7 +30,6 @@ class ChatInput(Input):
             super().__init__()
             self.text = text
 
-
     def __init__(
         self, *, nicks: Callable[[], list[str]], placeholder: str = "", id: str | None = None
     ) -> None:

@@ -80,7 +80,10 @@ class ChatLog(ScrollView, can_focus=False):
         return len(self._lines)
 
     def plain_lines(self) -> list[str]:
-        """The rendered lines as text (for tests and for looking)."""
+        """The rendered lines as text (for tests and for looking); unwrapped entries
+        while the log has never been shown."""
+        if not self._width:
+            return [(entry.prefix + entry.body).plain for entry in self.entries]
         return [strip.text.rstrip() for strip in self._lines]
 
     def _grew(self) -> None:
