@@ -8,7 +8,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from charla.server import ChatServer, ServerConfig
 from charla.store import Store
 
 TIMEOUT = 10.0
-FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def make_app(port: int, *, nick: str | None = "ana", **kw: Any) -> ChatApp:

@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_MIN_DELAY",
     "DEFAULT_QUEUE_LIMIT",
     "Backoff",
+    "Confirmed",
     "Connected",
     "Connecting",
     "Disconnected",
@@ -132,6 +133,13 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class Confirmed:
+    """The server confirmed lines; ``pending`` are still waiting."""
+
+    pending: int
+
+
+@dataclass(frozen=True)
 class Unsent:
     """A line that will not be sent: the user should know, and may type it again."""
 
@@ -150,7 +158,7 @@ class Ended:
     code: str | None = None
 
 
-Event = Connecting | Connected | Disconnected | Incoming | Unsent | Ended
+Event = Connecting | Connected | Disconnected | Incoming | Confirmed | Unsent | Ended
 
 
 @dataclass
@@ -421,6 +429,7 @@ class Session:
             return
         while self._in_flight and self._in_flight[0].seq <= seq:
             self._in_flight.popleft()
+        self._emit(Confirmed(self.pending))
 
     def _resume_sending(self) -> None:
         """The replay is complete: drop the unconfirmed lines it contains, send the rest

@@ -153,6 +153,9 @@ class ChatApp(App[int]):
         status.room = self.room
         self.query_one("#unseen").display = False
         self.query_one(ChatInput).focus()
+        if self.is_headless:
+            # A blinking cursor would make screenshots differ from run to run.
+            self.query_one(ChatInput).cursor_blink = False
         if self._first_nick:
             self._start(self._first_nick)
         else:
