@@ -12,12 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .i18n import language_from_env, normalize_lang
 from .protocol import DEFAULT_ROOM
 from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .store import Retention
+
+if TYPE_CHECKING:
+    from .client.connection import ConnectOptions
 
 __all__ = ["default_db_path", "main"]
 
@@ -185,7 +189,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect_options(args: argparse.Namespace) -> object:
+def _connect_options(args: argparse.Namespace) -> ConnectOptions:
     from .client.connection import ConnectOptions
 
     return ConnectOptions(
@@ -217,7 +221,7 @@ def _join(args: argparse.Namespace) -> int:
                 options,
                 nick=args.nick,
                 lang=lang,
-                rooms=args.room,  # type: ignore[arg-type]
+                rooms=args.room,
                 bell=not args.no_bell,
                 scrollback=max(100, args.scrollback),
                 **_access(),
@@ -245,7 +249,7 @@ def _scripting(args: argparse.Namespace) -> int:
                 options,
                 nick,
                 args.room,
-                texts,  # type: ignore[arg-type]
+                texts,
                 err=_eprintln,
                 **_access(),
             )
@@ -256,14 +260,14 @@ def _scripting(args: argparse.Namespace) -> int:
                 options,
                 nick,
                 args.room,
-                since=args.since,  # type: ignore[arg-type]
+                since=args.since,
                 as_json=args.json,
                 out=out,
                 lang=lang,
                 **_access(),
             )
         )
-    return scripting.run(scripting.users(options, nick, args.room, out=out, **_access()))  # type: ignore[arg-type]
+    return scripting.run(scripting.users(options, nick, args.room, out=out, **_access()))
 
 
 def _println(line: str) -> None:

@@ -115,7 +115,7 @@ async def tail(
     """Print the room's history (or what came after ``since``), then follow it."""
     room = normalize_room(room)
     rooms = [room] if room != DEFAULT_ROOM else []
-    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, **access)  # type: ignore[arg-type]
+    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, **access)
     encoder = msgspec.json.Encoder()
     try:
         while (frame := await link.recv()) is not None:
