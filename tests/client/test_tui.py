@@ -82,7 +82,7 @@ async def test_commands_rooms_and_switching(tmp_path: Path) -> None:
             await pilot.press("ctrl+n")
             assert app.room == "general"
             assert app.query_one(StatusLine).room == "general"
-            await pilot.press("alt+2")
+            await pilot.press("alt+right")
             assert app.room == "dev"
             await pilot.press(*"/usuarios", "enter")
             await until(pilot, lambda: "ana, bob" in log_text(app))

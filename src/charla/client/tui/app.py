@@ -22,7 +22,6 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
-    Bye,
     Code,
     Error,
     History,
@@ -85,7 +84,6 @@ class ChatApp(App[int]):
         Binding("f2", "toggle_users", show=False),
         Binding("ctrl+n,alt+right", "next_room(1)", show=False),
         Binding("ctrl+p,alt+left", "next_room(-1)", show=False),
-        *(Binding(f"alt+{n}", f"room_number({n})", show=False) for n in range(1, 10)),
         Binding("pageup", "page(-1)", show=False),
         Binding("pagedown", "page(1)", show=False),
         Binding("ctrl+end,escape", "jump_to_end", show=False),
@@ -325,6 +323,8 @@ class ChatApp(App[int]):
             with contextlib.suppress(ProtocolError):
                 self._switch_to.add(normalize_room(words[1].split()[0]))
         self.session.say(line, self.room)
+        # Whoever writes wants to see the answer: back to the newest lines.
+        self.current_log.jump_to_end()
         self._update_pending()
 
     def _update_pending(self) -> None:
@@ -349,11 +349,6 @@ class ChatApp(App[int]):
         rooms = list(self._tab_ids)
         if rooms and self.room in rooms:
             self.room = rooms[(rooms.index(self.room) + step) % len(rooms)]
-
-    def action_room_number(self, number: int) -> None:
-        rooms = list(self._tab_ids)
-        if 0 < number <= len(rooms):
-            self.room = rooms[number - 1]
 
     def action_page(self, direction: int) -> None:
         log = self.current_log
@@ -391,7 +386,11 @@ class ChatApp(App[int]):
                 self._outage = True
                 if self._connected_once:
                     self.notice(
-                        tr(self.lang, "connection lost ({reason}); retrying", reason=event.reason),
+                        tr(
+                            self.lang,
+                            "connection lost ({reason}); retrying",
+                            reason=tr(self.lang, event.reason),
+                        ),
                         error=True,
                     )
                 else:
@@ -473,14 +472,6 @@ class ChatApp(App[int]):
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
         elif isinstance(frame, Error):
             self.notice(frame.message, error=True)
-        elif isinstance(frame, Bye):
-            self.notice(
-                tr(
-                    self.lang,
-                    "the server is closing the connection ({reason})",
-                    reason=frame.reason,
-                )
-            )
 
     def _history(self, frame: History) -> None:
         for message in frame.messages:
@@ -503,6 +494,7 @@ class ChatApp(App[int]):
         if room in self._switch_to:
             self._switch_to.discard(room)
             self.room = room
+            self.notice(tr(self.lang, "you are now in #{room}", room=room), room=room)
         # Ask who is there, without printing the answer.
         if self.session is not None:
             self._quiet_users[room] = self._quiet_users.get(room, 0) + 1
@@ -534,6 +526,6 @@ class ChatApp(App[int]):
 
 KEYS_HELP = """Keys:
 Enter send · Up/Down earlier lines · Tab complete a nick or command
-Ctrl+N / Ctrl+P next / previous room · Alt+1…9 room by number
+Ctrl+N / Ctrl+P (or Alt+→ / Alt+←) next / previous room, or click its tab
 PgUp / PgDn scroll · Esc or Ctrl+End back to the newest
 F2 show or hide the users · /salir or Ctrl+Q quit"""

@@ -31,6 +31,9 @@ class ChatLog(ScrollView, can_focus=False):
     ChatLog {
         height: 1fr;
         scrollbar-size-vertical: 1;
+        /* Room for the scrollbar from the start: lines are wrapped for one width and
+           would be cut when a scrollbar appeared later. */
+        scrollbar-gutter: stable;
         overflow-x: hidden;
     }
     """
@@ -66,7 +69,7 @@ class ChatLog(ScrollView, can_focus=False):
             self.entries.popleft()
             if self._heights:
                 del self._lines[: self._heights.popleft()]
-        self._grew()
+        self._grew(counts=entry.is_chat)
 
     def clear(self) -> None:
         self.entries.clear()
@@ -86,11 +89,11 @@ class ChatLog(ScrollView, can_focus=False):
             return [(entry.prefix + entry.body).plain for entry in self.entries]
         return [strip.text.rstrip() for strip in self._lines]
 
-    def _grew(self) -> None:
+    def _grew(self, *, counts: bool = False) -> None:
         self.virtual_size = Size(self._width, len(self._lines))
         if self._following:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
-        else:
+        elif counts:
             self.unseen += 1
         self.refresh()
 

@@ -57,7 +57,7 @@ class Kind(Enum):
 
 
 _TIME = Style(dim=True)
-_NOTICE = Style(color="bright_black", italic=True)
+_NOTICE = Style(color="#9a9a9a", italic=True)
 _ERROR = Style(color="red", bold=True)
 _DIRECT = Style(color="magenta")
 _MENTION = Style(bgcolor="#4a3b00", bold=True)
@@ -72,6 +72,11 @@ class Entry:
     body: Text
     kind: Kind
     mention: bool = False
+
+    @property
+    def is_chat(self) -> bool:
+        """A message someone wrote (not a notice): what the "N new" marker counts."""
+        return self.kind not in (Kind.NOTICE, Kind.ERROR)
 
     @property
     def line_style(self) -> Style | None:
@@ -96,7 +101,7 @@ def mentions(text: str, nick: str) -> bool:
 #: Nicks are right-aligned in a column this wide, so the text of every line starts at
 #: the same place (longer nicks push their own line's text right).
 NICK_COLUMN = 10
-_BAR = Style(color="bright_black")
+_BAR = Style(color="#5f5f5f")
 
 
 def _prefix(hhmm: str, who: Text) -> Text:

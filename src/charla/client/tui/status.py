@@ -56,14 +56,17 @@ class StatusLine(Widget):
 
     def render(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(" charla ", style="bold reverse")
+        if self.size.width >= 100:
+            line.append(" charla ", style="bold reverse")
         line.append(f" {self.server} │ ")
         line.append(self.nick, style="bold")
         line.append(f" │ #{self.room} │ ")
+        # What waits to be sent goes before the state: at 80 columns the end of the
+        # line is the part that may not fit.
+        if self.pending:
+            line.append(tr(self.lang, "{count} to send", count=self.pending) + " │ ", style="bold")
         line.append("● ", style=STATES.get(self.state, "yellow"))
         line.append(self.state_text())
-        if self.pending:
-            line.append(" │ " + tr(self.lang, "{count} to send", count=self.pending))
         hint = tr(self.lang, "F1 keys")
         room_for_hint = self.size.width - line.cell_len - len(hint) - 1
         if room_for_hint > 0:
