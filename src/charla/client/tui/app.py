@@ -361,8 +361,7 @@ class ChatApp(App[int]):
         self.current_log.jump_to_end()
 
     def action_keys(self) -> None:
-        for line in tr(self.lang, KEYS_HELP).splitlines():
-            self.notice(line)
+        self.notice(tr(self.lang, KEYS_HELP))
 
     # --- the network -----------------------------------------------------------------
 

@@ -58,7 +58,8 @@ class Kind(Enum):
 
 _TIME = Style(dim=True)
 _NOTICE = Style(color="#9a9a9a", italic=True)
-_ERROR = Style(color="red", bold=True)
+# Light enough that NO_COLOR's grey version is still readable.
+_ERROR = Style(color="#ff6b6b", bold=True)
 _DIRECT = Style(color="magenta")
 _MENTION = Style(bgcolor="#4a3b00", bold=True)
 

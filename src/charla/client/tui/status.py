@@ -14,8 +14,8 @@ __all__ = ["StatusLine"]
 STATES = {
     "connecting": "yellow",
     "connected": "green",
-    "disconnected": "red",
-    "ended": "red",
+    "disconnected": "#ff6b6b",
+    "ended": "#ff6b6b",
 }
 
 
@@ -47,7 +47,7 @@ class StatusLine(Widget):
         if self.state == "disconnected":
             return tr(
                 self.lang,
-                "disconnected, retrying in {seconds:.0f} s",
+                "reconnecting in {seconds:.0f} s",
                 seconds=max(1.0, self.retry_in),
             )
         if self.state == "ended":
