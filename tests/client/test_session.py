@@ -168,3 +168,30 @@ async def test_queue_limit_refuses_clearly(tmp_path: Path) -> None:
         Unsent("c", "general", "queue_full")
     ]
     assert dataclasses.is_dataclass(rec.events[0])
+
+
+async def test_capped_resume_pages_back_to_since(tmp_path: Path) -> None:
+    port = free_port()
+    config = make_config(tmp_path, port=port, resume_cap=5)
+    seed(config.db, [("general", "bob", "old")])
+    async with running(config) as server, session_on(port, "ana") as (_, rec):
+        await rec.wait(is_message_in_history("old"))
+        await server.stop()
+        await rec.wait(lambda e: isinstance(e, Disconnected))
+        # Twelve messages while away: more than the server replays at once.
+        seed(config.db, [("general", "bob", f"away {i}") for i in range(12)])
+        async with running(config):
+            await rec.wait(is_message_in_history("away 0"))
+            texts = rec.texts()
+            assert sorted(t for t in texts if t.startswith("away")) == sorted(
+                f"away {i}" for i in range(12)
+            )
+            assert texts.count("old") == 1
+
+
+def is_message_in_history(text: str):  # type: ignore[no-untyped-def]
+    return lambda e: (
+        isinstance(e, Incoming)
+        and isinstance(e.frame, History)
+        and any(m.text == text for m in e.frame.messages)
+    )

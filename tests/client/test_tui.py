@@ -322,3 +322,22 @@ async def test_asks_for_a_name_and_again_when_refused(tmp_path: Path) -> None:
 
 def test_log_is_never_focused() -> None:
     assert not ChatLog.can_focus
+
+
+async def test_long_absence_fills_the_gap_in_order(tmp_path: Path) -> None:
+    port = free_port()
+    config = make_config(tmp_path, port=port, resume_cap=5)
+    seed(config.db, [("general", "bob", "antes")])
+    async with running(config) as server:
+        app = make_app(port)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: connected(app) and "antes" in log_text(app))
+            await server.stop()
+            await until(pilot, lambda: app.query_one(StatusLine).state == "disconnected")
+            seed(config.db, [("general", "bob", f"fuera {i:02}") for i in range(12)])
+            async with running(config):
+                await until(pilot, lambda: "fuera 00" in log_text(app), "the older page")
+                lines = [line for line in log_text(app).splitlines() if "bob │" in line]
+                assert [line.split("│ ")[1] for line in lines] == ["antes"] + [
+                    f"fuera {i:02}" for i in range(12)
+                ]

@@ -33,6 +33,7 @@ import msgspec
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    ClientHistory,
     ClientPing,
     ClientPong,
     Code,
@@ -76,6 +77,8 @@ DEFAULT_MAX_DELAY = 30.0
 DEFAULT_QUEUE_LIMIT = 500
 _QUIT_WORDS = frozenset({"/salir", "/quit", "/exit"})
 _RESUME_TOKEN = "resume"
+#: Page size when fetching what a capped resume left out (the server's largest page).
+BACKFILL_PAGE = 200
 
 
 class Backoff:
@@ -234,6 +237,9 @@ class Session:
         self._unconfirmed: list[_Line] = []
         self._replayed_own: Counter[tuple[str, str]] = Counter()
         self._seq = 0
+        #: Rooms whose resume was capped (``more``): room -> the ``since`` to page back to.
+        self._backfill: dict[str, int] = {}
+        self._requests: deque[ClientHistory] = deque()
         self._link: Link | None = None
         self._ready = False
         self._welcomed_once = False
@@ -376,6 +382,8 @@ class Session:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            while self._requests:
+                await link.send(self._requests.popleft())
             while self._ready and self._queue:
                 line = self._queue.popleft()
                 self._in_flight.append(line)
@@ -392,10 +400,14 @@ class Session:
             if not self._rooms.fresh(frame):
                 return
             self._saw(frame)
+        elif isinstance(frame, History) and frame.before is not None:
+            frame = self._backfilled(frame)
         elif isinstance(frame, History):
             fresh = [m for m in frame.messages if self._rooms.fresh(m)]
             for message in fresh:
                 self._saw(message)
+            if frame.more and frame.since is not None and frame.messages:
+                self._page_back(frame.room, frame.messages[0].id, floor=frame.since)
             frame = msgspec.structs.replace(frame, messages=fresh)
         elif isinstance(frame, Joined):
             if frame.room not in self._rooms.joined:
@@ -411,6 +423,27 @@ class Session:
             self._emit(Unsent(frame.text, DEFAULT_ROOM, "unavailable"))
             return
         self._emit(Incoming(frame))
+
+    def _page_back(self, room: str, before: int, *, floor: int) -> None:
+        """Ask for the page before ``before``: a capped resume sent only the newest
+        messages, and the ones down to ``floor`` (the ``since``) are still missing."""
+        self._backfill[room] = floor
+        self._requests.append(ClientHistory(room=room, before=before, limit=BACKFILL_PAGE))
+        self._wake.set()
+
+    def _backfilled(self, page: History) -> History:
+        """A page of older messages: keep what is above the resume's floor, and ask for
+        the next page until the floor is reached. Pages this session did not ask for
+        pass through as they are."""
+        floor = self._backfill.get(page.room)
+        if floor is None:
+            return page
+        fresh = [m for m in page.messages if m.id > floor]
+        if len(fresh) == len(page.messages) == BACKFILL_PAGE:
+            self._page_back(page.room, fresh[0].id, floor=floor)
+        else:
+            del self._backfill[page.room]
+        return msgspec.structs.replace(page, messages=fresh)
 
     def _saw(self, message: Message) -> None:
         if message.room is None:
@@ -455,6 +488,8 @@ class Session:
             else:
                 self._unconfirmed.append(line)
         self._in_flight.clear()
+        self._requests.clear()
+        self._backfill.clear()
         # The user asked to leave: a dropped connection is as good as the goodbye.
         if self._quitting and not self._ended:
             self._finish(Ended(ok=True, reason="connection_lost"))

@@ -473,13 +473,13 @@ class ChatApp(App[int]):
             self.notice(frame.message, error=True)
 
     def _history(self, frame: History) -> None:
-        for message in frame.messages:
-            self._write(frame.room, message_entry(message, me=self.nick), unread=False)
-        if frame.more:
-            self.notice(
-                tr(self.lang, "more messages arrived than can be shown; older ones skipped"),
-                room=frame.room,
-            )
+        entries = [message_entry(message, me=self.nick) for message in frame.messages]
+        if frame.before is not None:
+            # Older messages filling a gap (a long absence): into their place.
+            self.log_for(frame.room).insert_older(entries)
+            return
+        for entry in entries:
+            self._write(frame.room, entry, unread=False)
 
     def _message(self, message: Message) -> None:
         entry = message_entry(message, me=self.nick)

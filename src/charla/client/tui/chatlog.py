@@ -71,6 +71,23 @@ class ChatLog(ScrollView, can_focus=False):
                 del self._lines[: self._heights.popleft()]
         self._grew(counts=entry.is_chat)
 
+    def insert_older(self, entries: list[Entry]) -> None:
+        """Put older messages (oldest first) where they belong: before the first entry
+        with a higher id. Rare (filling a gap after a long absence), so it simply
+        renders everything again."""
+        if not entries or entries[-1].id is None:
+            return
+        newest = entries[-1].id
+        at = next(
+            (i for i, e in enumerate(self.entries) if e.id is not None and e.id > newest),
+            len(self.entries),
+        )
+        merged = [*list(self.entries)[:at], *entries, *list(self.entries)[at:]]
+        self.entries = deque(merged[-self.limit :])
+        if self._width:
+            self._reflow(self._width)
+        self._grew()
+
     def clear(self) -> None:
         self.entries.clear()
         self._heights.clear()

@@ -73,6 +73,8 @@ class Entry:
     body: Text
     kind: Kind
     mention: bool = False
+    #: The message id, for putting older messages in their place.
+    id: int | None = None
 
     @property
     def is_chat(self) -> bool:
@@ -124,17 +126,18 @@ def message_entry(message: Message, *, me: str) -> Entry:
         arrow, other = ("→ ", message.to) if own else ("← ", message.user)
         who = Text(arrow, style=_DIRECT) + nick_text(other)
         body.stylize(_DIRECT)
-        return Entry(_prefix(hhmm, who), body, Kind.DIRECT, mention=not own)
+        return Entry(_prefix(hhmm, who), body, Kind.DIRECT, mention=not own, id=message.id)
     mention = not own and mentions(message.text, me)
     if message.action:
         body = nick_text(message.user, bold=own) + " " + body
         body.stylize(Style(italic=True))
-        return Entry(_prefix(hhmm, Text("*", style="bold")), body, Kind.ACTION, mention=mention)
+        star = Text("*", style="bold")
+        return Entry(_prefix(hhmm, star), body, Kind.ACTION, mention=mention, id=message.id)
     who = nick_text(message.user, bold=own)
     if own:
         who.stylize(Style(reverse=True))
-        return Entry(_prefix(hhmm, who), body, Kind.OWN)
-    return Entry(_prefix(hhmm, who), body, Kind.MESSAGE, mention=mention)
+        return Entry(_prefix(hhmm, who), body, Kind.OWN, id=message.id)
+    return Entry(_prefix(hhmm, who), body, Kind.MESSAGE, mention=mention, id=message.id)
 
 
 def notice_entry(text: str, hhmm: str, *, error: bool = False) -> Entry:
