@@ -195,3 +195,29 @@ def is_message_in_history(text: str):  # type: ignore[no-untyped-def]
         and isinstance(e.frame, History)
         and any(m.text == text for m in e.frame.messages)
     )
+
+
+async def test_a_silent_server_is_given_up(tmp_path: Path) -> None:
+    """A server that stops answering (gone without closing the socket) is noticed."""
+    welcome = b'{"type":"welcome","nick":"ana","server":{"name":"mute","version":"0"}}\n'
+    pings: list[bytes] = []
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.write(welcome)
+        while line := await reader.readline():
+            pings.append(line)
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    rec = Recorder()
+    session = Session(
+        ConnectOptions(port=port), nick="ana", emit=rec, backoff=fast_backoff(), keepalive=0.1
+    )
+    task = asyncio.ensure_future(session.run())
+    event = await rec.wait(lambda e: isinstance(e, Disconnected))
+    assert isinstance(event, Disconnected) and event.reason == "no answer from the server"
+    assert any(b"keepalive" in line for line in pings)
+    session.close()
+    await asyncio.wait_for(task, TIMEOUT)
+    server.close()

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import random
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -75,6 +75,9 @@ DEFAULT_MIN_DELAY = 0.5
 DEFAULT_MAX_DELAY = 30.0
 #: Lines held while disconnected; past this a new line is refused at once.
 DEFAULT_QUEUE_LIMIT = 500
+#: After this long without a frame the session pings the server; after as long again
+#: it gives the connection up (a server that vanished without closing it).
+DEFAULT_KEEPALIVE = 30.0
 _QUIT_WORDS = frozenset({"/salir", "/quit", "/exit"})
 _RESUME_TOKEN = "resume"
 #: Page size when fetching what a capped resume left out (the server's largest page).
@@ -217,7 +220,7 @@ class Session:
         server_password: str | None = None,
         backoff: Backoff | None = None,
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        keepalive: float = DEFAULT_KEEPALIVE,
     ) -> None:
         self.options = options
         self.nick = nick
@@ -228,7 +231,7 @@ class Session:
         self._server_password = server_password
         self._backoff = backoff or Backoff()
         self._queue_limit = queue_limit
-        self._sleep = sleep
+        self._keepalive = keepalive
         self._rooms = _Rooms()
         #: The newest room message id seen anywhere: the ``since`` of a resume.
         self.last_id: int | None = None
@@ -362,7 +365,7 @@ class Session:
     async def _converse(self, link: Link) -> str:
         sender = asyncio.ensure_future(self._send_loop(link))
         try:
-            while (frame := await link.recv()) is not None:
+            while (frame := await self._recv(link)) is not None:
                 if isinstance(frame, Bye) and self._quitting:
                     self._finish(Ended(ok=True, reason=frame.reason))
                     return frame.reason
@@ -377,6 +380,17 @@ class Session:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError, ConnectionError):
                 await sender
+
+    async def _recv(self, link: Link) -> ServerFrame | None:
+        """The next frame; pings a silent server once, and gives up if it stays silent."""
+        try:
+            return await asyncio.wait_for(link.recv(), self._keepalive)
+        except TimeoutError:
+            await link.send(ClientPing(token="keepalive"))
+        try:
+            return await asyncio.wait_for(link.recv(), self._keepalive)
+        except TimeoutError:
+            raise ConnectionError("no answer from the server") from None
 
     async def _send_loop(self, link: Link) -> None:
         while True:
