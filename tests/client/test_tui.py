@@ -341,3 +341,21 @@ async def test_long_absence_fills_the_gap_in_order(tmp_path: Path) -> None:
                 assert [line.split("│ ")[1] for line in lines] == ["antes"] + [
                     f"fuera {i:02}" for i in range(12)
                 ]
+
+
+async def test_keys_arriving_in_one_burst_keep_their_order(tmp_path: Path) -> None:
+    """As from tmux, a script or a fast typist: many keys in one read of the terminal."""
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        app = make_app(server.port)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: connected(app))
+            burst = [*"uno", "enter", *"dox", "backspace", "s", "enter", *"res", "home", "t"]
+            for key in burst:
+                char = {"enter": "\r", "backspace": "\x7f", "home": None}.get(key, key)
+                app.post_message(events.Key(key, char))
+            got = [(await bob.expect(Message, user="ana")).text for _ in range(2)]
+            assert got == ["uno", "dos"]
+            await until(pilot, lambda: app.query_one(ChatInput).value == "tres")
+        await bob.close()

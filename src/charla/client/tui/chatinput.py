@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import events
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
@@ -44,17 +45,22 @@ class ChatInput(Input):
     # --- sending ---------------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:
-        # These keys are handled here, as they arrive, rather than through bindings:
+        # Editing keys are handled here, as they arrive, rather than through bindings:
         # bindings run only once the key has bubbled up to the app, and by then keys
-        # typed right after it (a fast typist, a script, tmux) would already be in the
-        # line, gluing two lines together.
-        action = _KEYS.get(event.key)
-        if action is None:
+        # typed right after it (a fast typist, a paste of keys, tmux) would already be
+        # in the line: Enter would glue two lines together, Backspace would delete the
+        # wrong character.
+        own = _KEYS.get(event.key)
+        editing = _INPUT_ACTIONS.get(event.key)
+        if own is None and editing is None:
             await super()._on_key(event)
             return
         event.stop()
         event.prevent_default()
-        action(self)
+        if own is not None:
+            own(self)
+        elif editing is not None:
+            await self.run_action(editing)
 
     async def action_submit(self) -> None:
         self.submit_now()
@@ -127,6 +133,14 @@ class ChatInput(Input):
         else:
             self.replace(text, *selection)
 
+
+#: Input's own editing keys (Backspace, Ctrl+A, arrows…) and their actions.
+_INPUT_ACTIONS: dict[str, str] = {
+    key.strip(): binding.action
+    for binding in Input.BINDINGS
+    if isinstance(binding, Binding)
+    for key in binding.key.split(",")
+}
 
 _KEYS: dict[str, Callable[[ChatInput], None]] = {
     "enter": ChatInput.submit_now,

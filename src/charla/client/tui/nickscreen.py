@@ -28,6 +28,7 @@ class NickScreen(ModalScreen[str]):
     }
     NickScreen #problem {
         color: $error;
+        width: 100%;
     }
     """
 
