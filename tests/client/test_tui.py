@@ -359,3 +359,21 @@ async def test_keys_arriving_in_one_burst_keep_their_order(tmp_path: Path) -> No
             assert got == ["uno", "dos"]
             await until(pilot, lambda: app.query_one(ChatInput).value == "tres")
         await bob.close()
+
+
+async def test_pgup_past_the_start_fetches_older_messages(tmp_path: Path) -> None:
+    seed(tmp_path / "charla.db", [("general", "bob", f"m{i:02}") for i in range(80)])
+    async with running(make_config(tmp_path)) as server:
+        app = make_app(server.port)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: "m79" in log_text(app))
+            log = app.current_log
+            assert "m29" not in log_text(app) and "m30" in log_text(app)
+            while log.scroll_y > 0:
+                await pilot.press("pageup")
+            await pilot.press("pageup")
+            await until(pilot, lambda: "m00" in log_text(app), "the older page")
+            texts = [line.split("│ ")[1] for line in log.plain_lines() if "bob │" in line]
+            assert texts == [f"m{i:02}" for i in range(80)]
+            # The view stayed where it was: the older page is above it.
+            assert log.scroll_y > 0 and not log.following

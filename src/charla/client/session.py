@@ -281,6 +281,13 @@ class Session:
             self._quitting = True
         self._wake.set()
 
+    def older(self, room: str, before: int, limit: int = BACKFILL_PAGE) -> None:
+        """Ask for the messages of ``room`` before id ``before`` (scrolling back past the
+        start of the log); the page arrives as an ``Incoming`` ``history`` with ``before``."""
+        if self._link is not None:
+            self._requests.append(ClientHistory(room=room, before=before, limit=limit))
+            self._wake.set()
+
     def quit(self) -> None:
         """Leave: once connected, after the server has confirmed every line sent before;
         at once when there is no connection."""

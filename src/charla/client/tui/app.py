@@ -129,6 +129,9 @@ class ChatApp(App[int]):
         self._unread: dict[str, int] = {}
         self._outage = False
         self._connected_once = False
+        #: Rooms with a page of older messages on its way / with nothing older left.
+        self._older_asked: set[str] = set()
+        self._older_done: set[str] = set()
 
     # --- layout ----------------------------------------------------------------------
 
@@ -352,10 +355,22 @@ class ChatApp(App[int]):
 
     def action_page(self, direction: int) -> None:
         log = self.current_log
+        if direction < 0 and log.scroll_y <= 0:
+            self._load_older(log)
         log.scroll_to(
             y=log.scroll_y + direction * max(1, log.scrollable_content_region.height - 1),
             animate=False,
         )
+
+    def _load_older(self, log: ChatLog) -> None:
+        """PgUp at the top of the log: fetch the page before it from the server."""
+        oldest = log.oldest_id
+        if self.session is None or oldest is None or log.room in self._older_asked:
+            return
+        if log.room in self._older_done:
+            return
+        self._older_asked.add(log.room)
+        self.session.older(log.room, oldest)
 
     def action_jump_to_end(self) -> None:
         self.current_log.jump_to_end()
@@ -475,7 +490,17 @@ class ChatApp(App[int]):
     def _history(self, frame: History) -> None:
         entries = [message_entry(message, me=self.nick) for message in frame.messages]
         if frame.before is not None:
-            # Older messages filling a gap (a long absence): into their place.
+            # Older messages (scrolled back past the start, or filling the gap of a
+            # long absence): into their place.
+            asked = frame.room in self._older_asked
+            self._older_asked.discard(frame.room)
+            if asked and not frame.messages:
+                self._older_done.add(frame.room)
+                # A toast: a line in the log would land at its bottom, far from here.
+                self.notify(
+                    tr(self.lang, "start of the history of #{room}", room=frame.room),
+                    timeout=3,
+                )
             self.log_for(frame.room).insert_older(entries)
             return
         for entry in entries:

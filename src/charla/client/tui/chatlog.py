@@ -84,9 +84,21 @@ class ChatLog(ScrollView, can_focus=False):
         )
         merged = [*list(self.entries)[:at], *entries, *list(self.entries)[at:]]
         self.entries = deque(merged[-self.limit :])
+        before = len(self._lines)
         if self._width:
             self._reflow(self._width)
-        self._grew()
+        self.virtual_size = Size(self._width, len(self._lines))
+        if self._following:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        else:
+            # Keep the same lines in view; the older ones are above, a PgUp away.
+            added = len(self._lines) - before
+            self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True, force=True)
+        self.refresh()
+
+    @property
+    def oldest_id(self) -> int | None:
+        return next((e.id for e in self.entries if e.id is not None), None)
 
     def clear(self) -> None:
         self.entries.clear()
