@@ -267,7 +267,7 @@ class ChatApp(App[int]):
     def _write(self, room: str, entry: Entry, *, unread: bool = True) -> None:
         log = self.log_for(room)
         log.add(entry)
-        if unread and room != self.room:
+        if unread and entry.is_chat and room != self.room:
             self._unread[room] = self._unread.get(room, 0) + 1
             self._label_tab(room)
 
