@@ -223,6 +223,13 @@ async def test_new_messages_marker_while_scrolled_up(tmp_path: Path) -> None:
             await pilot.press("escape")
             assert log.following and log.unseen == 0 and not marker.display
             assert log.scroll_y == log.max_scroll_y
+            # The mouse wheel scrolls too, and scrolling down to the end follows again.
+            wheel = (log, 5, 5, 0, 0, 0, False, False, False)
+            log.post_message(events.MouseScrollUp(*wheel))
+            await until(pilot, lambda: not log.following, "the wheel to scroll up")
+            for _ in range(10):
+                log.post_message(events.MouseScrollDown(*wheel))
+            await until(pilot, lambda: log.following, "the wheel to reach the end")
         await bob.close()
 
 
