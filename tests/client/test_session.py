@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -218,6 +219,64 @@ async def test_a_silent_server_is_given_up(tmp_path: Path) -> None:
     event = await rec.wait(lambda e: isinstance(e, Disconnected))
     assert isinstance(event, Disconnected) and event.reason == "no answer from the server"
     assert any(b"keepalive" in line for line in pings)
+    session.close()
+    await asyncio.wait_for(task, TIMEOUT)
+    server.close()
+
+
+async def test_lines_cut_off_by_a_drop_are_checked_against_the_replay() -> None:
+    """Three lines sent, then the connection drops before any is confirmed. After the
+    reconnect the replay shows one of them arrived: it is not sent twice; the other
+    message is sent again; the command, which cannot be checked, is reported unsent."""
+    says: list[list[str]] = [[], []]
+    hellos: list[dict[str, object]] = []
+    connection = 0
+
+    def frame(**fields: object) -> bytes:
+        return json.dumps(fields).encode() + b"\n"
+
+    async def scripted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connection
+        mine = connection
+        connection += 1
+        hellos.append(json.loads(await reader.readline()))
+        replay = (
+            [{"id": 7, "room": "general", "user": "ana", "text": "hola", "ts": "x"}] if mine else []
+        )
+        writer.write(
+            frame(type="welcome", nick="ana", server={"name": "s", "version": "0"})
+            + frame(type="joined", room="general")
+            + frame(type="history", room="general", messages=replay)
+        )
+        while line := await reader.readline():
+            sent = json.loads(line)
+            if sent["type"] == "ping" and sent.get("token") == "resume":
+                writer.write(frame(type="pong", token="resume"))
+            elif sent["type"] == "say":
+                says[mine].append(sent["text"])
+                if mine == 0 and len(says[0]) == 3:
+                    writer.close()  # gone before confirming anything
+                    return
+                if mine == 1:
+                    writer.close()
+                    return
+
+    server = await asyncio.start_server(scripted, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    rec = Recorder()
+    session = Session(ConnectOptions(port=port), nick="ana", emit=rec, backoff=fast_backoff())
+    task = asyncio.ensure_future(session.run())
+    await rec.wait(lambda e: isinstance(e, Connected))
+    for text in ("hola", "/nick nuevo", "adiós"):
+        session.say(text, "general")
+    unsent = await rec.wait(lambda e: isinstance(e, Unsent))
+    assert unsent == Unsent("/nick nuevo", "general", "connection_lost")
+    await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
+    async with asyncio.timeout(TIMEOUT):
+        while not says[1]:
+            await asyncio.sleep(0.01)
+    assert says == [["hola", "/nick nuevo", "adiós"], ["adiós"]]
+    assert hellos[1]["since"] == 0
     session.close()
     await asyncio.wait_for(task, TIMEOUT)
     server.close()
