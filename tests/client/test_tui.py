@@ -384,3 +384,16 @@ async def test_pgup_past_the_start_fetches_older_messages(tmp_path: Path) -> Non
             assert texts == [f"m{i:02}" for i in range(80)]
             # The view stayed where it was: the older page is above it.
             assert log.scroll_y > 0 and not log.following
+
+
+async def test_leaving_offline_with_unsent_lines_asks_first() -> None:
+    app = make_app(free_port(), lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.query_one(StatusLine)
+        await until(pilot, lambda: status.state == "disconnected")
+        await pilot.press(*"perdido?", "enter", "ctrl+q")
+        await until(pilot, lambda: "lines not sent yet: 1" in log_text(app))
+        assert app.return_code is None
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None, "the app to end")
+    assert app.return_code == 0

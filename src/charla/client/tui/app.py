@@ -129,6 +129,7 @@ class ChatApp(App[int]):
         self._unread: dict[str, int] = {}
         self._outage = False
         self._connected_once = False
+        self._leave_anyway = False
         #: Rooms with a page of older messages on its way / with nothing older left.
         self._older_asked: set[str] = set()
         self._older_done: set[str] = set()
@@ -339,9 +340,22 @@ class ChatApp(App[int]):
         self.action_leave()
 
     def action_leave(self) -> None:
-        """Leave once the server confirmed every line sent (at once when offline)."""
+        """Leave once the server confirmed every line sent. Offline with lines still
+        waiting, the first request only warns: they would be lost."""
         if self.session is None:
             self.exit(0)
+            return
+        waiting = self.session.pending
+        if waiting and not self.session.connected and not self._leave_anyway:
+            self._leave_anyway = True
+            self.notice(
+                tr(
+                    self.lang,
+                    "lines not sent yet: {count}; Ctrl+Q or /salir again to leave anyway",
+                    count=waiting,
+                ),
+                error=True,
+            )
             return
         self.session.quit()
 
