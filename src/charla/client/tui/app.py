@@ -9,6 +9,7 @@ module touches the widgets.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -130,6 +131,7 @@ class ChatApp(App[int]):
         self._outage = False
         self._connected_once = False
         self._leave_anyway = False
+        self._retry_at = 0.0
         #: Rooms with a page of older messages on its way / with nothing older left.
         self._older_asked: set[str] = set()
         self._older_done: set[str] = set()
@@ -154,6 +156,7 @@ class ChatApp(App[int]):
         status.server = self.server_label
         status.room = self.room
         self.query_one("#unseen").display = False
+        self.set_interval(1.0, self._count_down)
         self.query_one(ChatInput).focus()
         if self.is_headless:
             # A blinking cursor would make screenshots differ from run to run.
@@ -162,6 +165,12 @@ class ChatApp(App[int]):
             self._start(self._first_nick)
         else:
             self._ask_nick("")
+
+    def _count_down(self) -> None:
+        """Seconds to the next reconnect attempt, in the status line."""
+        status = self.query_one(StatusLine)
+        if status.state == "disconnected":
+            status.retry_in = max(0.0, self._retry_at - time.monotonic())
 
     def _ask_nick(self, problem: str) -> None:
         def chosen(nick: str | None) -> None:
@@ -410,6 +419,7 @@ class ChatApp(App[int]):
         elif isinstance(event, Disconnected):
             status.state = "disconnected"
             status.retry_in = event.retry_in
+            self._retry_at = time.monotonic() + event.retry_in
             if not self._outage:
                 self._outage = True
                 if self._connected_once:

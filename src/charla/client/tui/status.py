@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -48,7 +50,7 @@ class StatusLine(Widget):
             return tr(
                 self.lang,
                 "reconnecting in {seconds:.0f} s",
-                seconds=max(1.0, self.retry_in),
+                seconds=max(1.0, math.ceil(self.retry_in)),
             )
         if self.state == "ended":
             return tr(self.lang, "not connected")
