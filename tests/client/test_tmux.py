@@ -7,7 +7,7 @@ import shlex
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,9 +32,11 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.name)
 
-    async def wait_for(self, text: str) -> str:
+    async def wait_for(self, text: str | Callable[[str], bool]) -> str:
+        """The screen, once it shows ``text`` (or satisfies it, given a function)."""
+        check = text if callable(text) else (lambda screen: text in screen)
         async with asyncio.timeout(TIMEOUT):
-            while text not in (screen := self.screen()):
+            while not check(screen := self.screen()):
                 await asyncio.sleep(0.05)
         return screen
 
@@ -79,6 +81,18 @@ async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
         await bob.say("hi ana, \x1b[2Jwelcome [b]here[/b]")
         screen = await tmux.wait_for("welcome [b]here[/b]")
         assert "bob │ hi ana" in screen
+        # A long line wraps to the window, and wraps again when the window grows.
+        long_text = "palabra " * 20 + "FIN"
+        await bob.say(long_text)
+        screen = await tmux.wait_for("FIN")
+        assert "bob │ palabra" in screen and screen.count("palabra") == 20
+        assert not any("FIN" in line and "bob │" in line for line in screen.splitlines())
+        tmux.run("resize-window", "-t", tmux.name, "-x", "220", "-y", "30")
+        await tmux.wait_for(
+            lambda screen: any(
+                "bob │ palabra" in line and "FIN" in line for line in screen.splitlines()
+            )
+        )
         # Tab completes the nick at the start of the line.
         tmux.keys("bo", "Tab", "ok", "Enter")
         await bob.expect(Message, user="ana", text="bob: ok")

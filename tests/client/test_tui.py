@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -397,3 +398,17 @@ async def test_leaving_offline_with_unsent_lines_asks_first() -> None:
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_code is not None, "the app to end")
     assert app.return_code == 0
+
+
+async def test_no_color_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with running(make_config(tmp_path)) as server:
+        app = make_app(server.port)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: connected(app))
+            assert app.no_color
+            svg = app.export_screenshot()
+    # Monochrome: every colour in the picture is a grey (r == g == b).
+    # (The screenshot frame: window buttons and default text colour; not the app.)
+    colours = set(re.findall(r"#([0-9a-f]{6})", svg)) - {"ff5f57", "febc2e", "28c840", "c5c8c6"}
+    assert colours and [c for c in colours if not c[0:2] == c[2:4] == c[4:6]] == []
