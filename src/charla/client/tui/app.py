@@ -147,7 +147,7 @@ class ChatApp(App[int]):
         yield StatusLine(lang=self.lang, id="status")
         yield ChatInput(
             nicks=self._completion_nicks,
-            placeholder=tr(self.lang, "Type a message, or /ayuda for the commands"),
+            placeholder=tr(self.lang, "Type a message, or /help for the commands"),
             id="input",
         )
 
