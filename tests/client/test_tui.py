@@ -412,3 +412,20 @@ async def test_no_color_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # (The screenshot frame: window buttons and default text colour; not the app.)
     colours = set(re.findall(r"#([0-9a-f]{6})", svg)) - {"ff5f57", "febc2e", "28c840", "c5c8c6"}
     assert colours and [c for c in colours if not c[0:2] == c[2:4] == c[4:6]] == []
+
+
+async def test_a_rule_marks_each_new_day(tmp_path: Path) -> None:
+    seed(
+        tmp_path / "charla.db",
+        [("general", "bob", "ayer 1"), ("general", "bob", "ayer 2")],
+        day="2026-11-24",
+    )
+    seed(tmp_path / "charla.db", [("general", "bob", "hoy")])
+    async with running(make_config(tmp_path)) as server:
+        app = make_app(server.port)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: "hoy" in log_text(app))
+            lines = [line.strip() for line in log_text(app).splitlines()]
+            at = lines.index("──── 2026-11-24 ────")
+            assert "ayer 1" in lines[at + 1] and "ayer 2" in lines[at + 2]
+            assert lines[at + 3] == "──── 2026-11-25 ────" and "hoy" in lines[at + 4]

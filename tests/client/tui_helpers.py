@@ -43,7 +43,7 @@ def log_text(app: ChatApp, room: str | None = None) -> str:
     return "\n".join(app.log_for(room or app.room).plain_lines())
 
 
-def seed(db: Path, messages: list[tuple[str, str, str]]) -> None:
+def seed(db: Path, messages: list[tuple[str, str, str]], *, day: str = "2026-11-25") -> None:
     """Append ``(room, user, text)`` messages with fixed times to the database (the
     server must not be running): what others said while a client was away."""
     store = Store(db)
@@ -54,7 +54,7 @@ def seed(db: Path, messages: list[tuple[str, str, str]]) -> None:
             room=room,
             user=user,
             text=text,
-            ts=f"2026-11-25T09:{i % 60:02d}:00.000Z",
+            ts=f"{day}T09:{i % 60:02d}:00.000Z",
         )
         for i, (room, user, text) in enumerate(messages)
     ]

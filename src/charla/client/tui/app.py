@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -38,6 +38,7 @@ from ...protocol import (
     normalize_room,
 )
 from ..connection import ConnectOptions
+from ..format import local_date
 from ..session import (
     Backoff,
     Connected,
@@ -53,7 +54,7 @@ from .chatinput import ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
 from .nickscreen import NickScreen
-from .render import Entry, message_entry, notice_entry
+from .render import Entry, day_entry, message_entry, notice_entry
 from .status import StatusLine
 from .userlist import UserList
 
@@ -132,6 +133,8 @@ class ChatApp(App[int]):
         self._connected_once = False
         self._leave_anyway = False
         self._retry_at = 0.0
+        #: The day of the last message shown in each room.
+        self._days: dict[str, date] = {}
         #: Rooms with a page of older messages on its way / with nothing older left.
         self._older_asked: set[str] = set()
         self._older_done: set[str] = set()
@@ -511,6 +514,17 @@ class ChatApp(App[int]):
         elif isinstance(frame, Error):
             self.notice(frame.message, error=True)
 
+    def _day_rule(self, room: str, ts: str) -> None:
+        """A dated rule before the first message of a new day (and before the first
+        message of a room when it is not from today)."""
+        day = local_date(ts)
+        if day is None:
+            return
+        previous = self._days.get(room, self.clock().astimezone().date())
+        self._days[room] = day
+        if day != previous:
+            self._write(room, day_entry(day.isoformat()), unread=False)
+
     def _history(self, frame: History) -> None:
         entries = [message_entry(message, me=self.nick) for message in frame.messages]
         if frame.before is not None:
@@ -527,12 +541,14 @@ class ChatApp(App[int]):
                 )
             self.log_for(frame.room).insert_older(entries)
             return
-        for entry in entries:
+        for message, entry in zip(frame.messages, entries, strict=True):
+            self._day_rule(frame.room, message.ts)
             self._write(frame.room, entry, unread=False)
 
     def _message(self, message: Message) -> None:
         entry = message_entry(message, me=self.nick)
         room = message.room if message.room is not None else self.room
+        self._day_rule(room, message.ts)
         self._write(room, entry)
         if entry.mention and self.ring:
             self.bell()

@@ -23,6 +23,7 @@ __all__ = [
     "NICK_COLUMN",
     "Entry",
     "Kind",
+    "day_entry",
     "mentions",
     "message_entry",
     "nick_color",
@@ -138,6 +139,11 @@ def message_entry(message: Message, *, me: str) -> Entry:
         who.stylize(Style(reverse=True))
         return Entry(_prefix(hhmm, who), body, Kind.OWN, id=message.id)
     return Entry(_prefix(hhmm, who), body, Kind.MESSAGE, mention=mention, id=message.id)
+
+
+def day_entry(day: str) -> Entry:
+    """A rule between messages of different days (times show only ``HH:MM``)."""
+    return Entry(Text(""), Text(f"──── {day} ────", style=_TIME), Kind.NOTICE)
 
 
 def notice_entry(text: str, hhmm: str, *, error: bool = False) -> Entry:
