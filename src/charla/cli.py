@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--room", action="append", default=[], help="also join this room")
     join.add_argument("--plain", action="store_true", help="line mode even on a terminal")
     join.add_argument("--no-bell", action="store_true", help="no bell on mentions")
+    join.add_argument(
+        "--scrollback", type=int, default=5000, help="lines kept per room (%(default)s)"
+    )
 
     send = sub.add_parser("send", help="send messages and exit once acknowledged")
     _add_connect_flags(send)
@@ -245,21 +248,18 @@ def _join(args: argparse.Namespace) -> int:
 
     lang = normalize_lang(args.lang) if args.lang else language_from_env()
     options = _connect_options(args)
-    full_screen = not args.plain and sys.stdin.isatty() and sys.stdout.isatty()
-    if full_screen:
-        try:
-            from .client.tui import run_app
-        except ImportError:
-            full_screen = False
-        else:
-            return run_app(
-                options,
-                nick=args.nick,
-                lang=lang,
-                rooms=args.room,
-                bell=not args.no_bell,
-                access=_access(),
-            )
+    if not args.plain and sys.stdin.isatty() and sys.stdout.isatty():
+        from .client.tui import run_app
+
+        return run_app(
+            options,
+            nick=args.nick,
+            lang=lang,
+            rooms=args.room,
+            bell=not args.no_bell,
+            scrollback=max(100, args.scrollback),
+            access=_access(),
+        )
     from .client.plain import PlainClient
 
     client = PlainClient(options, nick=args.nick, lang=lang, rooms=args.room, access=_access())

@@ -7,12 +7,12 @@ terminal (escape sequences, control characters, bidi overrides) before anything 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from ..i18n import tr
 from ..protocol import Error, Message, Rooms, System, Users
 
-__all__ = ["format_line", "local_time", "sanitize"]
+__all__ = ["format_line", "local_date", "local_time", "sanitize"]
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC x,
 # and their 8-bit C1 forms.
@@ -31,6 +31,14 @@ def sanitize(text: str) -> str:
     overrides removed, and tabs turned into spaces."""
     text = _ESCAPES.sub("", text)
     return _CONTROLS.sub("", text.replace("\t", "    "))
+
+
+def local_date(ts: str) -> date | None:
+    """The local calendar day of ``ts``, or ``None`` when it cannot be read."""
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone().date()
+    except ValueError:
+        return None
 
 
 def local_time(ts: str) -> str:

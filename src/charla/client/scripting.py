@@ -21,6 +21,7 @@ from ..protocol import (
     Hello,
     History,
     Message,
+    ProtocolError,
     Say,
     ServerFrame,
     Users,
@@ -170,6 +171,10 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
     except HelloRefused as exc:
         print(f"charla: {exc.message}", file=sys.stderr)
         return 1
+    except ProtocolError as exc:
+        # A bad argument (a room name that cannot be), found before connecting.
+        print(f"charla: {exc}", file=sys.stderr)
+        return 2
     except (OSError, TimeoutError) as exc:
         print(f"charla: cannot connect: {exc}", file=sys.stderr)
         return 1

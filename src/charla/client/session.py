@@ -1,0 +1,523 @@
+"""A client session that survives dropped connections.
+
+:class:`Session` owns one connection at a time. When it drops, it retries with exponential
+backoff and jitter, and on success says ``hello`` again with the rooms it was in and
+``since`` = the last room message id it saw, so the server replays exactly what was
+missed. Messages are de-duplicated per room by id (ids are global across rooms and
+increase within a room), so a replay never shows anything twice.
+
+What the user types goes through an outgoing queue. While connected it is sent at once,
+each ``say`` followed by a ``ping`` barrier: the server answers the ``pong`` only once the
+``say`` is fully handled, which is how the session knows a line made it. While
+disconnected lines wait in the queue and go out after the reconnect. A line that was sent
+but not confirmed when the connection dropped is looked for in the replay: found, it was
+delivered; not found, it is sent again. Commands in that state cannot be checked (direct
+messages are not replayed, ``/nick`` is not idempotent), so they are reported as not sent
+rather than guessed at. Nothing typed is ever dropped silently.
+
+The session knows nothing about screens: it reports :data:`Event` values through a
+callback, and front-ends (the Textual app) turn them into what they show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from ..protocol import (
+    DEFAULT_ROOM,
+    Bye,
+    ClientHistory,
+    ClientPing,
+    ClientPong,
+    Code,
+    Error,
+    Hello,
+    History,
+    Joined,
+    Message,
+    Parted,
+    Ping,
+    Pong,
+    ProtocolError,
+    Say,
+    ServerFrame,
+    System,
+    Welcome,
+    clean_text,
+    nick_key,
+)
+from .connection import ConnectOptions, HelloRefused, Link, connect
+
+__all__ = [
+    "DEFAULT_MAX_DELAY",
+    "DEFAULT_MIN_DELAY",
+    "DEFAULT_QUEUE_LIMIT",
+    "Backoff",
+    "Confirmed",
+    "Connected",
+    "Connecting",
+    "Disconnected",
+    "Ended",
+    "Event",
+    "Incoming",
+    "Session",
+    "Unsent",
+]
+
+DEFAULT_MIN_DELAY = 0.5
+DEFAULT_MAX_DELAY = 30.0
+#: Lines held while disconnected; past this a new line is refused at once.
+DEFAULT_QUEUE_LIMIT = 500
+#: After this long without a frame the session pings the server; after as long again
+#: it gives the connection up (a server that vanished without closing it).
+DEFAULT_KEEPALIVE = 30.0
+_QUIT_WORDS = frozenset({"/salir", "/quit", "/exit"})
+_RESUME_TOKEN = "resume"
+#: Page size when fetching what a capped resume left out (the server's largest page).
+BACKFILL_PAGE = 200
+
+
+class Backoff:
+    """Delays for reconnect attempts: doubling from ``minimum`` up to ``maximum``, each
+    drawn at random in its upper half so that clients dropped together do not all come
+    back at the same instant."""
+
+    def __init__(
+        self,
+        *,
+        minimum: float = DEFAULT_MIN_DELAY,
+        maximum: float = DEFAULT_MAX_DELAY,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        self._rng = rng
+        self._attempt = 0
+
+    def next(self) -> float:
+        ceiling: float = min(self.maximum, self.minimum * 2.0**self._attempt)
+        self._attempt += 1
+        return ceiling / 2 + self._rng() * ceiling / 2
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connecting:
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Connected:
+    welcome: Welcome
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    reason: str
+    retry_in: float
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A frame from the server, already de-duplicated (a ``history`` holds only the
+    messages not seen before)."""
+
+    frame: ServerFrame
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The server confirmed lines; ``pending`` are still waiting."""
+
+    pending: int
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A line that will not be sent: the user should know, and may type it again."""
+
+    text: str
+    room: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The session is over: after ``/salir`` (``ok``), or a refusal that retrying cannot
+    fix (a wrong password, a bad nick on the first connect)."""
+
+    ok: bool
+    reason: str = ""
+    code: str | None = None
+
+
+Event = Connecting | Connected | Disconnected | Incoming | Confirmed | Unsent | Ended
+
+
+@dataclass
+class _Line:
+    seq: int
+    text: str
+    room: str
+
+    @property
+    def is_command(self) -> bool:
+        return self.text.startswith("/") and not self.text.startswith("//")
+
+    def as_stored(self) -> str:
+        """The text as the server would store it, to recognise it in a replay."""
+        text = self.text[1:] if self.text.startswith("//") else self.text
+        try:
+            return clean_text(text)
+        except ProtocolError:
+            return text
+
+
+@dataclass
+class _Rooms:
+    """Rooms joined, in joining order, and the newest message id seen in each."""
+
+    joined: list[str] = field(default_factory=list)
+    newest: dict[str, int] = field(default_factory=dict)
+
+    def fresh(self, message: Message) -> bool:
+        """Whether ``message`` is new (and remember it). Direct messages are never replayed,
+        so they are always new."""
+        if message.room is None:
+            return True
+        if message.id <= self.newest.get(message.room, 0):
+            return False
+        self.newest[message.room] = message.id
+        return True
+
+
+class Session:
+    """A reconnecting chat session. ``await run()`` until it ends; call :meth:`say` and
+    :meth:`quit` from the same event loop."""
+
+    def __init__(
+        self,
+        options: ConnectOptions,
+        *,
+        nick: str,
+        emit: Callable[[Event], None],
+        lang: str = "es",
+        rooms: list[str] | None = None,
+        password: str | None = None,
+        server_password: str | None = None,
+        backoff: Backoff | None = None,
+        queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        keepalive: float = DEFAULT_KEEPALIVE,
+    ) -> None:
+        self.options = options
+        self.nick = nick
+        self.lang = lang
+        self._emit = emit
+        self._wanted_rooms = list(rooms or [])
+        self._password = password
+        self._server_password = server_password
+        self._backoff = backoff or Backoff()
+        self._queue_limit = queue_limit
+        self._keepalive = keepalive
+        self._rooms = _Rooms()
+        #: The newest room message id seen anywhere: the ``since`` of a resume.
+        self.last_id: int | None = None
+        self._queue: deque[_Line] = deque()
+        self._in_flight: deque[_Line] = deque()
+        self._unconfirmed: list[_Line] = []
+        self._replayed_own: Counter[tuple[str, str]] = Counter()
+        self._seq = 0
+        #: Rooms whose resume was capped (``more``): room -> the ``since`` to page back to.
+        self._backfill: dict[str, int] = {}
+        self._requests: deque[ClientHistory] = deque()
+        self._link: Link | None = None
+        self._ready = False
+        self._welcomed_once = False
+        self._quitting = False
+        self._ended = False
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    # --- what the front-end calls ----------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._ready
+
+    @property
+    def rooms(self) -> list[str]:
+        return list(self._rooms.joined)
+
+    @property
+    def pending(self) -> int:
+        """Lines typed but not yet confirmed by the server."""
+        return len(self._queue) + len(self._in_flight) + len(self._unconfirmed)
+
+    def say(self, text: str, room: str) -> None:
+        """Send ``text`` (a message or a ``/command``) to ``room`` now, or after the
+        reconnect when the connection is down."""
+        if self._ended:
+            self._emit(Unsent(text, room, "ended"))
+            return
+        if self.pending >= self._queue_limit:
+            self._emit(Unsent(text, room, "queue_full"))
+            return
+        self._seq += 1
+        self._queue.append(_Line(self._seq, text, room))
+        if text.split(maxsplit=1)[0].lower() in _QUIT_WORDS:
+            self._quitting = True
+        self._wake.set()
+
+    def older(self, room: str, before: int, limit: int = BACKFILL_PAGE) -> None:
+        """Ask for the messages of ``room`` before id ``before`` (scrolling back past the
+        start of the log); the page arrives as an ``Incoming`` ``history`` with ``before``."""
+        if self._link is not None:
+            self._requests.append(ClientHistory(room=room, before=before, limit=limit))
+            self._wake.set()
+
+    def quit(self) -> None:
+        """Leave: once connected, after the server has confirmed every line sent before;
+        at once when there is no connection."""
+        if self._link is None:
+            self._finish(Ended(ok=True))
+            return
+        if not self._quitting:
+            self.say("/salir", self._rooms.joined[0] if self._rooms.joined else DEFAULT_ROOM)
+
+    def close(self) -> None:
+        """Stop without saying goodbye (the app is going away)."""
+        self._ended = True
+        self._stop.set()
+        if self._link is not None:
+            self._link.close()
+
+    # --- the connection loop ---------------------------------------------------------
+
+    async def run(self) -> None:
+        attempt = 0
+        while not self._ended:
+            attempt += 1
+            self._emit(Connecting(attempt))
+            reason = await self._attempt()
+            if self._ended:
+                return
+            delay = self._backoff.next()
+            self._emit(Disconnected(reason, delay))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+
+    async def _attempt(self) -> str:
+        """One connection, from connect to drop. Returns why it ended."""
+        try:
+            link = await connect(self.options)
+        except (OSError, TimeoutError) as exc:
+            return str(exc) or type(exc).__name__
+        self._link = link
+        try:
+            await self._hello(link)
+            return await self._converse(link)
+        except HelloRefused as exc:
+            if exc.code == Code.NICK_TAKEN and self._welcomed_once:
+                # Our own old connection may still hold the nick until the server
+                # notices it is gone: try again later.
+                return exc.message
+            self._finish(Ended(ok=False, reason=exc.message, code=exc.code))
+            return exc.message
+        except (OSError, ConnectionError, ProtocolError) as exc:
+            return str(exc) or type(exc).__name__
+        finally:
+            self._ready = False
+            self._link = None
+            link.close()
+            self._connection_lost()
+
+    async def _hello(self, link: Link) -> None:
+        resuming = self._welcomed_once
+        rooms = self._rooms.joined if resuming else self._wanted_rooms
+        since = (self.last_id or 0) if resuming else None
+        hello = Hello(
+            nick=self.nick,
+            rooms=[r for r in rooms if r != DEFAULT_ROOM],
+            since=since,
+            lang=self.lang,
+            password=self._password,
+            server_password=self._server_password,
+        )
+        welcome, early = await link.hello(hello)
+        self.nick = welcome.nick
+        self._welcomed_once = True
+        self._backoff.reset()
+        self._rooms.joined.clear()
+        self._replayed_own.clear()
+        self._emit(Connected(welcome, resumed=resuming))
+        for frame in early:
+            self._handle(frame)
+        # The pong to this ping comes after every room's history (a join counts as work
+        # in flight on the server): then the replay is complete and lines can go out.
+        await link.send(ClientPing(token=_RESUME_TOKEN))
+
+    async def _converse(self, link: Link) -> str:
+        sender = asyncio.ensure_future(self._send_loop(link))
+        try:
+            while (frame := await self._recv(link)) is not None:
+                if isinstance(frame, Bye) and self._quitting:
+                    self._finish(Ended(ok=True, reason=frame.reason))
+                    return frame.reason
+                if isinstance(frame, Ping):
+                    await link.send(ClientPong(token=frame.token))
+                    continue
+                self._handle(frame)
+                if isinstance(frame, Bye):
+                    return frame.reason
+            return "connection closed"
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError, ConnectionError):
+                await sender
+
+    async def _recv(self, link: Link) -> ServerFrame | None:
+        """The next frame; pings a silent server once, and gives up if it stays silent."""
+        try:
+            return await asyncio.wait_for(link.recv(), self._keepalive)
+        except TimeoutError:
+            await link.send(ClientPing(token="keepalive"))
+        try:
+            return await asyncio.wait_for(link.recv(), self._keepalive)
+        except TimeoutError:
+            raise ConnectionError("no answer from the server") from None
+
+    async def _send_loop(self, link: Link) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._requests:
+                await link.send(self._requests.popleft())
+            while self._ready and self._queue:
+                line = self._queue.popleft()
+                self._in_flight.append(line)
+                await link.send(Say(text=line.text, room=line.room))
+                await link.send(ClientPing(token=str(line.seq)))
+
+    # --- frames ----------------------------------------------------------------------
+
+    def _handle(self, frame: ServerFrame) -> None:
+        if isinstance(frame, Pong):
+            self._confirmed(frame.token)
+            return
+        if isinstance(frame, Message):
+            if not self._rooms.fresh(frame):
+                return
+            self._saw(frame)
+        elif isinstance(frame, History) and frame.before is not None:
+            frame = self._backfilled(frame)
+        elif isinstance(frame, History):
+            fresh = [m for m in frame.messages if self._rooms.fresh(m)]
+            for message in fresh:
+                self._saw(message)
+            if frame.more and frame.since is not None and frame.messages:
+                self._page_back(frame.room, frame.messages[0].id, floor=frame.since)
+            frame = msgspec.structs.replace(frame, messages=fresh)
+        elif isinstance(frame, Joined):
+            if frame.room not in self._rooms.joined:
+                self._rooms.joined.append(frame.room)
+        elif isinstance(frame, Parted):
+            if frame.room in self._rooms.joined:
+                self._rooms.joined.remove(frame.room)
+        elif isinstance(frame, System) and frame.event == "nick":
+            if frame.user is not None and nick_key(frame.user) == nick_key(self.nick):
+                self.nick = frame.new or self.nick
+        elif isinstance(frame, Error) and frame.code == Code.UNAVAILABLE and frame.text:
+            # The server could not store it; it gave the text back so it is not lost.
+            self._emit(Unsent(frame.text, DEFAULT_ROOM, "unavailable"))
+            return
+        self._emit(Incoming(frame))
+
+    def _page_back(self, room: str, before: int, *, floor: int) -> None:
+        """Ask for the page before ``before``: a capped resume sent only the newest
+        messages, and the ones down to ``floor`` (the ``since``) are still missing."""
+        self._backfill[room] = floor
+        self._requests.append(ClientHistory(room=room, before=before, limit=BACKFILL_PAGE))
+        self._wake.set()
+
+    def _backfilled(self, page: History) -> History:
+        """A page of older messages: keep what is above the resume's floor, and ask for
+        the next page until the floor is reached. Pages this session did not ask for
+        pass through as they are."""
+        floor = self._backfill.get(page.room)
+        if floor is None:
+            return page
+        fresh = [m for m in page.messages if m.id > floor]
+        if len(fresh) == len(page.messages) == BACKFILL_PAGE:
+            self._page_back(page.room, fresh[0].id, floor=floor)
+        else:
+            del self._backfill[page.room]
+        return msgspec.structs.replace(page, messages=fresh)
+
+    def _saw(self, message: Message) -> None:
+        if message.room is None:
+            return
+        self.last_id = max(self.last_id or 0, message.id)
+        if self._unconfirmed and nick_key(message.user) == nick_key(self.nick):
+            self._replayed_own[(message.room, message.text)] += 1
+
+    def _confirmed(self, token: str | None) -> None:
+        if token == _RESUME_TOKEN:
+            self._resume_sending()
+            return
+        try:
+            seq = int(token or "")
+        except ValueError:
+            return
+        while self._in_flight and self._in_flight[0].seq <= seq:
+            self._in_flight.popleft()
+        self._emit(Confirmed(self.pending))
+
+    def _resume_sending(self) -> None:
+        """The replay is complete: drop the unconfirmed lines it contains, send the rest
+        again ahead of what was typed since."""
+        again = []
+        for line in self._unconfirmed:
+            key = (line.room, line.as_stored())
+            if self._replayed_own[key] > 0:
+                self._replayed_own[key] -= 1
+            else:
+                again.append(line)
+        self._unconfirmed.clear()
+        self._replayed_own.clear()
+        self._queue.extendleft(reversed(again))
+        self._ready = True
+        self._wake.set()
+
+    def _connection_lost(self) -> None:
+        for line in self._in_flight:
+            if line.is_command:
+                if line.text.split(maxsplit=1)[0].lower() not in _QUIT_WORDS:
+                    self._emit(Unsent(line.text, line.room, "connection_lost"))
+            else:
+                self._unconfirmed.append(line)
+        self._in_flight.clear()
+        self._requests.clear()
+        self._backfill.clear()
+        # The user asked to leave: a dropped connection is as good as the goodbye.
+        if self._quitting and not self._ended:
+            self._finish(Ended(ok=True, reason="connection_lost"))
+
+    def _finish(self, event: Ended) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._stop.set()
+        self._emit(event)

@@ -1,0 +1,595 @@
+"""The full-screen client: rooms as tabs, the log, the user list, the status line and
+the input line.
+
+The network lives in a :class:`~charla.client.session.Session` run by a worker; its
+events arrive here as :class:`~.events.NetEvent` messages, in order, and only this
+module touches the widgets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import ContentSwitcher, Static, Tab, Tabs
+
+from ...i18n import tr
+from ...protocol import (
+    DEFAULT_ROOM,
+    Code,
+    Error,
+    History,
+    Joined,
+    Message,
+    Parted,
+    ProtocolError,
+    Rooms,
+    ServerFrame,
+    System,
+    Users,
+    nick_key,
+    normalize_room,
+)
+from ..connection import ConnectOptions
+from ..format import local_date
+from ..session import (
+    Backoff,
+    Connected,
+    Connecting,
+    Disconnected,
+    Ended,
+    Event,
+    Incoming,
+    Session,
+    Unsent,
+)
+from .chatinput import ChatInput
+from .chatlog import DEFAULT_SCROLLBACK, ChatLog
+from .events import NetEvent
+from .nickscreen import NickScreen
+from .render import Entry, day_entry, message_entry, notice_entry
+from .status import StatusLine
+from .userlist import UserList
+
+__all__ = ["ChatApp"]
+
+Clock = Callable[[], datetime]
+
+_QUIT_WORDS = ("/salir", "/quit", "/exit")
+_JOIN_WORDS = ("/unirse", "/join")
+_NICK_PROBLEMS = (Code.NICK_INVALID, Code.NICK_TAKEN, Code.NICK_REGISTERED, Code.BAD_PASSWORD)
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class RoomTabs(Tabs, can_focus=False):
+    """Room tabs that never take the focus from the input line."""
+
+
+class ChatApp(App[int]):
+    CSS_PATH = "charla.tcss"
+    TITLE = "charla"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS = [  # noqa: RUF012 (Textual's API)
+        Binding("ctrl+q", "leave", show=False, priority=True),
+        Binding("f1", "keys", show=False),
+        Binding("f2", "toggle_users", show=False),
+        Binding("ctrl+n,alt+right", "next_room(1)", show=False),
+        Binding("ctrl+p,alt+left", "next_room(-1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("ctrl+end,escape", "jump_to_end", show=False),
+    ]
+
+    room: reactive[str] = reactive(DEFAULT_ROOM, init=False)
+    nick: reactive[str] = reactive("", init=False)
+    show_users: reactive[bool] = reactive(True, init=False)
+
+    def __init__(
+        self,
+        options: ConnectOptions,
+        *,
+        nick: str | None,
+        lang: str = "es",
+        rooms: list[str] | None = None,
+        bell: bool = True,
+        password: str | None = None,
+        server_password: str | None = None,
+        scrollback: int = DEFAULT_SCROLLBACK,
+        server_label: str | None = None,
+        clock: Clock = _local_now,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.lang = lang
+        self.wanted_rooms = list(rooms or [])
+        self.ring = bell
+        self.password = password
+        self.server_password = server_password
+        self.scrollback = scrollback
+        self.server_label = server_label or f"{options.host}:{options.port}"
+        self.clock = clock
+        self.backoff = backoff
+        self.session: Session | None = None
+        self._first_nick = nick
+        self._tab_ids: dict[str, str] = {}
+        self._next_tab = 0
+        self._users: dict[str, set[str]] = {}
+        self._quiet_users: dict[str, int] = {}
+        self._switch_to: set[str] = set()
+        self._unread: dict[str, int] = {}
+        self._outage = False
+        self._connected_once = False
+        self._leave_anyway = False
+        self._retry_at = 0.0
+        #: The day of the last message shown in each room.
+        self._days: dict[str, date] = {}
+        #: Rooms with a page of older messages on its way / with nothing older left.
+        self._older_asked: set[str] = set()
+        self._older_done: set[str] = set()
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield RoomTabs(id="rooms")
+        with Horizontal(id="main"):
+            yield ContentSwitcher(id="logs")
+            yield UserList(lang=self.lang, id="users")
+        yield Static("", id="unseen", markup=False)
+        yield StatusLine(lang=self.lang, id="status")
+        yield ChatInput(
+            nicks=self._completion_nicks,
+            placeholder=tr(self.lang, "Type a message, or /help for the commands"),
+            id="input",
+        )
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusLine)
+        status.server = self.server_label
+        status.room = self.room
+        self.query_one("#unseen").display = False
+        self.set_interval(1.0, self._count_down)
+        self.query_one(ChatInput).focus()
+        if self.is_headless:
+            # A blinking cursor would make screenshots differ from run to run.
+            self.query_one(ChatInput).cursor_blink = False
+        if self._first_nick:
+            self._start(self._first_nick)
+        else:
+            self._ask_nick("")
+
+    def _count_down(self) -> None:
+        """Seconds to the next reconnect attempt, in the status line."""
+        status = self.query_one(StatusLine)
+        if status.state == "disconnected":
+            status.retry_in = max(0.0, self._retry_at - time.monotonic())
+
+    def _ask_nick(self, problem: str) -> None:
+        def chosen(nick: str | None) -> None:
+            if nick:
+                self._start(nick)
+                self.query_one(ChatInput).focus()
+
+        self.push_screen(
+            NickScreen(lang=self.lang, problem=problem, default=self.nick or ""), chosen
+        )
+
+    def _start(self, nick: str) -> None:
+        self.nick = nick
+        self.session = Session(
+            self.options,
+            nick=nick,
+            emit=self._emit,
+            lang=self.lang,
+            rooms=self.wanted_rooms,
+            password=self.password,
+            server_password=self.server_password,
+            backoff=self.backoff,
+        )
+        self._run_session(self.session)
+
+    def _emit(self, event: Event) -> None:
+        self.post_message(NetEvent(event))
+
+    @work(group="net", exclusive=True)
+    async def _run_session(self, session: Session) -> None:
+        await session.run()
+
+    # --- rooms and logs --------------------------------------------------------------
+
+    def log_for(self, room: str) -> ChatLog:
+        """The log of ``room``, with its tab, created on first use."""
+        tab_id = self._tab_ids.get(room)
+        if tab_id is None:
+            self._next_tab += 1
+            tab_id = self._tab_ids[room] = f"room-{self._next_tab}"
+            self.query_one(RoomTabs).add_tab(Tab(f"#{room}", id=tab_id))
+            log = ChatLog(room, limit=self.scrollback, id=f"log-{tab_id}")
+            # The switcher hides only the children it starts with; later ones are
+            # hidden here, or they would share the screen with the current one.
+            log.display = False
+            self.query_one(ContentSwitcher).mount(log)
+            if len(self._tab_ids) == 1:
+                # The first room is shown even when it is already ``self.room``
+                # (setting a reactive to its own value runs no watcher).
+                self.room = room
+                self._show_room(room)
+        return self.query_one(f"#log-{tab_id}", ChatLog)
+
+    @property
+    def current_log(self) -> ChatLog:
+        return self.log_for(self.room)
+
+    def watch_room(self, room: str) -> None:
+        self._show_room(room)
+
+    def _show_room(self, room: str) -> None:
+        tab_id = self._tab_ids.get(room)
+        if tab_id is None:
+            return
+        self.query_one(RoomTabs).active = tab_id
+        self.query_one(ContentSwitcher).current = f"log-{tab_id}"
+        self.query_one(StatusLine).room = room
+        self._unread.pop(room, None)
+        self._label_tab(room)
+        self._show_users()
+        self._show_unseen(self.log_for(room))
+
+    def watch_nick(self, nick: str) -> None:
+        self.query_one(StatusLine).nick = nick
+        self.query_one(UserList).me = nick
+
+    def watch_show_users(self, show: bool) -> None:
+        self.query_one(UserList).display = show
+
+    @on(Tabs.TabActivated, "#rooms")
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        for room, tab_id in self._tab_ids.items():
+            if event.tab is not None and tab_id == event.tab.id:
+                self.room = room
+
+    def _label_tab(self, room: str) -> None:
+        tab_id = self._tab_ids.get(room)
+        if tab_id is None:
+            return
+        unread = self._unread.get(room, 0)
+        label = f"#{room} ({unread})" if unread else f"#{room}"
+        self.query_one(RoomTabs).query_one(f"#{tab_id}", Tab).label = label
+
+    def _remove_room(self, room: str) -> None:
+        tab_id = self._tab_ids.pop(room, None)
+        if tab_id is None:
+            return
+        self.query_one(RoomTabs).remove_tab(tab_id)
+        self.query_one(f"#log-{tab_id}", ChatLog).remove()
+        self._users.pop(room, None)
+        if room == self.room and self._tab_ids:
+            self.room = next(iter(self._tab_ids))
+
+    def _write(self, room: str, entry: Entry, *, unread: bool = True) -> None:
+        log = self.log_for(room)
+        log.add(entry)
+        if unread and entry.is_chat and room != self.room:
+            self._unread[room] = self._unread.get(room, 0) + 1
+            self._label_tab(room)
+
+    def notice(self, text: str, *, room: str | None = None, error: bool = False) -> None:
+        self._write(room or self.room, notice_entry(text, self._hhmm(), error=error))
+
+    def _hhmm(self) -> str:
+        return self.clock().strftime("%H:%M")
+
+    # --- users -----------------------------------------------------------------------
+
+    def _show_users(self) -> None:
+        users = self.query_one(UserList)
+        users.users = tuple(self._users.get(self.room, ()))
+
+    def _set_users(self, room: str, users: set[str]) -> None:
+        self._users[room] = users
+        if room == self.room:
+            self._show_users()
+
+    def _completion_nicks(self) -> list[str]:
+        here = sorted(self._users.get(self.room, ()), key=nick_key)
+        others = sorted({u for us in self._users.values() for u in us} - set(here), key=nick_key)
+        return [n for n in here + others if nick_key(n) != nick_key(self.nick)]
+
+    # --- the "N new" marker ------------------------------------------------------------
+
+    @on(ChatLog.UnseenChanged)
+    def _unseen_changed(self, event: ChatLog.UnseenChanged) -> None:
+        if event.log.room == self.room:
+            self._show_unseen(event.log)
+
+    def _show_unseen(self, log: ChatLog) -> None:
+        marker = self.query_one("#unseen", Static)
+        marker.display = log.unseen > 0
+        if log.unseen:
+            marker.update(
+                tr(self.lang, "── {count} new below · Esc or Ctrl+End to jump ──", count=log.unseen)
+            )
+
+    # --- typing ----------------------------------------------------------------------
+
+    @on(ChatInput.Send)
+    def _typed(self, event: ChatInput.Send) -> None:
+        self.send_line(event.text)
+
+    def send_line(self, line: str) -> None:
+        words = line.split(maxsplit=1)
+        first = words[0].lower() if words else ""
+        if first in _QUIT_WORDS:
+            self.action_leave()
+            return
+        if self.session is None:
+            return
+        if first in _JOIN_WORDS and len(words) > 1:
+            with contextlib.suppress(ProtocolError):
+                self._switch_to.add(normalize_room(words[1].split()[0]))
+        self.session.say(line, self.room)
+        # Whoever writes wants to see the answer: back to the newest lines.
+        self.current_log.jump_to_end()
+        self._update_pending()
+
+    def _update_pending(self) -> None:
+        self.query_one(StatusLine).pending = self.session.pending if self.session else 0
+
+    # --- actions ---------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        self.action_leave()
+
+    def action_leave(self) -> None:
+        """Leave once the server confirmed every line sent. Offline with lines still
+        waiting, the first request only warns: they would be lost."""
+        if self.session is None:
+            self.exit(0)
+            return
+        waiting = self.session.pending
+        if waiting and not self.session.connected and not self._leave_anyway:
+            self._leave_anyway = True
+            self.notice(
+                tr(
+                    self.lang,
+                    "lines not sent yet: {count}; Ctrl+Q or /salir again to leave anyway",
+                    count=waiting,
+                ),
+                error=True,
+            )
+            return
+        self.session.quit()
+
+    def action_toggle_users(self) -> None:
+        self.show_users = not self.show_users
+
+    def action_next_room(self, step: int) -> None:
+        rooms = list(self._tab_ids)
+        if rooms and self.room in rooms:
+            self.room = rooms[(rooms.index(self.room) + step) % len(rooms)]
+
+    def action_page(self, direction: int) -> None:
+        log = self.current_log
+        if direction < 0 and log.scroll_y <= 0:
+            self._load_older(log)
+        log.scroll_to(
+            y=log.scroll_y + direction * max(1, log.scrollable_content_region.height - 1),
+            animate=False,
+        )
+
+    def _load_older(self, log: ChatLog) -> None:
+        """PgUp at the top of the log: fetch the page before it from the server."""
+        oldest = log.oldest_id
+        if self.session is None or oldest is None or log.room in self._older_asked:
+            return
+        if log.room in self._older_done:
+            return
+        self._older_asked.add(log.room)
+        self.session.older(log.room, oldest)
+
+    def action_jump_to_end(self) -> None:
+        self.current_log.jump_to_end()
+
+    def action_keys(self) -> None:
+        self.notice(tr(self.lang, KEYS_HELP))
+
+    # --- the network -----------------------------------------------------------------
+
+    def on_net_event(self, message: NetEvent) -> None:
+        if not self.is_running:
+            return  # the app is closing: nothing left to show it on
+        self.handle_event(message.event)
+        self._update_pending()
+
+    def handle_event(self, event: Event) -> None:
+        status = self.query_one(StatusLine)
+        if isinstance(event, Connecting):
+            if not self._outage:
+                status.state = "connecting"
+        elif isinstance(event, Connected):
+            self._connected(event)
+        elif isinstance(event, Disconnected):
+            status.state = "disconnected"
+            status.retry_in = event.retry_in
+            self._retry_at = time.monotonic() + event.retry_in
+            if not self._outage:
+                self._outage = True
+                if self._connected_once:
+                    self.notice(
+                        tr(
+                            self.lang,
+                            "connection lost ({reason}); retrying",
+                            reason=tr(self.lang, event.reason),
+                        ),
+                        error=True,
+                    )
+                else:
+                    self.notice(
+                        tr(
+                            self.lang,
+                            "cannot connect to {host}:{port}: {error}",
+                            host=self.options.host,
+                            port=self.options.port,
+                            error=event.reason,
+                        ),
+                        error=True,
+                    )
+        elif isinstance(event, Incoming):
+            self.show_frame(event.frame)
+        elif isinstance(event, Unsent):
+            self._unsent(event)
+        elif isinstance(event, Ended):
+            self._ended(event)
+
+    def _connected(self, event: Connected) -> None:
+        status = self.query_one(StatusLine)
+        status.state = "connected"
+        self.nick = event.welcome.nick
+        self._outage = False
+        if event.resumed:
+            self.notice(tr(self.lang, "reconnected"))
+        else:
+            self._connected_once = True
+            self.notice(
+                tr(self.lang, "connected as {nick}; /ayuda lists the commands", nick=self.nick)
+            )
+            if event.welcome.motd:
+                self.notice(event.welcome.motd)
+
+    def _unsent(self, event: Unsent) -> None:
+        reasons = {
+            "queue_full": tr(self.lang, "too many lines waiting for the connection"),
+            "connection_lost": tr(self.lang, "the connection dropped before it was confirmed"),
+            "unavailable": tr(self.lang, "the server could not store it"),
+            "ended": tr(self.lang, "not connected"),
+        }
+        reason = reasons.get(event.reason, event.reason)
+        self.notice(
+            tr(self.lang, "not sent ({reason}): {text}", reason=reason, text=event.text),
+            error=True,
+        )
+        # Up brings it back, to send it again.
+        self.query_one(ChatInput).remember(event.text.replace("\n", "↵"))
+
+    def _ended(self, event: Ended) -> None:
+        if event.ok:
+            self.exit(0)
+            return
+        self.query_one(StatusLine).state = "ended"
+        self.session = None
+        if event.code in _NICK_PROBLEMS:
+            self._ask_nick(event.reason)
+        else:
+            self.notice(event.reason, error=True)
+
+    def show_frame(self, frame: ServerFrame) -> None:
+        if isinstance(frame, History):
+            self._history(frame)
+        elif isinstance(frame, Message):
+            self._message(frame)
+        elif isinstance(frame, Joined):
+            self._joined(frame.room)
+        elif isinstance(frame, Parted):
+            self._remove_room(frame.room)
+        elif isinstance(frame, Users):
+            self._users_frame(frame)
+        elif isinstance(frame, System):
+            self._system(frame)
+        elif isinstance(frame, Rooms):
+            listing = ", ".join(
+                f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
+            )
+            self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
+        elif isinstance(frame, Error):
+            self.notice(frame.message, error=True)
+
+    def _day_rule(self, room: str, ts: str) -> None:
+        """A dated rule before the first message of a new day (and before the first
+        message of a room when it is not from today)."""
+        day = local_date(ts)
+        if day is None:
+            return
+        previous = self._days.get(room, self.clock().astimezone().date())
+        self._days[room] = day
+        if day != previous:
+            self._write(room, day_entry(day.isoformat()), unread=False)
+
+    def _history(self, frame: History) -> None:
+        entries = [message_entry(message, me=self.nick) for message in frame.messages]
+        if frame.before is not None:
+            # Older messages (scrolled back past the start, or filling the gap of a
+            # long absence): into their place.
+            asked = frame.room in self._older_asked
+            self._older_asked.discard(frame.room)
+            if asked and not frame.messages:
+                self._older_done.add(frame.room)
+                # A toast: a line in the log would land at its bottom, far from here.
+                self.notify(
+                    tr(self.lang, "start of the history of #{room}", room=frame.room),
+                    timeout=3,
+                )
+            self.log_for(frame.room).insert_older(entries)
+            return
+        for message, entry in zip(frame.messages, entries, strict=True):
+            self._day_rule(frame.room, message.ts)
+            self._write(frame.room, entry, unread=False)
+
+    def _message(self, message: Message) -> None:
+        entry = message_entry(message, me=self.nick)
+        room = message.room if message.room is not None else self.room
+        self._day_rule(room, message.ts)
+        self._write(room, entry)
+        if entry.mention and self.ring:
+            self.bell()
+
+    def _joined(self, room: str) -> None:
+        self.log_for(room)
+        if room in self._switch_to:
+            self._switch_to.discard(room)
+            self.room = room
+            self.notice(tr(self.lang, "you are now in #{room}", room=room), room=room)
+        # Ask who is there, without printing the answer.
+        if self.session is not None:
+            self._quiet_users[room] = self._quiet_users.get(room, 0) + 1
+            self.session.say(f"/usuarios {room}", room)
+
+    def _users_frame(self, frame: Users) -> None:
+        self._set_users(frame.room, set(frame.users))
+        if self._quiet_users.get(frame.room, 0) > 0:
+            self._quiet_users[frame.room] -= 1
+            return
+        names = ", ".join(frame.users) or "-"
+        self.notice(tr(self.lang, "users in #{room}: {users}", room=frame.room, users=names))
+
+    def _system(self, frame: System) -> None:
+        room = frame.room if frame.room in self._tab_ids else self.room
+        users = self._users.setdefault(room, set())
+        if frame.event == "join" and frame.user:
+            users.add(frame.user)
+        elif frame.event == "leave" and frame.user:
+            users.discard(frame.user)
+        elif frame.event == "nick" and frame.user and frame.new:
+            users.discard(frame.user)
+            users.add(frame.new)
+            if nick_key(frame.user) == nick_key(self.nick):
+                self.nick = frame.new
+        self._set_users(room, users)
+        self.notice(frame.text or frame.event, room=room)
+
+
+KEYS_HELP = """Keys:
+Enter send · Up/Down earlier lines · Tab complete a nick or command
+Ctrl+N / Ctrl+P (or Alt+→ / Alt+←) next / previous room, or click its tab
+PgUp / PgDn scroll · Esc or Ctrl+End back to the newest
+F2 show or hide the users · /salir or Ctrl+Q quit"""

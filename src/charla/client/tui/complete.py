@@ -1,0 +1,84 @@
+"""Tab completion for the input line: nicks and commands.
+
+Pure functions on the text and the cursor, so they are tested without a screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["COMMANDS", "Completion", "candidates"]
+
+#: Every command the server knows (Spanish first, then the English aliases).
+COMMANDS = (
+    "/usuarios",
+    "/unirse",
+    "/dejar",
+    "/salas",
+    "/msg",
+    "/nick",
+    "/me",
+    "/registrar",
+    "/desregistrar",
+    "/clave",
+    "/ayuda",
+    "/salir",
+    "/users",
+    "/join",
+    "/part",
+    "/leave",
+    "/rooms",
+    "/m",
+    "/register",
+    "/unregister",
+    "/passwd",
+    "/help",
+    "/quit",
+    "/exit",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The line after completing, and where the cursor goes."""
+
+    value: str
+    cursor: int
+
+
+def _matching(prefix: str, names: list[str] | tuple[str, ...]) -> list[str]:
+    folded = prefix.casefold()
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        key = name.casefold()
+        if key.startswith(folded) and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def candidates(value: str, cursor: int, *, nicks: list[str]) -> list[Completion]:
+    """What Tab may turn ``value`` into, in order; empty when nothing fits.
+
+    A command at the start of the line completes to ``/cmd ``; ``@ni`` anywhere to
+    ``@nick ``; a word at the start of the line to ``nick: `` (addressing someone);
+    any other word to ``nick ``.
+    """
+    start = value.rfind(" ", 0, cursor) + 1
+    word = value[start:cursor]
+    rest = value[cursor:]
+    if not word:
+        return []
+    if start == 0 and word.startswith("/"):
+        replacements = [c + " " for c in _matching(word, COMMANDS)]
+    elif word.startswith("@"):
+        replacements = ["@" + n + " " for n in _matching(word[1:], nicks)]
+    elif start == 0:
+        replacements = [n + ": " for n in _matching(word, nicks)]
+    else:
+        replacements = [n + " " for n in _matching(word, nicks)]
+    if rest.startswith(" "):
+        rest = rest[1:]
+    head = value[:start]
+    return [Completion(head + r + rest, len(head) + len(r)) for r in replacements]

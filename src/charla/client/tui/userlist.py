@@ -1,0 +1,39 @@
+"""The users of the current room, beside the log (toggled with F2)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ...i18n import tr
+from ...protocol import nick_key
+from .render import nick_text
+
+__all__ = ["UserList"]
+
+
+class UserList(Widget, can_focus=False):
+    DEFAULT_CSS = """
+    UserList {
+        width: 20;
+        height: 1fr;
+        border-left: vkey $panel-lighten-2;
+        padding: 0 1;
+    }
+    """
+
+    users: reactive[tuple[str, ...]] = reactive((), always_update=True)
+
+    def __init__(self, *, lang: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        self.me = ""
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(tr(self.lang, "users ({count})", count=len(self.users)) + "\n", style="bold")
+        for user in sorted(self.users, key=nick_key):
+            text.append_text(nick_text(user, bold=nick_key(user) == nick_key(self.me)))
+            text.append("\n")
+        return text

@@ -1,0 +1,80 @@
+"""``charla join --plain`` through pipes, as scripts and screen readers use it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from charla.protocol import Message, System
+
+from ..helpers import TIMEOUT, Peer, charla_cmd, make_config, running, subprocess_env
+from .tui_helpers import seed
+
+ESCAPE_OR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+async def run_join(port: int, stdin: bytes, *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *charla_cmd("join", "--port", str(port), *args),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=subprocess_env(TZ="UTC"),
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(stdin), TIMEOUT)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def test_piped_lines_are_delivered_before_exit(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        lines = "".join(f"línea {i}\n" for i in range(30)).encode()
+        status, _ = await run_join(server.port, lines, "--nick", "bot")
+        assert status == 0
+        got = [(await bob.expect(Message, user="bot")).text for _ in range(30)]
+        assert got == [f"línea {i}" for i in range(30)]
+        await bob.expect(System, event="leave", user="bot")
+        await bob.close()
+
+
+async def test_echo_pipe_delivers(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        status, _ = await run_join(server.port, b"hola\n", "--nick", "bot", "--plain")
+        assert status == 0
+        assert (await bob.expect(Message, user="bot")).text == "hola"
+        await bob.close()
+
+
+async def test_history_printed_as_plain_lines_without_escapes(tmp_path: Path) -> None:
+    seed(
+        tmp_path / "charla.db",
+        [
+            ("general", "bob", "hola"),
+            ("general", "eve", "\x1b[2J\x1b]0;title\x07limpio\x9b31m\u202eya\ttab"),
+            ("dev", "bob", "en dev"),
+        ],
+    )
+    async with running(make_config(tmp_path)) as server:
+        status, out = await run_join(server.port, b"/salir\n", "--nick", "ana", "--room", "dev")
+    assert status == 0
+    assert "[09:00] #general <bob> hola" in out
+    assert "[09:02] #dev <bob> en dev" in out
+    assert "[09:01] #general <eve> limpioya    tab" in out
+    assert "\x1b" not in out
+    assert not ESCAPE_OR_CONTROL.search(out)
+
+
+async def test_salir_waits_for_acknowledgements(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        status, out = await run_join(server.port, b"uno\ndos\n/salir\ntres\n", "--nick", "bot")
+        assert status == 0
+        assert "<bot> uno" in out and "<bot> dos" in out and "tres" not in out
+        assert [(await bob.expect(Message, user="bot")).text for _ in range(2)] == ["uno", "dos"]
+        await bob.close()

@@ -1,0 +1,104 @@
+"""The real ``charla join`` in a real terminal (tmux), driven as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from charla.protocol import Message
+
+from ..helpers import TIMEOUT, Peer, charla_cmd, make_config, running, subprocess_env
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    async def wait_for(self, text: str | Callable[[str], bool]) -> str:
+        """The screen, once it shows ``text`` (or satisfies it, given a function)."""
+        check = text if callable(text) else (lambda screen: text in screen)
+        async with asyncio.timeout(TIMEOUT):
+            while not check(screen := self.screen()):
+                await asyncio.sleep(0.05)
+        return screen
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    session = Tmux(f"charla-test-{uuid.uuid4().hex[:8]}")
+    yield session
+    subprocess.run(["tmux", "kill-session", "-t", session.name], capture_output=True)
+
+
+async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
+    status_file = tmp_path / "status"
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        env = subprocess_env(LANG="en_US.UTF-8", TERM="xterm-256color")
+        command = " ".join(
+            shlex.quote(part)
+            for part in charla_cmd("join", "--port", str(server.port), "--nick", "ana")
+        )
+        exports = " ".join(
+            f"{k}={shlex.quote(v)}"
+            for k, v in env.items()
+            if k in ("PYTHONPATH", "LANG", "TERM", "PATH")
+        )
+        tmux.run(
+            "new-session",
+            "-d",
+            "-s",
+            tmux.name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"env {exports} {command}; echo $? > {shlex.quote(str(status_file))}; sleep 5",
+        )
+        await tmux.wait_for("connected as ana")
+        assert "#general" in tmux.screen() and "● connected" in tmux.screen()
+        tmux.keys("hello from a terminal", "Enter")
+        await bob.expect(Message, user="ana", text="hello from a terminal")
+        await bob.say("hi ana, \x1b[2Jwelcome [b]here[/b]")
+        screen = await tmux.wait_for("welcome [b]here[/b]")
+        assert "bob │ hi ana" in screen
+        # A long line wraps to the window, and wraps again when the window grows.
+        long_text = "palabra " * 20 + "FIN"
+        await bob.say(long_text)
+        screen = await tmux.wait_for("FIN")
+        assert "bob │ palabra" in screen and screen.count("palabra") == 20
+        assert not any("FIN" in line and "bob │" in line for line in screen.splitlines())
+        tmux.run("resize-window", "-t", tmux.name, "-x", "220", "-y", "30")
+        await tmux.wait_for(
+            lambda screen: any(
+                "bob │ palabra" in line and "FIN" in line for line in screen.splitlines()
+            )
+        )
+        # Tab completes the nick at the start of the line.
+        tmux.keys("bo", "Tab", "ok", "Enter")
+        await bob.expect(Message, user="ana", text="bob: ok")
+        tmux.keys("/quit", "Enter")
+        async with asyncio.timeout(TIMEOUT):
+            while not status_file.exists() or not status_file.read_text().strip():
+                await asyncio.sleep(0.05)
+        assert status_file.read_text().strip() == "0"
+        await bob.close()

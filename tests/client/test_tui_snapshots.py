@@ -1,0 +1,73 @@
+"""How the main screen looks, in Spanish and English, at 80x24 and 120x40.
+
+Deterministic: messages seeded with fixed times, the zone fixed to UTC, the app's clock
+frozen, a fixed server label, and nick colours that depend only on the nick.
+Update after an intended change with ``pytest --snapshot-update``, and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..helpers import make_config
+from .tui_helpers import make_app, seed, server_thread, until
+
+CONVERSATION = [
+    ("general", "bob", "hola a todos 👋"),
+    ("general", "cleo", "buenas, ¿alguien ha probado el servidor nuevo?"),
+    ("general", "ana", "sí, va muy bien"),
+    ("general", "bob", "ana: ¿lo subes a la wiki? [red]gracias[/red]"),
+    ("general", "cleo", "日本語のテキストも折り返す 🎉 " * 3),
+    ("dev", "bob", "la rama tui ya compila"),
+]
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> Iterator[int]:
+    """A running server with a conversation in it and ``bob`` online."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    seed(tmp_path / "charla.db", CONVERSATION)
+    with server_thread(make_config(tmp_path)) as server:
+        bob = socket.create_connection(("127.0.0.1", server.port))
+        bob.sendall(json.dumps({"type": "hello", "nick": "bob", "rooms": ["dev"]}).encode() + b"\n")
+        bob.recv(65536)
+        try:
+            yield server.port
+        finally:
+            bob.close()
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await until(
+        pilot,
+        lambda: (
+            app.session is not None
+            and app.session.connected
+            and app.session.pending == 0
+            and "bob" in app.query_one("#users").users
+            and len(app.log_for("dev").entries) == 1
+            and len(app.log_for("general").entries) == 6
+        ),
+    )
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_main_screen(chat: int, snap_compare, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(chat, lang=lang, rooms=["dev"])
+    assert snap_compare(app, terminal_size=size, run_before=_ready)
