@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import logging
 import os
 import sys
@@ -106,6 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-file", type=Path, metavar="FILE", help="file holding the server password"
     )
     serve.add_argument("--motd", help="message of the day shown on connect")
+    cluster = serve.add_argument_group("cluster (docs/cluster.md)")
+    cluster.add_argument(
+        "--nats", metavar="URL", help="join a cluster over NATS JetStream (nats://host:4222)"
+    )
+    cluster.add_argument(
+        "--node-name", help="this node's name, unique in the cluster (default: host-pid)"
+    )
+    cluster.add_argument(
+        "--cluster-name", default="charla", help="stream/bucket prefix (%(default)s)"
+    )
+    cluster.add_argument(
+        "--heartbeat", type=float, default=2.0, help="seconds between heartbeats (%(default)s)"
+    )
+    cluster.add_argument(
+        "--dead-after",
+        type=float,
+        default=15.0,
+        help="silence after which a node's users are announced gone (%(default)s)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     join = sub.add_parser("join", help="chat (full screen on a terminal, lines otherwise)")
@@ -136,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .bus import BusUnavailable
     from .server import run
     from .store import StoreError
 
@@ -170,9 +191,24 @@ def _serve(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         server_password=server_password,
         motd=args.motd,
+        nats=args.nats,
+        node_name=args.node_name,
+        cluster_name=args.cluster_name,
+        heartbeat=args.heartbeat,
+        dead_after=args.dead_after,
     )
+    if args.nats and importlib.util.find_spec("nats") is None:
+        print(
+            "charla serve: --nats needs nats-py: install the cluster extra "
+            "(pip install 'charla[cluster]')",
+            file=sys.stderr,
+        )
+        return 2
     try:
         run(config)
+    except BusUnavailable as exc:
+        print(f"charla serve: {exc}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"charla serve: {exc}", file=sys.stderr)
         return 1

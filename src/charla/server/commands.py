@@ -56,8 +56,7 @@ def _words(args: str, count: int, usage: str) -> list[str]:
 
 def _users(hub: Hub, conn: Connection, args: str, room: str) -> None:
     name = normalize_room(args.split()[0]) if args.strip() else room
-    members = hub.rooms.get(name)
-    conn.send_frame(Users(room=name, users=members.nicks() if members else []))
+    conn.send_frame(Users(room=name, users=hub.room_users(name)))
 
 
 def _quit(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -74,9 +73,14 @@ def _part(hub: Hub, conn: Connection, args: str, room: str) -> None:
 
 
 def _rooms(hub: Hub, conn: Connection, args: str, room: str) -> None:
-    names = sorted({*hub.rooms, *conn.rooms})
+    elsewhere = hub.presence.room_sizes()
+    names = sorted({*hub.rooms, *conn.rooms, *elsewhere})
     infos = [
-        RoomInfo(name=n, users=len(hub.rooms[n]) if n in hub.rooms else 0, joined=n in conn.rooms)
+        RoomInfo(
+            name=n,
+            users=(len(hub.rooms[n]) if n in hub.rooms else 0) + elsewhere.get(n, 0),
+            joined=n in conn.rooms,
+        )
         for n in names
     ]
     conn.send_frame(Rooms(rooms=infos))
@@ -97,7 +101,10 @@ def _nick(hub: Hub, conn: Connection, args: str, room: str) -> None:
         raise ProtocolError(
             Code.NICK_REGISTERED, f"{new} is registered: reconnect with its password"
         )
-    hub.rename(conn, new)
+    if nick_key(new) == nick_key(conn.nick or ""):
+        hub.rename(conn, new)  # only the spelling changes: the claim is already ours
+    else:
+        hub.with_nick(conn, new, lambda: hub.rename(conn, new))
 
 
 def _me(hub: Hub, conn: Connection, args: str, room: str) -> None:
