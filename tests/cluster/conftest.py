@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from charla.protocol import Message
 from charla.server import ChatServer
 
 from ..helpers import Peer, free_port, make_config
@@ -57,8 +58,9 @@ class NatsServer:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 return
             if self.proc.poll() is not None:
@@ -147,3 +149,23 @@ async def cluster(
         yield c
     finally:
         await c.close()
+
+
+async def messages(peer: Peer, count: int, room: str | None = "general") -> list[Message]:
+    """The next ``count`` messages ``peer`` receives (of ``room``; None for DMs)."""
+    got: list[Message] = []
+    async with asyncio.timeout(30):
+        while len(got) < count:
+            frame = await peer.recv()
+            assert frame is not None, "connection closed"
+            if isinstance(frame, Message) and frame.room == room:
+                got.append(frame)
+    return got
+
+
+async def eventually(predicate: Any, timeout: float = 20.0) -> None:
+    """Wait until ``predicate()`` holds (for state that sends no frame, e.g. a node
+    noticing NATS went away)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)

@@ -201,6 +201,7 @@ class NatsBus:
         self._counter = 0
         self._outbox: deque[_Outgoing] = deque()
         self._outbox_ready = asyncio.Event()
+        self._publishing = False
         self._origins: dict[str, object] = {}
         self._in_flight = 0
         self._drained: list[asyncio.Future[None]] = []
@@ -212,6 +213,7 @@ class NatsBus:
         self._caught_up = asyncio.Event()
         self._target = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._commit: asyncio.Future[None] | None = None
         self._sub: JetStreamContext.PushSubscription | None = None
         #: Batches indexed and messages indexed, for the metrics.
         self.commits = 0
@@ -309,12 +311,19 @@ class NatsBus:
 
     async def close(self) -> None:
         await self.drain()
+        # Last presence events (this node leaving) go out before the connection closes.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                while self.connected and (self._outbox or self._publishing):
+                    await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self._commit is not None:
+            await asyncio.wait([self._commit])
         if self.nc is not None:
             try:
                 await asyncio.wait_for(self.nc.close(), 5)
@@ -377,7 +386,11 @@ class NatsBus:
                 continue
             batch = list(self._outbox)
             self._outbox.clear()
-            failed = await self._publish_batch(batch)
+            self._publishing = True
+            try:
+                failed = await self._publish_batch(batch)
+            finally:
+                self._publishing = False
             if failed:
                 self._retry_or_reject(failed)
                 # Give a NATS that is down a moment before trying again.
@@ -496,8 +509,12 @@ class NatsBus:
         messages = [item[0] for item in batch if isinstance(item[0], Message)]
         last = _seq(batch[-1])
         while True:
+            # Shielded: a commit in its thread must finish before the store may close.
+            self._commit = asyncio.ensure_future(
+                asyncio.to_thread(self.store.commit_batch, messages, last)
+            )
             try:
-                await asyncio.to_thread(self.store.commit_batch, messages, last)
+                await asyncio.shield(self._commit)
                 break
             except Exception as exc:  # disk full, I/O error: the stream keeps it; retry
                 log.error("could not index %d messages: %s; retrying", len(messages), exc)

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -120,6 +120,8 @@ class ClusterPresence:
         self._nicks: KeyValue | None = None
         self._accounts_kv: KeyValue | None = None
         self._accounts: ClusterAccounts | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.closing = False
 
     # --- setup ---------------------------------------------------------------------------
 
@@ -149,13 +151,18 @@ class ClusterPresence:
             self._tasks.append(loop.create_task(duty()))
 
     async def close(self) -> None:
+        self.closing = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        # Free our nicks now rather than when their claims expire.
+        if self._background:
+            await asyncio.wait(self._background, timeout=2)
+        # Leaving in order: the others announce our users gone now, not after
+        # dead_after, and our nicks are free now, not when their claims expire.
+        self._declare_gone(self.bus.node, self.boot)
         for key, (_, revision) in list(self.claims.items()):
             await self._delete_claim(key, revision)
         self.claims.clear()
@@ -293,7 +300,7 @@ class ClusterPresence:
             self.ready = ours and event.ev == "online"
             return
         if ours:
-            if event.ev == "gone":
+            if event.ev == "gone" and not self.closing:
                 self._declared_gone()
             return
         if event.ev == "gone":
@@ -455,9 +462,12 @@ class ClusterPresence:
                 continue
             log.warning("node %s silent for %.1f s: declaring it gone", node, silent)
             self._declared[node] = now
-            event = _Event(ev="gone", node=node, boot=state.boot)
-            # One id for every survivor's declaration: the stream keeps one.
-            self.bus.publish_event(_encode(event), msg_id=f"gone.{node}.{state.boot}")
+            self._declare_gone(node, state.boot)
+
+    def _declare_gone(self, node: str, boot: str) -> None:
+        event = _Event(ev="gone", node=node, boot=boot)
+        # One id for every survivor's declaration: the stream keeps one.
+        self.bus.publish_event(_encode(event), msg_id=f"gone.{node}.{boot}")
 
     # --- nick claims -----------------------------------------------------------------------
 
@@ -503,9 +513,16 @@ class ClusterPresence:
             except (nats.errors.Error, OSError, msgspec.ValidationError) as exc:
                 log.debug("freeing the claim of %s: %s", key, exc)
 
-    def _spawn(self, coro: object) -> None:
-        if self.hub is not None:
-            self.hub.spawn(coro)
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(coro))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _guard(self, coro: Coroutine[object, object, None]) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("cluster presence")
 
 
 #: Announce (event, user, room, new nick) to this node's members of the room.
