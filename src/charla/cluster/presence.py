@@ -177,12 +177,8 @@ class ClusterPresence:
         assert self._nicks is not None
         key = nick_key(nick)
         value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
-        revision: int | None
         try:
-            try:
-                revision = await self._nicks.create(name_token(key), value)
-            except nats.js.errors.KeyWrongLastSequenceError:
-                revision = await self._take_over(key, value)
+            revision = await self._create_or_take_over(key, value)
         except (nats.errors.Error, OSError) as exc:
             log.warning("cannot claim nick %s: %s", nick, exc)
             raise ProtocolError(
@@ -193,24 +189,32 @@ class ClusterPresence:
         self.claims[key] = (nick, revision)
         return True
 
-    async def _take_over(self, key: str, value: bytes) -> int | None:
-        """The claim on ``key`` exists: take it only if its holder is dead."""
+    async def _create_or_take_over(self, key: str, value: bytes) -> int | None:
+        """Claim ``key``: create it, or take it over when its holder is dead. Another
+        node freeing or taking it at the same moment makes us look again (a few times)."""
         assert self._nicks is not None
-        try:
-            entry = await self._nicks.get(name_token(key))
-        except nats.js.errors.NotFoundError:  # expired or released meanwhile
-            return await self._nicks.create(name_token(key), value)
-        try:
-            holder = msgspec.json.decode(entry.value or b"", type=_Claim)
-        except msgspec.ValidationError:
-            holder = None
-        if holder is not None and not self._dead(holder.node, holder.boot):
-            return None
-        log.info("taking over the nick claim of dead node %s", holder and holder.node)
-        try:
-            return await self._nicks.update(name_token(key), value, last=entry.revision)
-        except nats.js.errors.KeyWrongLastSequenceError:
-            return None
+        token = name_token(key)
+        for _ in range(3):
+            try:
+                return await self._nicks.create(token, value)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                pass
+            try:
+                entry = await self._nicks.get(token)
+            except nats.js.errors.NotFoundError:  # expired or released meanwhile
+                continue
+            try:
+                holder = msgspec.json.decode(entry.value or b"", type=_Claim)
+            except msgspec.ValidationError:
+                holder = None
+            if holder is not None and not self._dead(holder.node, holder.boot):
+                return None
+            log.info("taking over the nick claim of dead node %s", holder and holder.node)
+            try:
+                return await self._nicks.update(token, value, last=entry.revision)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                continue
+        return None
 
     def _dead(self, node: str, boot: str) -> bool:
         if (node, boot) in self.dead:
@@ -484,7 +488,7 @@ class ClusterPresence:
                 try:
                     revision = await self._nicks.update(name_token(key), value, last=revision)
                 except nats.js.errors.KeyWrongLastSequenceError:
-                    fresh = await self._take_over(key, value)
+                    fresh = await self._create_or_take_over(key, value)
                     if fresh is None:
                         log.warning("lost the nick claim of %s to another node", nick)
                         continue
