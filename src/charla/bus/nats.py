@@ -120,6 +120,10 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     r: str | None = None
     to: str | None = None
     a: bool = False
+    #: Wall-clock deadline (epoch seconds): its sender was told ``unavailable`` then, so
+    #: a copy that reaches the stream later (flushed after a reconnect) is skipped by
+    #: every node alike — they compare it with the stream's own timestamp.
+    dl: float = 0.0
 
 
 _encode = msgspec.json.Encoder().encode
@@ -348,13 +352,15 @@ class NatsBus:
         return f"{self.node}.{self.boot}.{self._counter}"
 
     def publish(self, draft: Draft) -> None:
+        now = time.time()
         entry = _Entry(
             u=draft.user,
             t=draft.text,
-            ts=format_ts(time.time()),
+            ts=format_ts(now),
             r=draft.room,
             to=draft.to,
             a=draft.action,
+            dl=now + self.settings.publish_timeout,
         )
         subject = (
             self.settings.room_subject(draft.room)
@@ -402,6 +408,11 @@ class NatsBus:
         assert self.js is not None
         futures: list[asyncio.Future[api.PubAck] | None] = []
         for item in batch:
+            if not self.connected:
+                # Not into the client's reconnect buffer: it would be flushed after the
+                # reconnect, however late, and the sender may have been refused by then.
+                futures.append(None)
+                continue
             try:
                 future = await self.js.publish_async(
                     item.subject, item.payload, headers={MSG_ID: item.msg_id}
@@ -439,10 +450,13 @@ class NatsBus:
         self._outbox.extendleft(reversed(retry))
         if rejected:
             log.warning("nats unreachable: refused %d messages", len(rejected))
-            self._in_flight -= len(rejected)
-            assert self._sink is not None
-            self._sink.reject(rejected, "the cluster log (NATS) is unreachable")
-            self._wake_drainers()
+            self._refuse(rejected)
+
+    def _refuse(self, drafts: list[Draft]) -> None:
+        assert self._sink is not None
+        self._in_flight -= len(drafts)
+        self._sink.reject(drafts, "the cluster log (NATS) is unreachable")
+        self._wake_drainers()
 
     async def drain(self) -> None:
         if self._in_flight == 0:
@@ -478,6 +492,15 @@ class NatsBus:
         except msgspec.ValidationError:
             log.warning("skipping undecodable stream message %d", seq)
             return (seq, b"")
+        msg_id = (msg.headers or {}).get(MSG_ID, "")
+        if entry.dl and msg.metadata.timestamp.timestamp() > entry.dl:
+            log.info("skipping message %d: stored after its deadline", seq)
+            origin = self._origins.pop(msg_id, _NOT_MINE)
+            if origin is not _NOT_MINE:  # clocks apart: its sender is still waiting
+                draft = Draft(user=entry.u, text=entry.t, room=entry.r, to=entry.to)
+                draft.origin = origin
+                self._refuse([draft])
+            return (seq, b"")
         message = Message(
             id=seq,
             user=entry.u,
@@ -487,7 +510,7 @@ class NatsBus:
             to=entry.to,
             action=entry.a,
         )
-        origin = self._origins.pop((msg.headers or {}).get(MSG_ID, ""), _NOT_MINE)
+        origin = self._origins.pop(msg_id, _NOT_MINE)
         if origin is _NOT_MINE:
             return (message, None)
         self._incoming_mine += 1
