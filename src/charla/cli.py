@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import importlib.util
 import logging
 import os
 import sys
@@ -197,13 +196,6 @@ def _serve(args: argparse.Namespace) -> int:
         heartbeat=args.heartbeat,
         dead_after=args.dead_after,
     )
-    if args.nats and importlib.util.find_spec("nats") is None:
-        print(
-            "charla serve: --nats needs nats-py: install the cluster extra "
-            "(pip install 'charla[cluster]')",
-            file=sys.stderr,
-        )
-        return 2
     try:
         run(config)
     except BusUnavailable as exc:

