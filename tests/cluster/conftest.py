@@ -26,6 +26,7 @@ from charla.server import ChatServer
 
 from ..helpers import Peer, free_port, make_config
 
+
 def nats_server_binary() -> str | None:
     beside = Path(sys.executable).with_name("nats-server")
     if beside.exists():

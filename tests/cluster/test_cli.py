@@ -24,7 +24,7 @@ def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
 def test_without_nats_py_the_flag_says_what_to_install(tmp_path: Path) -> None:
     fake = tmp_path / "fake" / "nats"
     fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text('raise ImportError("No module named \'nats\'")\n')
+    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'nats'\")\n")
     env = subprocess_env()
     done = subprocess.run(
         charla_cmd("serve", "--port", "0", "--db", str(tmp_path / "c.db"), "--nats", "nats://x"),
