@@ -6,6 +6,7 @@ import asyncio
 import shutil
 
 from charla.protocol import Error, History, Message, System, Welcome
+from charla.store import Retention
 
 from .conftest import Cluster, messages
 
@@ -149,3 +150,16 @@ async def test_a_node_restarted_with_its_disk_catches_up(cluster: Cluster) -> No
 async def test_unavailable_error_names_no_one_else(cluster: Cluster) -> None:
     # Guard for the error frame used when NATS is away (tests/cluster/test_outages.py).
     assert Error(code="unavailable", message="x", text="t").text == "t"
+
+
+async def test_per_room_retention_is_the_streams_limit_per_subject(cluster: Cluster) -> None:
+    keep = Retention(messages=3)
+    await cluster.node("a", retention=keep)
+    ana = await cluster.connect("a", "ana", rooms=["otra"])
+    for n in range(5):
+        await ana.say(f"g{n}")
+        await ana.say(f"o{n}", room="otra")
+    await ana.sync()
+    fresh = await cluster.node("b", retention=keep)  # rebuilt from what the stream keeps
+    assert [m.text for m in fresh.store.recent("general", 10)] == ["g2", "g3", "g4"]
+    assert [m.text for m in fresh.store.recent("otra", 10)] == ["o2", "o3", "o4"]

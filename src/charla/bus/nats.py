@@ -87,6 +87,9 @@ class ClusterSettings:
     dead_after: float = 15.0
     #: Life of a nick claim in the KV bucket; refreshed every quarter of it while held.
     claim_ttl: float = 60.0
+    #: Per-room retention (``--retain-days``, ``--retain-messages``): stream limits.
+    retain_days: float | None = None
+    retain_messages: int | None = None
 
     @property
     def stream(self) -> str:
@@ -248,18 +251,24 @@ class NatsBus:
 
     async def _ensure_stream(self) -> None:
         assert self.js is not None
+        settings = self.settings
         config = api.StreamConfig(
-            name=self.settings.stream,
-            subjects=[f"{self.settings.log_prefix}.>"],
+            name=settings.stream,
+            subjects=[f"{settings.log_prefix}.>"],
             storage=api.StorageType.FILE,
             retention=api.RetentionPolicy.LIMITS,
             discard=api.DiscardPolicy.OLD,
             duplicate_window=120.0,
+            # Each room is a subject of its own, so per-room retention is the stream's.
+            max_age=settings.retain_days * 86400 if settings.retain_days else None,
+            max_msgs_per_subject=settings.retain_messages or -1,
         )
         try:
-            await self.js.stream_info(self.settings.stream)
+            await self.js.stream_info(settings.stream)
         except nats.js.errors.NotFoundError:
             await self.js.add_stream(config)
+        else:
+            await self.js.update_stream(config)
 
     async def start(self, sink: Sink) -> None:
         await self.connect()

@@ -135,10 +135,8 @@ class ClusterPresence:
         await bus.connect()
         assert bus.js is not None and bus.nc is not None
         ns = self.settings.namespace
-        self._nicks = await bus.js.create_key_value(
-            bucket=f"{ns}_nicks", history=1, ttl=self.settings.claim_ttl
-        )
-        self._accounts_kv = await bus.js.create_key_value(bucket=f"{ns}_accounts", history=1)
+        self._nicks = await _bucket(bus, f"{ns}_nicks", ttl=self.settings.claim_ttl)
+        self._accounts_kv = await _bucket(bus, f"{ns}_accounts")
         if self._accounts is not None:
             await self._accounts.load()
         bus.on_event = self._on_event
@@ -527,6 +525,16 @@ class ClusterPresence:
             await coro
         except Exception:
             log.exception("cluster presence")
+
+
+async def _bucket(bus: NatsBus, name: str, ttl: float | None = None) -> KeyValue:
+    """Open KV bucket ``name``, creating it when it does not exist yet (the first node
+    creates it; the others use it as it is)."""
+    assert bus.js is not None
+    try:
+        return await bus.js.key_value(name)
+    except nats.js.errors.BucketNotFoundError:
+        return await bus.js.create_key_value(bucket=name, history=1, ttl=ttl)
 
 
 #: Announce (event, user, room, new nick) to this node's members of the room.

@@ -127,6 +127,8 @@ def _cluster(config: ServerConfig, store: Store) -> tuple[Bus, Presence]:
         heartbeat=config.heartbeat,
         dead_after=config.dead_after,
         claim_ttl=config.claim_ttl,
+        retain_days=config.retention.days,
+        retain_messages=config.retention.messages,
         **({"node": config.node_name} if config.node_name else {}),
     )
     bus = NatsBus(store, settings)
