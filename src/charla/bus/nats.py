@@ -211,6 +211,8 @@ class NatsBus:
         self._outbox_ready = asyncio.Event()
         self._publishing = False
         self._origins: dict[str, object] = {}
+        #: Sequence at which the stream stored each of our drafts not delivered yet.
+        self._stored_at: dict[str, tuple[int, Draft]] = {}
         self._in_flight = 0
         self._drained: list[asyncio.Future[None]] = []
         self._incoming: list[_Item] = []
@@ -449,6 +451,8 @@ class NatsBus:
                 failed.append(item)
             elif future.cancelled() or future.exception() is not None:
                 failed.append(item)
+            elif item.draft is not None and item.msg_id in self._origins:
+                self._stored_at[item.msg_id] = (future.result().seq, item.draft)
         return failed
 
     def _retry_or_reject(self, failed: list[_Outgoing]) -> None:
@@ -468,11 +472,24 @@ class NatsBus:
             log.warning("nats unreachable: refused %d messages", len(rejected))
             self._refuse(rejected)
 
-    def _refuse(self, drafts: list[Draft]) -> None:
+    def _refuse(self, drafts: list[Draft], reason: str = "NATS is unreachable") -> None:
         assert self._sink is not None
         self._in_flight -= len(drafts)
-        self._sink.reject(drafts, "the cluster log (NATS) is unreachable")
+        self._sink.reject(drafts, reason)
         self._wake_drainers()
+
+    def _refuse_trimmed(self) -> None:
+        """Drafts the stream stored but dropped (retention limits) before our consumer
+        got to them: nobody saw them, so their senders are told so."""
+        trimmed: list[Draft] = []
+        for msg_id, (seq, draft) in list(self._stored_at.items()):
+            if seq <= self._delivered:
+                del self._stored_at[msg_id]
+                if msg_id in self._origins:
+                    draft.origin = self._origins.pop(msg_id)
+                    trimmed.append(draft)
+        if trimmed:
+            self._refuse(trimmed, "dropped by the retention limit before delivery")
 
     async def drain(self) -> None:
         if self._in_flight == 0:
@@ -509,6 +526,7 @@ class NatsBus:
             log.warning("skipping undecodable stream message %d", seq)
             return (seq, b"")
         msg_id = (msg.headers or {}).get(MSG_ID, "")
+        self._stored_at.pop(msg_id, None)
         if entry.dl and msg.metadata.timestamp.timestamp() > entry.dl:
             log.info("skipping message %d: stored after its deadline", seq)
             origin = self._origins.pop(msg_id, _NOT_MINE)
@@ -580,6 +598,8 @@ class NatsBus:
         if run:
             self._sink.deliver(run)
         self._delivered = _seq(batch[-1])
+        if self._stored_at:
+            self._refuse_trimmed()
         if mine:
             self._in_flight -= mine
             self._wake_drainers()
