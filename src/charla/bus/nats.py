@@ -175,7 +175,7 @@ async def connect_nats(
             on_reconnect()
 
     return await nats.connect(
-        settings.url,
+        [url.strip() for url in settings.url.split(",") if url.strip()],
         name=settings.node,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
