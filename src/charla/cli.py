@@ -9,6 +9,7 @@ import argparse
 import getpass
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,13 @@ def _positive_or_zero(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
+
+
+def _cluster_name(text: str) -> str:
+    # It becomes a NATS subject token, stream and bucket name: no '.', '*', '>' or spaces.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", text):
+        raise argparse.ArgumentTypeError("1-32 letters, digits, '_' or '-'")
+    return text
 
 
 def _add_connect_flags(p: argparse.ArgumentParser) -> None:
@@ -114,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--node-name", help="this node's name, unique in the cluster (default: host-pid)"
     )
     cluster.add_argument(
-        "--cluster-name", default="charla", help="stream/bucket prefix (%(default)s)"
+        "--cluster-name",
+        type=_cluster_name,
+        default="charla",
+        help="stream/bucket prefix: letters, digits, '_', '-' (%(default)s)",
     )
     cluster.add_argument(
         "--heartbeat", type=float, default=2.0, help="seconds between heartbeats (%(default)s)"

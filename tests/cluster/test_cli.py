@@ -50,3 +50,9 @@ async def test_the_node_name_defaults_to_host_and_pid(cluster: Cluster) -> None:
     server = await cluster.node("ignored", node_name=None)
     assert server.presence.node == f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
     assert server.hub is not None and server.hub.server_info.node == server.presence.node
+
+
+def test_a_cluster_name_that_would_break_subjects_is_refused(tmp_path: Path) -> None:
+    done = _serve(tmp_path, "--nats", "nats://127.0.0.1:1", "--cluster-name", "a.b")
+    assert done.returncode == 2
+    assert "--cluster-name" in done.stderr
