@@ -102,6 +102,8 @@ class Cluster:
         self.tmp_path = tmp_path
         self.nodes: dict[str, ChatServer] = {}
         self.peers: list[Peer] = []
+        #: Run after the nodes stopped (e.g. a proxy between a node and NATS).
+        self.cleanups: list[Any] = []
 
     def config(self, node: str, **overrides: Any) -> Any:
         base: dict[str, Any] = {
@@ -137,6 +139,8 @@ class Cluster:
         for server in list(self.nodes.values()):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.stop(), 15)
+        for cleanup in self.cleanups:
+            await cleanup()
 
 
 @pytest.fixture

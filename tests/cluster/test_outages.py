@@ -38,8 +38,8 @@ def _texts(frames: list[ServerFrame]) -> list[str]:
 async def proxy(cluster: Cluster) -> AsyncIterator[Proxy]:
     p = Proxy(cluster.nats.port)
     await p.start()
+    cluster.cleanups.append(p.cut)  # once the node behind it has stopped
     yield p
-    await p.cut()
 
 
 async def test_chat_goes_on_across_a_nats_restart(cluster: Cluster) -> None:

@@ -131,11 +131,47 @@ async def test_a_killed_node_has_its_users_announced_gone(cluster: Cluster) -> N
             proc.stdout.close()
 
 
-def _node_process(cluster: Cluster, node: str, port: int, db: Path) -> subprocess.Popen[str]:
+async def test_a_node_restarted_under_its_name_ends_its_earlier_run(cluster: Cluster) -> None:
+    # The others would wait --dead-after (60 s here) for silence; the new run's "online"
+    # tells them at once that the earlier run is over.
+    await cluster.node("a", dead_after=60.0)
+    port = free_port()
+    db = cluster.tmp_path / "phoenix" / "charla.db"
+    db.parent.mkdir(parents=True)
+    first = _node_process(cluster, "phoenix", port, db, dead_after=60.0)
+    second = None
+    try:
+        await wait_listening(port, first)
+        fay = await Peer.connect(port)
+        await fay.hello("fay")
+        ana = await cluster.connect("a", "ana")
+        if "fay" not in await _users(ana):
+            await ana.expect(System, event="join", user="fay")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        second = _node_process(cluster, "phoenix", port, db, dead_after=60.0)
+        await ana.expect(System, event="leave", user="fay", room="general", timeout=20)
+        await wait_listening(port, second)
+        again = await Peer.connect(port)
+        await again.send({"type": "hello", "nick": "fay"})
+        assert (await again.expect(Welcome)).nick == "fay"  # its claim was taken over
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                if proc.stdout is not None:
+                    proc.stdout.close()
+
+
+def _node_process(
+    cluster: Cluster, node: str, port: int, db: Path, *, dead_after: float = 1.5
+) -> subprocess.Popen[str]:
     args = [
         "serve", "--port", str(port), "--db", str(db), "--nats", cluster.nats.url,
         "--node-name", node, "--cluster-name", cluster.name,
-        "--heartbeat", "0.2", "--dead-after", "1.5", "--rate-limit", "0",
+        "--heartbeat", "0.2", "--dead-after", str(dead_after), "--rate-limit", "0",
     ]  # fmt: skip
     return subprocess.Popen(
         charla_cmd(*args),

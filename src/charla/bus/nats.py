@@ -266,11 +266,17 @@ class NatsBus:
             max_msgs_per_subject=settings.retain_messages or -1,
         )
         try:
-            await self.js.stream_info(settings.stream)
+            info = await self.js.stream_info(settings.stream)
         except nats.js.errors.NotFoundError:
             await self.js.add_stream(config)
-        else:
-            await self.js.update_stream(config)
+            return
+        # Change only the retention limits of an existing stream: an operator may have
+        # raised its replicas or other settings, which must stay as they are.
+        current = info.config
+        limits = {"max_age": config.max_age, "max_msgs_per_subject": config.max_msgs_per_subject}
+        if any(_differs(getattr(current, k), v) for k, v in limits.items()):
+            log.info("updating the retention limits of stream %s: %s", settings.stream, limits)
+            await self.js.update_stream(current.evolve(**limits))
 
     async def start(self, sink: Sink) -> None:
         await self.connect()
@@ -278,7 +284,9 @@ class NatsBus:
         self._sink = sink
         loop = asyncio.get_running_loop()
         info = await self.js.stream_info(self.settings.stream)
-        self._target = info.state.last_seq
+        # A stream whose every message expired keeps its last sequence but has nothing
+        # left to deliver: nothing to catch up with.
+        self._target = info.state.last_seq if info.state.messages else self._delivered
         if self._delivered > self._target:
             raise BusUnavailable(
                 f"the local index ({self.store.path}) is ahead of stream "
@@ -605,6 +613,13 @@ class NatsBus:
             self._wake_drainers()
         if self._delivered >= self._target:
             self._caught_up.set()
+
+
+def _differs(current: float | None, wanted: float | None) -> bool:
+    """Two stream limits differ? 0, -1 and None all mean "no limit"."""
+    a = current if current and current > 0 else 0.0
+    b = wanted if wanted and wanted > 0 else 0.0
+    return abs(a - b) > 1e-3
 
 
 def _seq(item: _Item) -> int:
