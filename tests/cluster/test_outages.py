@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from charla.protocol import Error, Message, ServerFrame, System, Users
+from charla.protocol import Error, Message, ServerFrame, System, Users, Welcome
 
 from ..helpers import Peer
 from .conftest import Cluster, eventually, messages
@@ -112,8 +112,13 @@ async def test_a_message_nats_cannot_take_is_refused_to_its_sender(cluster: Clus
         await ana.say("perdido")
         error = await ana.expect(Error)
         assert (error.code, error.text) == ("unavailable", "perdido")
+        newcomer = await cluster.connect("a")  # no nick can be claimed meanwhile
+        await newcomer.send({"type": "hello", "nick": "nuevo"})
+        assert (await newcomer.error()).code == "unavailable"
     finally:
         cluster.nats.start()
     await ana.say("después")
     got = await messages(bea, 1)
     assert [m.text for m in got] == ["después"]
+    await newcomer.send({"type": "hello", "nick": "nuevo"})
+    assert (await newcomer.expect(Welcome)).nick == "nuevo"

@@ -173,15 +173,14 @@ class ClusterPresence:
 
     async def claim(self, nick: str) -> bool:
         assert self._nicks is not None
+        if not self.bus.connected:  # answer now rather than after a request timeout
+            raise _unreachable(ConnectionError("disconnected from NATS"))
         key = nick_key(nick)
         value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
         try:
             revision = await self._create_or_take_over(key, value)
         except (nats.errors.Error, OSError) as exc:
-            log.warning("cannot claim nick %s: %s", nick, exc)
-            raise ProtocolError(
-                Code.UNAVAILABLE, "the cluster is unreachable: try again shortly"
-            ) from None
+            raise _unreachable(exc) from None
         if revision is None:
             return False
         self.claims[key] = (nick, revision)
@@ -577,6 +576,8 @@ class ClusterAccounts(Accounts):
             account = msgspec.json.decode(entry.value or b"", type=_Account)
         except (nats.js.errors.NotFoundError, msgspec.ValidationError):
             return False
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
         return await asyncio.to_thread(self._check, account.hash, password)
 
     def _check(self, stored: str, password: str) -> bool:
@@ -590,12 +591,23 @@ class ClusterAccounts(Accounts):
     async def register(self, nick: str, password: str) -> None:
         key = nick_key(nick)
         hashed = await asyncio.to_thread(self._hasher.hash, password)
-        await self._kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
+        try:
+            await self._kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
         self.note(key, True)
         self._presence._publish("account", key=key, on=True)
 
     async def unregister(self, nick: str) -> None:
         key = nick_key(nick)
-        await self._kv.delete(name_token(key))
+        try:
+            await self._kv.delete(name_token(key))
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
         self.note(key, False)
         self._presence._publish("account", key=key, on=False)
+
+
+def _unreachable(exc: BaseException) -> ProtocolError:
+    log.warning("cluster store unreachable: %s", exc or type(exc).__name__)
+    return ProtocolError(Code.UNAVAILABLE, "the cluster is unreachable: try again shortly")

@@ -7,7 +7,7 @@ was sent in; it answers with frames or raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -133,7 +133,7 @@ def _register(hub: Hub, conn: Connection, args: str, room: str) -> None:
             )
         )
 
-    hub.spawn(register())
+    hub.spawn(_answering(conn, register()))
 
 
 def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -151,7 +151,7 @@ def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
                 )
             )
 
-    hub.spawn(unregister())
+    hub.spawn(_answering(conn, unregister()))
 
 
 def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -167,7 +167,16 @@ def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
                 System(event="password_changed", user=nick, text=tr(conn.lang, "password changed"))
             )
 
-    hub.spawn(change())
+    hub.spawn(_answering(conn, change()))
+
+
+async def _answering(conn: Connection, work: Coroutine[object, object, None]) -> None:
+    """Run an account command's slow part; a refusal (e.g. the cluster's store being
+    unreachable) is answered to the client rather than lost in the log."""
+    try:
+        await work
+    except ProtocolError as exc:
+        conn.fail(exc)
 
 
 async def _verified(hub: Hub, conn: Connection, nick: str, password: str) -> bool:
