@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
+
+import pytest
 
 from charla.protocol import Error, History, Message, System, Welcome
 from charla.store import Retention
@@ -110,7 +113,9 @@ async def test_direct_messages_cross_nodes_and_stay_out_of_history(cluster: Clus
         assert [m.text for m in history.messages] == ["público"]
 
 
-async def test_a_node_restarted_from_an_empty_disk_serves_the_history(cluster: Cluster) -> None:
+async def test_a_node_restarted_from_an_empty_disk_serves_the_history(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     await cluster.node("a")
     await cluster.node("b")
     ana = await cluster.connect("a", "ana")
@@ -119,7 +124,10 @@ async def test_a_node_restarted_from_an_empty_disk_serves_the_history(cluster: C
     await ana.sync()
     await cluster.stop("b")
     shutil.rmtree(cluster.tmp_path / "b")
-    await cluster.node("b")
+    with caplog.at_level(logging.INFO, logger="charla.cluster"):
+        await cluster.node("b")  # listens only once caught up, and says so
+    assert "catching up with the stream" in caplog.text
+    assert "caught up with the stream" in caplog.text
     assert cluster.nodes["b"].store.count("general") == 30
     bea = await cluster.connect("b")
     await bea.send({"type": "hello", "nick": "bea", "since": 0})
