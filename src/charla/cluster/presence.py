@@ -437,6 +437,9 @@ class ClusterPresence:
         except msgspec.ValidationError:
             return
         now = time.monotonic()
+        same_name = beat.node == self.bus.node and beat.boot != self.boot
+        if same_name and (beat.node, beat.boot) not in self.heard:
+            log.error("another node is also named %s: give each a unique --node-name", beat.node)
         self.heard[(beat.node, beat.boot)] = now
         state = self.nodes.get(beat.node)
         if state is not None and state.boot == beat.boot:
