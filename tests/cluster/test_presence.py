@@ -8,6 +8,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from charla.cluster import presence as presence_module
 from charla.protocol import Error, System, Users, Welcome
 
 from ..helpers import Peer, charla_cmd, free_port, subprocess_env, wait_listening
@@ -41,6 +44,25 @@ async def test_users_of_every_node_are_listed_and_their_moves_seen(cluster: Clus
     await bea.close()
     await ana.expect(System, event="leave", user="Beatriz", room="general")
     assert await _users(ana) == ["ana"]
+
+
+async def test_a_newcomer_node_learns_who_is_where_without_announcements(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presence_module, "ROSTER_PART", 2)  # a roster in several parts
+    await cluster.node("a")
+    nicks = [f"u{n}" for n in range(5)]
+    for nick in nicks:
+        await cluster.connect("a", nick)
+    late = await cluster.node("b")
+    await eventually(lambda: len(late.presence.users("general")) == 5)
+    zoe = await cluster.connect("b", "zoe")
+    await zoe.say("/usuarios")
+    frames = []
+    while not isinstance(frame := await zoe.recv(), Users):
+        frames.append(frame)
+    assert frame.users == [*nicks, "zoe"]
+    assert not [f for f in frames if isinstance(f, System) and f.event == "join"]
 
 
 async def test_a_nick_is_unique_across_the_cluster(cluster: Cluster) -> None:

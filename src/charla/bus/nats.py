@@ -443,6 +443,11 @@ class NatsBus:
                 future = await self.js.publish_async(
                     item.subject, item.payload, headers={MSG_ID: item.msg_id}
                 )
+            except nats.errors.MaxPayloadError:
+                # Never going to fit: give up on it now rather than retry it forever.
+                log.error("message %s is larger than NATS accepts: dropped", item.msg_id)
+                item.deadline = 0.0
+                future = None
             except Exception as exc:
                 log.debug("publish %s: %s", item.msg_id, exc)
                 future = None
@@ -471,6 +476,8 @@ class NatsBus:
             if item.deadline is None or now < item.deadline:
                 retry.append(item)
                 continue
+            if item.draft is None:
+                continue  # an event that can never be stored
             if item.draft is not None and item.msg_id in self._origins:
                 item.draft.origin = self._origins.pop(item.msg_id)
                 rejected.append(item.draft)

@@ -57,8 +57,10 @@ class _Event(msgspec.Struct, omit_defaults=True, frozen=True):
     user: str | None = None
     room: str | None = None
     new: str | None = None
-    #: A roster: [nick, [rooms]] per user.
+    #: A roster: [nick, [rooms]] per user, in parts of ROSTER_PART users (a NATS message
+    #: has a size limit); ``more`` on every part but the last.
     users: list[tuple[str, list[str]]] = []
+    more: bool = False
     key: str | None = None
     on: bool = False
 
@@ -81,6 +83,9 @@ class _Account(msgspec.Struct, frozen=True):
 
 _encode = msgspec.json.Encoder().encode
 
+#: Users per roster event: well under NATS's default 1 MB message limit.
+ROSTER_PART = 1000
+
 
 @dataclass(slots=True)
 class _Node:
@@ -92,6 +97,8 @@ class _Node:
     users: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
     #: Its roster was applied (or it started after us): its changes are news to announce.
     synced: bool = False
+    #: Parts of a roster being received.
+    parts: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 class ClusterPresence:
@@ -324,7 +331,11 @@ class ClusterPresence:
             state = self.nodes[event.node] = _Node(event.boot, now)
         state.last_seen = now
         if event.ev == "roster":
-            self._apply_roster(event.node, state, event.users)
+            # One node's parts follow each other in the log: apply them as one.
+            state.parts.extend(event.users)
+            if not event.more:
+                users, state.parts = state.parts, []
+                self._apply_roster(event.node, state, users)
         elif event.user is not None:
             self._apply_change(event.node, state, event)
 
@@ -396,7 +407,9 @@ class ClusterPresence:
             for conn in self.hub.nicks.values()
             if conn.nick is not None and nick_key(conn.nick) in self.announced
         ]
-        self._publish("roster", users=users)
+        for start in range(0, max(1, len(users)), ROSTER_PART):
+            part = users[start : start + ROSTER_PART]
+            self._publish("roster", users=part, more=start + ROSTER_PART < len(users))
 
     def _gone(self, node: str, boot: str) -> None:
         """Node ``node`` (run ``boot``) is dead: its users leave, their nicks are free."""
