@@ -106,9 +106,12 @@ async def test_a_message_nats_cannot_take_is_refused_to_its_sender(cluster: Clus
     await cluster.node("b")
     ana = await cluster.connect("a", "ana")
     bea = await cluster.connect("b", "bea")
+    dora = await cluster.connect("a", "dora")
     try:
         cluster.nats.stop()
         await eventually(lambda: not a.bus.connected)  # type: ignore[attr-defined]
+        await dora.say("/salir")  # her nick's claim cannot be released now
+        await dora.until_closed()
         await ana.say("perdido")
         error = await ana.expect(Error)
         assert (error.code, error.text) == ("unavailable", "perdido")
@@ -122,3 +125,6 @@ async def test_a_message_nats_cannot_take_is_refused_to_its_sender(cluster: Clus
     assert [m.text for m in got] == ["después"]
     await newcomer.send({"type": "hello", "nick": "nuevo"})
     assert (await newcomer.expect(Welcome)).nick == "nuevo"
+    back = await cluster.connect("a")  # ...and yet she can come back at once
+    await back.send({"type": "hello", "nick": "dora"})
+    assert (await back.expect(Welcome)).nick == "dora"

@@ -128,6 +128,10 @@ class ClusterPresence:
         self._accounts_kv: KeyValue | None = None
         self._accounts: ClusterAccounts | None = None
         self._background: set[asyncio.Task[None]] = set()
+        #: Claims we gave up while NATS was away (deleted once it is back), and claims
+        #: being asked for right now, per nick key.
+        self._unreleased: dict[str, int] = {}
+        self._claiming: dict[str, int] = {}
         self.closing = False
 
     # --- setup ---------------------------------------------------------------------------
@@ -184,10 +188,15 @@ class ClusterPresence:
             raise _unreachable(ConnectionError("disconnected from NATS"))
         key = nick_key(nick)
         value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
+        self._claiming[key] = self._claiming.get(key, 0) + 1
         try:
             revision = await self._create_or_take_over(key, value)
         except (nats.errors.Error, OSError) as exc:
             raise _unreachable(exc) from None
+        finally:
+            self._claiming[key] -= 1
+            if not self._claiming[key]:
+                del self._claiming[key]
         if revision is None:
             return False
         self.claims[key] = (nick, revision)
@@ -211,14 +220,24 @@ class ClusterPresence:
                 holder = msgspec.json.decode(entry.value or b"", type=_Claim)
             except msgspec.ValidationError:
                 holder = None
-            if holder is not None and not self._dead(holder.node, holder.boot):
+            if (
+                holder is not None
+                and not self._dead(holder.node, holder.boot)
+                and not self._stale_own(key, holder)
+            ):
                 return None
-            log.info("taking over the nick claim of dead node %s", holder and holder.node)
+            log.info("taking over a left-over nick claim of %s", holder and holder.node)
             try:
                 return await self._nicks.update(token, value, last=entry.revision)
             except nats.js.errors.KeyWrongLastSequenceError:
                 continue
         return None
+
+    def _stale_own(self, key: str, holder: _Claim) -> bool:
+        """A claim of ours that nobody here holds or is asking for but us: left over
+        from a release that could not reach NATS."""
+        mine = holder.node == self.bus.node and holder.boot == self.boot
+        return mine and key not in self.claims and self._claiming.get(key, 0) <= 1
 
     def _dead(self, node: str, boot: str) -> bool:
         if (node, boot) in self.dead:
@@ -459,6 +478,8 @@ class ClusterPresence:
             state.last_seen = now
 
     def _reconnected(self) -> None:
+        if self._unreleased:
+            self._spawn(self._release_leftovers())
         # Nobody could be heard while we were away: count silence from now.
         now = time.monotonic()
         for state in self.nodes.values():
@@ -516,8 +537,17 @@ class ClusterPresence:
         assert self._nicks is not None
         try:
             await self._nicks.delete(name_token(key), last=revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass  # someone else holds it by now
         except (nats.errors.Error, OSError) as exc:
-            log.debug("releasing the claim of %s: %s (it expires)", key, exc)
+            log.debug("releasing the claim of %s: %s (retried on reconnect)", key, exc)
+            self._unreleased[key] = revision
+
+    async def _release_leftovers(self) -> None:
+        leftovers, self._unreleased = self._unreleased, {}
+        for key, revision in leftovers.items():
+            if key not in self.claims:
+                await self._delete_claim(key, revision)
 
     async def _free_claims(self, node: str, boot: str, keys: list[str]) -> None:
         assert self._nicks is not None
