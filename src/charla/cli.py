@@ -9,6 +9,7 @@ import argparse
 import getpass
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,13 @@ def _positive_or_zero(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
+
+
+def _cluster_name(text: str) -> str:
+    # It becomes a NATS subject token, stream and bucket name: no '.', '*', '>' or spaces.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", text):
+        raise argparse.ArgumentTypeError("1-32 letters, digits, '_' or '-'")
+    return text
 
 
 def _add_connect_flags(p: argparse.ArgumentParser) -> None:
@@ -113,6 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="serve Prometheus /metrics on this port (off by default)",
     )
+    cluster = serve.add_argument_group("cluster (docs/cluster.md)")
+    cluster.add_argument(
+        "--nats", metavar="URL", help="join a cluster over NATS JetStream (nats://host:4222)"
+    )
+    cluster.add_argument(
+        "--node-name", help="this node's name, unique in the cluster (default: host-pid)"
+    )
+    cluster.add_argument(
+        "--cluster-name",
+        type=_cluster_name,
+        default="charla",
+        help="stream/bucket prefix: letters, digits, '_', '-' (%(default)s)",
+    )
+    cluster.add_argument(
+        "--heartbeat", type=float, default=2.0, help="seconds between heartbeats (%(default)s)"
+    )
+    cluster.add_argument(
+        "--dead-after",
+        type=float,
+        default=15.0,
+        help="silence after which a node's users are announced gone (%(default)s)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     join = sub.add_parser("join", help="chat (full screen on a terminal, lines otherwise)")
@@ -174,6 +204,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .bus import BusUnavailable
     from .server import run
     from .server.app import ConfigError
     from .store import StoreError
@@ -217,10 +248,15 @@ def _serve(args: argparse.Namespace) -> int:
         server_password=server_password,
         motd=args.motd,
         metrics_port=args.metrics_port,
+        nats=args.nats,
+        node_name=args.node_name,
+        cluster_name=args.cluster_name,
+        heartbeat=args.heartbeat,
+        dead_after=args.dead_after,
     )
     try:
         run(config)
-    except (StoreError, ConfigError) as exc:
+    except (StoreError, ConfigError, BusUnavailable) as exc:
         print(f"charla serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -17,7 +17,12 @@ from typing import Protocol
 
 from ..protocol import Message
 
-__all__ = ["Bus", "Delivery", "Draft", "Sink"]
+__all__ = ["Bus", "BusUnavailable", "Delivery", "Draft", "Sink"]
+
+
+class BusUnavailable(Exception):
+    """The bus cannot start (its engine is missing or unreachable); the message says
+    what to do."""
 
 
 @dataclass(slots=True, kw_only=True)

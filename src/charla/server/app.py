@@ -9,13 +9,14 @@ import resource
 import signal
 import ssl
 
-from ..bus import Bus
+from ..bus import Bus, BusUnavailable
 from ..bus.local import LocalBus
 from ..store import Store
 from .config import ServerConfig
 from .connection import Connection
 from .hub import Hub
 from .metrics_http import start_metrics_server
+from .presence import LocalPresence, Presence
 
 __all__ = ["ChatServer", "ConfigError", "raise_file_limit", "run"]
 
@@ -35,6 +36,9 @@ class ChatServer:
     def __init__(self, config: ServerConfig, *, bus: Bus | None = None) -> None:
         self.config = config
         self.store = Store(config.db, fsync=config.fsync)
+        self.presence: Presence = LocalPresence()
+        if bus is None and config.nats is not None:
+            bus, self.presence = _cluster(config, self.store)
         self.bus: Bus = bus if bus is not None else LocalBus(self.store)
         self._listener: asyncio.Server | None = None
         self._duties: list[asyncio.Task[None]] = []
@@ -47,7 +51,9 @@ class ChatServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         tls = self._tls_context()  # before anything starts: a bad certificate stops here
-        hub = self.hub = Hub(self.config, self.store, self.bus, loop=loop)
+        hub = self.hub = Hub(self.config, self.store, self.bus, loop=loop, presence=self.presence)
+        # Presence first: events in the log are handed to it while the bus catches up.
+        await self.presence.start(hub)
         await self.bus.start(hub)
         try:
             self._listener = await loop.create_server(
@@ -117,6 +123,7 @@ class ChatServer:
             duty.cancel()
         if self.hub is not None:
             await self.hub.shutdown(reason)
+        await self.presence.close()
         await self.bus.close()
         self.store.close()
 
@@ -133,6 +140,31 @@ class ChatServer:
                 loop.remove_signal_handler(sig)
             log.info("stopping")
             await self.stop()
+
+
+def _cluster(config: ServerConfig, store: Store) -> tuple[Bus, Presence]:
+    """The NATS bus and presence of ``--nats`` (imported only then: nats-py is optional)."""
+    try:
+        from ..bus.nats import ClusterSettings, NatsBus
+        from ..cluster.presence import ClusterPresence
+    except ImportError as exc:
+        raise BusUnavailable(
+            f"--nats needs nats-py ({exc}): install the cluster extra, "
+            "pip install 'charla[cluster]'"
+        ) from None
+    settings = ClusterSettings(
+        url=config.nats,  # type: ignore[arg-type]
+        namespace=config.cluster_name,
+        publish_timeout=config.publish_timeout,
+        heartbeat=config.heartbeat,
+        dead_after=config.dead_after,
+        claim_ttl=config.claim_ttl,
+        retain_days=config.retention.days,
+        retain_messages=config.retention.messages,
+        **({"node": config.node_name} if config.node_name else {}),
+    )
+    bus = NatsBus(store, settings)
+    return bus, ClusterPresence(bus)
 
 
 def raise_file_limit(wanted: int) -> int:
@@ -174,7 +206,8 @@ def run(config: ServerConfig) -> None:
         await server.start()
         scheme = "tls" if config.tls_cert else "tcp"
         log.info(
-            "charla listening on %s://%s:%d (history in %s; event loop: %s; open files: %d)",
+            "charla %slistening on %s://%s:%d (history in %s; event loop: %s; open files: %d)",
+            f"node {server.presence.node} " if server.presence.node else "",
             scheme,
             config.host,
             server.port,

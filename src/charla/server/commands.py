@@ -7,7 +7,7 @@ was sent in; it answers with frames or raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,8 +56,7 @@ def _words(args: str, count: int, usage: str) -> list[str]:
 
 def _users(hub: Hub, conn: Connection, args: str, room: str) -> None:
     name = normalize_room(args.split()[0]) if args.strip() else room
-    members = hub.rooms.get(name)
-    conn.send_frame(Users(room=name, users=members.nicks() if members else []))
+    conn.send_frame(Users(room=name, users=hub.room_users(name)))
 
 
 def _quit(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -74,9 +73,14 @@ def _part(hub: Hub, conn: Connection, args: str, room: str) -> None:
 
 
 def _rooms(hub: Hub, conn: Connection, args: str, room: str) -> None:
-    names = sorted({*hub.rooms, *conn.rooms})
+    elsewhere = hub.presence.room_sizes()
+    names = sorted({*hub.rooms, *conn.rooms, *elsewhere})
     infos = [
-        RoomInfo(name=n, users=len(hub.rooms[n]) if n in hub.rooms else 0, joined=n in conn.rooms)
+        RoomInfo(
+            name=n,
+            users=(len(hub.rooms[n]) if n in hub.rooms else 0) + elsewhere.get(n, 0),
+            joined=n in conn.rooms,
+        )
         for n in names
     ]
     conn.send_frame(Rooms(rooms=infos))
@@ -97,7 +101,10 @@ def _nick(hub: Hub, conn: Connection, args: str, room: str) -> None:
         raise ProtocolError(
             Code.NICK_REGISTERED, f"{new} is registered: reconnect with its password"
         )
-    hub.rename(conn, new)
+    if nick_key(new) == nick_key(conn.nick or ""):
+        hub.rename(conn, new)  # only the spelling changes: the claim is already ours
+    else:
+        hub.with_nick(conn, new, lambda: hub.rename(conn, new))
 
 
 def _me(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -120,7 +127,7 @@ def _register(hub: Hub, conn: Connection, args: str, room: str) -> None:
         await hub.accounts.register(nick, password)
         _account_event(conn, "registered", "{user} is now registered")
 
-    hub.spawn_for(conn, register())
+    hub.spawn_for(conn, _answering(conn, register()))
 
 
 def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -132,7 +139,7 @@ def _unregister(hub: Hub, conn: Connection, args: str, room: str) -> None:
             await hub.accounts.unregister(nick)
             _account_event(conn, "unregistered", "{user} is no longer registered")
 
-    hub.spawn_for(conn, unregister())
+    hub.spawn_for(conn, _answering(conn, unregister()))
 
 
 def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
@@ -146,7 +153,7 @@ def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
             await hub.accounts.register(nick, new)
             _account_event(conn, "password_changed", "password changed")
 
-    hub.spawn_for(conn, change())
+    hub.spawn_for(conn, _answering(conn, change()))
 
 
 def _account_event(conn: Connection, event: str, message: str) -> None:
@@ -154,6 +161,15 @@ def _account_event(conn: Connection, event: str, message: str) -> None:
     conn.send_frame(
         System(event=event, user=conn.nick, text=tr(conn.lang, message, user=conn.nick))
     )
+
+
+async def _answering(conn: Connection, work: Coroutine[object, object, None]) -> None:
+    """Run an account command's slow part; a refusal (e.g. the cluster's store being
+    unreachable) is answered to the client rather than lost in the log."""
+    try:
+        await work
+    except ProtocolError as exc:
+        conn.fail(exc)
 
 
 async def _verified(hub: Hub, conn: Connection, nick: str, password: str) -> bool:

@@ -60,3 +60,17 @@ class ServerConfig:
     server_password: str | None = None
     #: Failed password attempts allowed per address per minute.
     max_auth_failures: int = 10
+
+    # Cluster (docs/cluster.md): several nodes over NATS JetStream; None = one node.
+    nats: str | None = None
+    #: Unique in the cluster; None = host name + pid.
+    node_name: str | None = None
+    #: Prefix of the stream, subjects and buckets: several chats can share one NATS.
+    cluster_name: str = "charla"
+    #: Seconds between node heartbeats; a node silent for ``dead_after`` is declared gone.
+    heartbeat: float = 2.0
+    dead_after: float = 15.0
+    #: Life of a nick claim in NATS (refreshed while held) and how long a message may
+    #: wait for NATS before its sender gets ``unavailable``.
+    claim_ttl: float = 60.0
+    publish_timeout: float = 10.0

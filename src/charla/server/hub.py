@@ -51,6 +51,7 @@ from .config import ServerConfig
 from .connection import Connection
 from .limits import FailureWindow
 from .metrics import Metrics
+from .presence import LocalPresence, Presence
 from .rooms import Room
 
 __all__ = ["Hub"]
@@ -69,6 +70,7 @@ class Hub:
         *,
         loop: asyncio.AbstractEventLoop,
         clock: Callable[[], float] = time.monotonic,
+        presence: Presence | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -76,13 +78,17 @@ class Hub:
         self.loop = loop
         self.clock = clock
         self.metrics = Metrics()
-        self.accounts = Accounts(store)
+        #: Everybody on other nodes of a cluster; nobody on a single server.
+        self.presence: Presence = presence if presence is not None else LocalPresence()
+        self.accounts: Accounts = self.presence.accounts(store)
         self.auth_failures = FailureWindow(config.max_auth_failures, clock=clock)
         self.connections: set[Connection] = set()
         self.nicks: dict[str, Connection] = {}
         self.rooms: dict[str, Room] = {}
         self.per_ip: Counter[str] = Counter()
-        self.server_info = ServerInfo(name=config.name, version=__version__)
+        self.server_info = ServerInfo(
+            name=config.name, version=__version__, node=self.presence.node
+        )
         self._dirty: list[Connection] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
@@ -147,6 +153,7 @@ class Hub:
             self._leave_room(conn, name)
         if self.nicks.get(nick_key(conn.nick)) is conn:
             del self.nicks[nick_key(conn.nick)]
+            self.presence.released(conn.nick)
 
     def quit(self, conn: Connection, reason: str) -> None:
         """Say goodbye once everything the client sent before is delivered."""
@@ -246,7 +253,7 @@ class Hub:
             conn.pause_reading()
             self.spawn(self._hello_registered(conn, hello, nick))
             return
-        self._welcome(conn, hello, nick)
+        self.with_nick(conn, nick, lambda: self._welcome(conn, hello, nick))
 
     async def _hello_registered(self, conn: Connection, hello: Hello, nick: str) -> None:
         try:
@@ -259,11 +266,40 @@ class Hub:
                 raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
             if not conn.closed:
                 self._check_nick_free(nick, conn)
+                await self._claim(conn, nick)
                 self._welcome(conn, hello, nick)
         except ProtocolError as exc:
             conn.fail(exc)
         finally:
             conn.resume_reading()
+
+    def with_nick(self, conn: Connection, nick: str, then: Callable[[], None]) -> None:
+        """Run ``then`` once ``nick`` is ours cluster-wide: at once on a single server;
+        after a claim in a cluster, reading nothing more from this client meanwhile."""
+        if not self.presence.shared:
+            then()
+            return
+        conn.pause_reading()
+
+        async def claim_then() -> None:
+            try:
+                await self._claim(conn, nick)
+                then()
+            except ProtocolError as exc:
+                conn.fail(exc)
+            finally:
+                conn.resume_reading()
+
+        self.spawn(claim_then())
+
+    async def _claim(self, conn: Connection, nick: str) -> None:
+        if not self.presence.shared:
+            return
+        if not await self.presence.claim(nick):
+            raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+        if conn.closed:  # gone while the claim was on its way
+            self.presence.released(nick)
+            raise ProtocolError(Code.NICK_TAKEN, "connection closed")
 
     def _check_nick_free(self, nick: str, conn: Connection) -> None:
         holder = self.nicks.get(nick_key(nick))
@@ -287,6 +323,7 @@ class Hub:
         conn.nick = nick
         conn.lang = normalize_lang(hello.lang)
         self.nicks[nick_key(nick)] = conn
+        self.presence.welcomed(nick)
         log.info("welcome %s from %s", nick, conn.peer)
         conn.send_frame(Welcome(nick=nick, server=self.server_info, motd=self.config.motd))
         for raw in bad:
@@ -310,7 +347,8 @@ class Hub:
         # a goodbye waits for it like for a message being stored.
         conn.in_flight += 1
         conn.send_frame(Joined(room=name))
-        self._announce(room, "join", conn, exclude=conn)
+        self._announce(room, "join", conn.nick or "", exclude=conn)
+        self.presence.joined(conn.nick or "", name)
         # Histories go out in the order of the joins (general first after hello).
         conn.last_join = self.spawn(
             self._send_join_history(conn, room, since, previous=conn.last_join)
@@ -360,7 +398,8 @@ class Hub:
         if room is None:
             return
         room.remove(conn)
-        self._announce(room, "leave", conn)
+        self._announce(room, "leave", conn.nick or "")
+        self.presence.left(conn.nick or "", name)
         if not room:
             del self.rooms[name]
 
@@ -368,12 +407,12 @@ class Hub:
         self,
         room: Room,
         event: str,
-        conn: Connection,
+        user: str,
         *,
         new: str | None = None,
         exclude: Connection | None = None,
     ) -> None:
-        """Tell a room's members about ``conn``, each in its own language (one encoding
+        """Tell a room's members about ``user``, each in its own language (one encoding
         per language, not per member)."""
         encoded: dict[str, bytes] = {}
         texts = {
@@ -386,9 +425,9 @@ class Hub:
                 continue
             data = encoded.get(member.lang)
             if data is None:
-                text = tr(member.lang, texts[event], user=conn.nick, room=room.name, new=new)
+                text = tr(member.lang, texts[event], user=user, room=room.name, new=new)
                 data = encoded[member.lang] = encode(
-                    System(event=event, user=conn.nick, room=room.name, new=new, text=text)
+                    System(event=event, user=user, room=room.name, new=new, text=text)
                 )
             member.send(data)
 
@@ -398,13 +437,25 @@ class Hub:
         del self.nicks[nick_key(old)]
         self.nicks[key] = conn
         conn.nick = new
+        self.presence.renamed(old, new)
         for name in sorted(conn.rooms):
             room = self.rooms.get(name)
             if room is not None:
-                # The announcement names the old nick; build it before the switch is seen.
-                conn.nick = old
-                self._announce(room, "nick", conn, new=new)
-                conn.nick = new
+                self._announce(room, "nick", old, new=new)
+
+    def announce_elsewhere(
+        self, event: str, user: str, room: str, *, new: str | None = None
+    ) -> None:
+        """Something happened on another node: tell this node's members of ``room``."""
+        local = self.rooms.get(room)
+        if local is not None:
+            self._announce(local, event, user, new=new)
+
+    def room_users(self, name: str) -> list[str]:
+        """Members of room ``name`` here and on the other nodes."""
+        room = self.rooms.get(name)
+        here = room.nicks() if room is not None else []
+        return sorted([*here, *self.presence.users(name)], key=str.casefold)
 
     # --- messages ------------------------------------------------------------------------
 
@@ -427,10 +478,11 @@ class Hub:
 
     def direct(self, conn: Connection, to: str, text: str) -> None:
         target = self.nicks.get(nick_key(to))
-        if target is None or target.nick is None:
+        name = target.nick if target is not None else self.presence.find(to)
+        if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
         text = clean_text(text, limit=self.config.max_text)
-        self._publish(conn, Draft(user=conn.nick or "", to=target.nick, text=text))
+        self._publish(conn, Draft(user=conn.nick or "", to=name, text=text))
 
     def _publish(self, conn: Connection, draft: Draft) -> None:
         draft.origin = conn

@@ -1,0 +1,634 @@
+"""The cluster bus: one NATS JetStream stream is the order every node delivers in.
+
+This module and :mod:`charla.cluster.presence` are the only ones that know NATS.
+
+- **One stream** (file storage) holds everything that needs one order: room messages under
+  ``<ns>.log.room.<hex of the room name>`` (a room name may hold ``.``, which would split a
+  subject token), direct messages under ``<ns>.log.dm`` and presence events under
+  ``<ns>.log.presence``. A message's id is its stream sequence, the same on every node.
+- **Publishing** goes through one queue per node, pipelined: everything queued is published
+  at once (async acks), in order on one connection. Each publish carries ``Nats-Msg-Id`` =
+  node + boot + counter, so a publish retried after a lost ack is stored once. A draft
+  whose ack does not come within ``publish_timeout`` is rejected: its sender gets
+  ``unavailable`` and nobody saw it.
+- **Delivering**: each node has its own ordered consumer of the whole stream, starting after
+  the last sequence its SQLite store holds. Whatever arrives is stored in the local index
+  in one transaction per batch (group commit, as the local bus), then handed to the sink in
+  stream order; the sender's own copy comes this way too, so it is the proof that the
+  stream stored it. Sequences already delivered are skipped, so a consumer recreated after
+  an outage never delivers anything twice.
+- **Catching up**: :meth:`NatsBus.start` returns only when the index has reached the end of
+  the stream as it was at start, so a node started from an empty disk accepts clients only
+  once it can answer history; one restarted with its disk replays only what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+
+from ..protocol import Message, format_ts
+from ..store import Store
+from . import BusUnavailable, Delivery, Draft, Sink
+
+__all__ = [
+    "ClusterSettings",
+    "NatsBus",
+    "connect_nats",
+    "default_node_name",
+    "name_token",
+]
+
+log = logging.getLogger("charla.cluster")
+
+MSG_ID = "Nats-Msg-Id"
+#: Seconds a node waits for NATS at start before giving up with a clear error.
+CONNECT_TIMEOUT = 5.0
+
+
+def default_node_name() -> str:
+    """Host name + pid: unique per process, readable in logs."""
+    return f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
+
+
+def name_token(name: str) -> str:
+    """A room name or nick key as one subject token or KV key: hex of its UTF-8 bytes."""
+    return name.encode().hex()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """How a node joins the cluster (``charla serve --nats``)."""
+
+    url: str
+    node: str = field(default_factory=default_node_name)
+    #: Prefix of every subject, stream and bucket: two chats can share one NATS.
+    namespace: str = "charla"
+    #: A draft not acknowledged by the stream within this long is refused (unavailable).
+    publish_timeout: float = 10.0
+    #: Seconds between node heartbeats, and silence after which a node is declared gone.
+    heartbeat: float = 2.0
+    dead_after: float = 15.0
+    #: Life of a nick claim in the KV bucket; refreshed every quarter of it while held.
+    claim_ttl: float = 60.0
+    #: Per-room retention (``--retain-days``, ``--retain-messages``): stream limits.
+    retain_days: float | None = None
+    retain_messages: int | None = None
+
+    @property
+    def stream(self) -> str:
+        return f"{self.namespace.upper()}_LOG"
+
+    @property
+    def log_prefix(self) -> str:
+        return f"{self.namespace}.log"
+
+    def room_subject(self, room: str) -> str:
+        return f"{self.log_prefix}.room.{name_token(room)}"
+
+    @property
+    def dm_subject(self) -> str:
+        return f"{self.log_prefix}.dm"
+
+    @property
+    def presence_subject(self) -> str:
+        return f"{self.log_prefix}.presence"
+
+    @property
+    def heartbeat_subject(self) -> str:
+        return f"{self.namespace}.heartbeat"
+
+
+class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
+    """A chat message as stored in the stream (its id is the stream sequence)."""
+
+    u: str
+    t: str
+    ts: str
+    r: str | None = None
+    to: str | None = None
+    a: bool = False
+    #: Wall-clock deadline (epoch seconds): its sender was told ``unavailable`` then, so
+    #: a copy that reaches the stream later (flushed after a reconnect) is skipped by
+    #: every node alike — they compare it with the stream's own timestamp.
+    dl: float = 0.0
+
+
+_encode = msgspec.json.Encoder().encode
+_decode_entry = msgspec.json.Decoder(_Entry).decode
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    subject: str
+    payload: bytes
+    msg_id: str
+    #: None for presence events: they are retried until stored, never refused.
+    deadline: float | None
+    draft: Draft | None = None
+
+
+#: What the consumer hands on, in stream order: a chat message, or a presence event
+#: (its sequence and payload) for the presence handler.
+_Item = tuple[Message, object] | tuple[int, bytes]
+
+EventHandler = Callable[[int, bytes], None]
+
+_NOT_MINE = object()
+
+
+async def connect_nats(
+    settings: ClusterSettings,
+    *,
+    on_disconnect: Callable[[], None] | None = None,
+    on_reconnect: Callable[[], None] | None = None,
+) -> NatsClient:
+    """Connect with endless reconnects: a NATS outage never ends the node."""
+
+    async def error_cb(exc: Exception) -> None:
+        log.debug("nats: %s", exc)
+
+    async def disconnected_cb() -> None:
+        log.warning("nats: disconnected from %s", settings.url)
+        if on_disconnect is not None:
+            on_disconnect()
+
+    async def reconnected_cb() -> None:
+        log.warning("nats: reconnected")
+        if on_reconnect is not None:
+            on_reconnect()
+
+    return await nats.connect(
+        [url.strip() for url in settings.url.split(",") if url.strip()],
+        name=settings.node,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.25,
+        connect_timeout=2,
+        ping_interval=2,
+        max_outstanding_pings=3,
+        error_cb=error_cb,
+        disconnected_cb=disconnected_cb,
+        reconnected_cb=reconnected_cb,
+    )
+
+
+class NatsBus:
+    """A :class:`~charla.bus.Bus` over one JetStream stream, indexed into SQLite."""
+
+    def __init__(self, store: Store, settings: ClusterSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.node = settings.node
+        #: Changes every start: message ids from an earlier run of a node of the same name
+        #: must never be taken for duplicates.
+        self.boot = secrets.token_hex(4)
+        self.nc: NatsClient | None = None
+        self.js: JetStreamContext | None = None
+        self.on_event: EventHandler | None = None
+        self.on_disconnect: Callable[[], None] | None = None
+        self.on_reconnect: Callable[[], None] | None = None
+        self.connected = False
+        self._sink: Sink | None = None
+        self._counter = 0
+        self._outbox: deque[_Outgoing] = deque()
+        self._outbox_ready = asyncio.Event()
+        self._publishing = False
+        self._origins: dict[str, object] = {}
+        #: Sequence at which the stream stored each of our drafts not delivered yet.
+        self._stored_at: dict[str, tuple[int, Draft]] = {}
+        self._in_flight = 0
+        self._drained: list[asyncio.Future[None]] = []
+        self._incoming: list[_Item] = []
+        self._incoming_mine = 0
+        self._last_queued = store.last_id
+        self._incoming_ready = asyncio.Event()
+        self._delivered = store.last_id
+        self._caught_up = asyncio.Event()
+        self._target = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._commit: asyncio.Future[None] | None = None
+        self._sub: JetStreamContext.PushSubscription | None = None
+        #: Batches indexed and messages indexed, for the metrics.
+        self.commits = 0
+        self.committed = 0
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Connect and make sure the stream exists (before presence starts)."""
+        if self.nc is not None:
+            return
+        try:
+            # Reconnects are endless once connected; the first connect is not.
+            self.nc = await asyncio.wait_for(
+                connect_nats(
+                    self.settings, on_disconnect=self._disconnected, on_reconnect=self._reconnected
+                ),
+                CONNECT_TIMEOUT,
+            )
+        except (OSError, nats.errors.Error, TimeoutError) as exc:
+            raise BusUnavailable(
+                f"cannot reach NATS at {self.settings.url}: {str(exc) or 'no answer'}"
+            ) from None
+        self.connected = True
+        self.js = self.nc.jetstream(timeout=5)
+        await self._ensure_stream()
+
+    async def _ensure_stream(self) -> None:
+        assert self.js is not None
+        settings = self.settings
+        config = api.StreamConfig(
+            name=settings.stream,
+            subjects=[f"{settings.log_prefix}.>"],
+            storage=api.StorageType.FILE,
+            retention=api.RetentionPolicy.LIMITS,
+            discard=api.DiscardPolicy.OLD,
+            duplicate_window=120.0,
+            # Each room is a subject of its own, so per-room retention is the stream's.
+            max_age=settings.retain_days * 86400 if settings.retain_days else None,
+            max_msgs_per_subject=settings.retain_messages or -1,
+        )
+        try:
+            info = await self.js.stream_info(settings.stream)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_stream(config)
+            return
+        # Change only the retention limits of an existing stream: an operator may have
+        # raised its replicas or other settings, which must stay as they are.
+        current = info.config
+        limits = {"max_age": config.max_age, "max_msgs_per_subject": config.max_msgs_per_subject}
+        if any(_differs(getattr(current, k), v) for k, v in limits.items()):
+            log.info("updating the retention limits of stream %s: %s", settings.stream, limits)
+            await self.js.update_stream(current.evolve(**limits))
+
+    async def start(self, sink: Sink) -> None:
+        await self.connect()
+        assert self.js is not None
+        self._sink = sink
+        loop = asyncio.get_running_loop()
+        info = await self.js.stream_info(self.settings.stream)
+        # A stream whose every message expired keeps its last sequence but has nothing
+        # left to deliver: nothing to catch up with.
+        self._target = info.state.last_seq if info.state.messages else self._delivered
+        if self._delivered > self._target:
+            raise BusUnavailable(
+                f"the local index ({self.store.path}) is ahead of stream "
+                f"{self.settings.stream} ({self._delivered} > {self._target}): "
+                "the stream was recreated; start this node with an empty --db"
+            )
+        self._tasks.append(loop.create_task(self._index_forever()))
+        self._tasks.append(loop.create_task(self._publish_forever()))
+        await self._subscribe()
+        if self._delivered >= self._target:
+            self._caught_up.set()
+        else:
+            log.info("catching up with the stream: %d to %d", self._delivered + 1, self._target)
+            await self._wait_caught_up()
+
+    async def _subscribe(self) -> None:
+        assert self.js is not None
+        config = api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self._delivered + 1,
+        )
+        self._sub = await self.js.subscribe(
+            f"{self.settings.log_prefix}.>",
+            stream=self.settings.stream,
+            cb=self._on_msg,
+            ordered_consumer=True,
+            idle_heartbeat=1.0,
+            config=config,
+            pending_msgs_limit=1_000_000,
+            pending_bytes_limit=1 << 30,
+        )
+
+    async def _wait_caught_up(self) -> None:
+        started = time.monotonic()
+        while True:
+            try:
+                await asyncio.wait_for(self._caught_up.wait(), 2.0)
+            except TimeoutError:
+                log.info(
+                    "catching up: %d of %d (%.0f%%)",
+                    self._delivered,
+                    self._target,
+                    100 * self._delivered / max(1, self._target),
+                )
+                continue
+            log.info(
+                "caught up with the stream at %d in %.1f s",
+                self._delivered,
+                time.monotonic() - started,
+            )
+            return
+
+    async def close(self) -> None:
+        await self.drain()
+        # Last presence events (this node leaving) go out before the connection closes.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                while self.connected and (self._outbox or self._publishing):
+                    await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._commit is not None:
+            await asyncio.wait([self._commit])
+        if self.nc is not None:
+            try:
+                await asyncio.wait_for(self.nc.close(), 5)
+            except Exception as exc:
+                log.debug("closing nats: %s", exc)
+
+    def _disconnected(self) -> None:
+        self.connected = False
+        if self.on_disconnect is not None:
+            self.on_disconnect()
+
+    def _reconnected(self) -> None:
+        self.connected = True
+        self._outbox_ready.set()
+        if self.on_reconnect is not None:
+            self.on_reconnect()
+
+    # --- publishing ----------------------------------------------------------------------
+
+    def _next_msg_id(self) -> str:
+        self._counter += 1
+        return f"{self.node}.{self.boot}.{self._counter}"
+
+    def publish(self, draft: Draft) -> None:
+        now = time.time()
+        entry = _Entry(
+            u=draft.user,
+            t=draft.text,
+            ts=format_ts(now),
+            r=draft.room,
+            to=draft.to,
+            a=draft.action,
+            dl=now + self.settings.publish_timeout,
+        )
+        subject = (
+            self.settings.room_subject(draft.room)
+            if draft.room is not None
+            else self.settings.dm_subject
+        )
+        msg_id = self._next_msg_id()
+        self._origins[msg_id] = draft.origin
+        self._in_flight += 1
+        deadline = time.monotonic() + self.settings.publish_timeout
+        self._enqueue(_Outgoing(subject, _encode(entry), msg_id, deadline, draft))
+
+    def publish_event(self, payload: bytes, *, msg_id: str | None = None) -> None:
+        """Queue a presence event; it is retried until the stream has it. A given
+        ``msg_id`` makes the same event from several nodes stored once."""
+        self._enqueue(
+            _Outgoing(self.settings.presence_subject, payload, msg_id or self._next_msg_id(), None)
+        )
+
+    def _enqueue(self, item: _Outgoing) -> None:
+        self._outbox.append(item)
+        self._outbox_ready.set()
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            if not self._outbox:
+                continue
+            batch = list(self._outbox)
+            self._outbox.clear()
+            self._publishing = True
+            try:
+                failed = await self._publish_batch(batch)
+            finally:
+                self._publishing = False
+            if failed:
+                self._retry_or_reject(failed)
+                # Give a NATS that is down a moment before trying again.
+                await asyncio.sleep(0.2)
+                self._outbox_ready.set()
+
+    async def _publish_batch(self, batch: list[_Outgoing]) -> list[_Outgoing]:
+        """Publish all of ``batch`` in order, pipelined; returns what was not acked."""
+        assert self.js is not None
+        futures: list[asyncio.Future[api.PubAck] | None] = []
+        for item in batch:
+            if not self.connected:
+                # Not into the client's reconnect buffer: it would be flushed after the
+                # reconnect, however late, and the sender may have been refused by then.
+                futures.append(None)
+                continue
+            try:
+                future = await self.js.publish_async(
+                    item.subject, item.payload, headers={MSG_ID: item.msg_id}
+                )
+            except nats.errors.MaxPayloadError:
+                # Never going to fit: give up on it now rather than retry it forever.
+                log.error("message %s is larger than NATS accepts: dropped", item.msg_id)
+                item.deadline = 0.0
+                future = None
+            except Exception as exc:
+                log.debug("publish %s: %s", item.msg_id, exc)
+                future = None
+            futures.append(future)
+        pending = [f for f in futures if f is not None]
+        if pending:
+            timeout = max(0.5, min(2.0, self.settings.publish_timeout / 2))
+            await asyncio.wait(pending, timeout=timeout)
+        failed = []
+        for item, future in zip(batch, futures, strict=True):
+            if future is None or not future.done():
+                if future is not None:
+                    future.cancel()
+                failed.append(item)
+            elif future.cancelled() or future.exception() is not None:
+                failed.append(item)
+            elif item.draft is not None and item.msg_id in self._origins:
+                self._stored_at[item.msg_id] = (future.result().seq, item.draft)
+        return failed
+
+    def _retry_or_reject(self, failed: list[_Outgoing]) -> None:
+        now = time.monotonic()
+        retry: list[_Outgoing] = []
+        rejected: list[Draft] = []
+        for item in failed:
+            if item.deadline is None or now < item.deadline:
+                retry.append(item)
+                continue
+            if item.draft is None:
+                continue  # an event that can never be stored
+            if item.draft is not None and item.msg_id in self._origins:
+                item.draft.origin = self._origins.pop(item.msg_id)
+                rejected.append(item.draft)
+        # Retries go first, in their order: they were published before what is queued.
+        self._outbox.extendleft(reversed(retry))
+        if rejected:
+            log.warning("nats unreachable: refused %d messages", len(rejected))
+            self._refuse(rejected)
+
+    def _refuse(self, drafts: list[Draft], reason: str = "NATS is unreachable") -> None:
+        assert self._sink is not None
+        self._in_flight -= len(drafts)
+        self._sink.reject(drafts, reason)
+        self._wake_drainers()
+
+    def _refuse_trimmed(self) -> None:
+        """Drafts the stream stored but dropped (retention limits) before our consumer
+        got to them: nobody saw them, so their senders are told so."""
+        trimmed: list[Draft] = []
+        for msg_id, (seq, draft) in list(self._stored_at.items()):
+            if seq <= self._delivered:
+                del self._stored_at[msg_id]
+                if msg_id in self._origins:
+                    draft.origin = self._origins.pop(msg_id)
+                    trimmed.append(draft)
+        if trimmed:
+            self._refuse(trimmed, "dropped by the retention limit before delivery")
+
+    async def drain(self) -> None:
+        if self._in_flight == 0:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._drained.append(waiter)
+        await waiter
+
+    def _wake_drainers(self) -> None:
+        if self._in_flight:
+            return
+        waiters, self._drained = self._drained, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # --- consuming -----------------------------------------------------------------------
+
+    async def _on_msg(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= self._last_queued:
+            return  # a recreated consumer starting before what we already have
+        self._last_queued = seq
+        if msg.subject == self.settings.presence_subject:
+            self._incoming.append((seq, msg.data))
+        else:
+            self._incoming.append(self._message(seq, msg))
+        self._incoming_ready.set()
+
+    def _message(self, seq: int, msg: Msg) -> _Item:
+        try:
+            entry = _decode_entry(msg.data)
+        except msgspec.ValidationError:
+            log.warning("skipping undecodable stream message %d", seq)
+            return (seq, b"")
+        msg_id = (msg.headers or {}).get(MSG_ID, "")
+        self._stored_at.pop(msg_id, None)
+        if entry.dl and msg.metadata.timestamp.timestamp() > entry.dl:
+            log.info("skipping message %d: stored after its deadline", seq)
+            origin = self._origins.pop(msg_id, _NOT_MINE)
+            if origin is not _NOT_MINE:  # clocks apart: its sender is still waiting
+                draft = Draft(user=entry.u, text=entry.t, room=entry.r, to=entry.to)
+                draft.origin = origin
+                self._refuse([draft])
+            return (seq, b"")
+        message = Message(
+            id=seq,
+            user=entry.u,
+            text=entry.t,
+            ts=entry.ts,
+            room=entry.r,
+            to=entry.to,
+            action=entry.a,
+        )
+        origin = self._origins.pop(msg_id, _NOT_MINE)
+        if origin is _NOT_MINE:
+            return (message, None)
+        self._incoming_mine += 1
+        return (message, origin)
+
+    async def _index_forever(self) -> None:
+        """Store what the consumer received (one transaction per batch), then deliver."""
+        while True:
+            await self._incoming_ready.wait()
+            self._incoming_ready.clear()
+            if not self._incoming:
+                continue
+            batch, self._incoming = self._incoming, []
+            mine, self._incoming_mine = self._incoming_mine, 0
+            await self._index(batch)
+            self._hand_on(batch, mine)
+
+    async def _index(self, batch: list[_Item]) -> None:
+        messages = [item[0] for item in batch if isinstance(item[0], Message)]
+        last = _seq(batch[-1])
+        while True:
+            # Shielded: a commit in its thread must finish before the store may close.
+            self._commit = asyncio.ensure_future(
+                asyncio.to_thread(self.store.commit_batch, messages, last)
+            )
+            try:
+                await asyncio.shield(self._commit)
+                break
+            except Exception as exc:  # disk full, I/O error: the stream keeps it; retry
+                log.error("could not index %d messages: %s; retrying", len(messages), exc)
+                await asyncio.sleep(1.0)
+        self.commits += 1
+        self.committed += len(messages)
+
+    def _hand_on(self, batch: list[_Item], mine: int) -> None:
+        """Deliver runs of messages and apply presence events, all in stream order."""
+        assert self._sink is not None
+        run: list[Delivery] = []
+        for head, tail in batch:
+            if isinstance(head, Message):
+                run.append((head, tail))
+                continue
+            if run:
+                self._sink.deliver(run)
+                run = []
+            if tail and self.on_event is not None:
+                try:
+                    self.on_event(head, tail)  # type: ignore[arg-type]
+                except Exception:
+                    log.exception("presence event %d", head)
+        if run:
+            self._sink.deliver(run)
+        self._delivered = _seq(batch[-1])
+        if self._stored_at:
+            self._refuse_trimmed()
+        if mine:
+            self._in_flight -= mine
+            self._wake_drainers()
+        if self._delivered >= self._target:
+            self._caught_up.set()
+
+
+def _differs(current: float | None, wanted: float | None) -> bool:
+    """Two stream limits differ? 0, -1 and None all mean "no limit"."""
+    a = current if current and current > 0 else 0.0
+    b = wanted if wanted and wanted > 0 else 0.0
+    return abs(a - b) > 1e-3
+
+
+def _seq(item: _Item) -> int:
+    head = item[0]
+    return head.id if isinstance(head, Message) else head

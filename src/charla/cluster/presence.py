@@ -1,0 +1,659 @@
+"""Presence across the nodes of a cluster.
+
+- **Events in the log.** Every change of a node's users (``hello``, ``quit``, ``join``,
+  ``leave``, ``nick``) is published to the stream's presence subject by that node, so
+  every node applies them in the one order of the stream, between the same messages, and
+  a node back from a NATS outage misses none (its consumer resumes after the last
+  sequence it delivered).
+- **Snapshots.** A node starting publishes ``online``; every other node answers with a
+  ``roster`` of its users. The newcomer ignores presence events before its own ``online``
+  and takes each node's roster as that node's state, without announcing anybody.
+- **Nick claims** are keys of a KV bucket (hex of the casefolded nick), taken with the
+  atomic ``create``; the node that holds one refreshes it every quarter of the bucket's
+  TTL, so the claims of a cluster that died altogether expire by themselves.
+- **Liveness.** Nodes heartbeat on a plain (not stored) subject. Each node sweeps: a
+  node silent for ``dead_after`` is declared ``gone`` in the log — with a message id that
+  makes every surviving node's declaration one entry — and on that entry every node
+  announces its users gone to its own clients and frees their nicks. A node that is itself
+  disconnected sweeps nobody, and after reconnecting it counts silence from then: a NATS
+  outage shorter than ``dead_after`` announces no one gone.
+- **Registered nicks** live in a second KV bucket (argon2 hashes); an ``account`` event
+  keeps each node's in-memory set of registered nicks current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js.kv import KeyValue
+
+from ..bus.nats import NatsBus, name_token
+from ..protocol import Code, ProtocolError, nick_key
+from ..server.accounts import Accounts
+
+if TYPE_CHECKING:
+    from ..server.hub import Hub
+    from ..store import Store
+
+__all__ = ["ClusterAccounts", "ClusterPresence"]
+
+log = logging.getLogger("charla.cluster")
+
+
+class _Event(msgspec.Struct, omit_defaults=True, frozen=True):
+    ev: str
+    node: str
+    boot: str
+    user: str | None = None
+    room: str | None = None
+    new: str | None = None
+    #: A roster: [nick, [rooms]] per user, in parts of ROSTER_PART users (a NATS message
+    #: has a size limit); ``more`` on every part but the last.
+    users: list[tuple[str, list[str]]] = []
+    more: bool = False
+    key: str | None = None
+    on: bool = False
+
+
+class _Beat(msgspec.Struct, frozen=True):
+    node: str
+    boot: str
+
+
+class _Claim(msgspec.Struct, frozen=True):
+    nick: str
+    node: str
+    boot: str
+
+
+class _Account(msgspec.Struct, frozen=True):
+    nick: str
+    hash: str
+
+
+_encode = msgspec.json.Encoder().encode
+
+#: Users per roster event: well under NATS's default 1 MB message limit.
+ROSTER_PART = 1000
+
+
+@dataclass(slots=True)
+class _Node:
+    """What this node knows of another one."""
+
+    boot: str
+    last_seen: float
+    #: nick key -> (nick, rooms)
+    users: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    #: Its roster was applied (or it started after us): its changes are news to announce.
+    synced: bool = False
+    #: Parts of a roster being received.
+    parts: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+class ClusterPresence:
+    shared = True
+
+    def __init__(self, bus: NatsBus) -> None:
+        self.bus = bus
+        self.settings = bus.settings
+        self.node: str | None = bus.node
+        self.boot = bus.boot
+        self.hub: Hub | None = None
+        self.ready = False
+        self.nodes: dict[str, _Node] = {}
+        #: nick key -> node name, for users of other nodes.
+        self.where: dict[str, str] = {}
+        #: Our nick claims: nick key -> (nick, KV revision).
+        self.claims: dict[str, tuple[str, int]] = {}
+        #: Our users announced to the cluster (nick keys).
+        self.announced: set[str] = set()
+        #: Last heartbeat heard per (node, boot), and instances known dead.
+        self.heard: dict[tuple[str, str], float] = {}
+        self.dead: set[tuple[str, str]] = set()
+        self._declared: dict[str, float] = {}
+        self._started = 0.0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._nicks: KeyValue | None = None
+        self._accounts_kv: KeyValue | None = None
+        self._accounts: ClusterAccounts | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        #: Claims we gave up while NATS was away (deleted once it is back), and claims
+        #: being asked for right now, per nick key.
+        self._unreleased: dict[str, int] = {}
+        self._claiming: dict[str, int] = {}
+        self.closing = False
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def accounts(self, store: Store) -> Accounts:
+        self._accounts = ClusterAccounts(store, self)
+        return self._accounts
+
+    async def start(self, hub: Hub) -> None:
+        self.hub = hub
+        bus = self.bus
+        await bus.connect()
+        assert bus.js is not None and bus.nc is not None
+        ns = self.settings.namespace
+        self._nicks = await _bucket(bus, f"{ns}_nicks", ttl=self.settings.claim_ttl)
+        self._accounts_kv = await _bucket(bus, f"{ns}_accounts")
+        if self._accounts is not None:
+            await self._accounts.load()
+        bus.on_event = self._on_event
+        bus.on_reconnect = self._reconnected
+        await bus.nc.subscribe(self.settings.heartbeat_subject, cb=self._on_beat)
+        self._started = time.monotonic()
+        self._publish("online")
+        loop = asyncio.get_running_loop()
+        for duty in (self._beat_forever, self._sweep_forever, self._refresh_forever):
+            self._tasks.append(loop.create_task(duty()))
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._background:
+            await asyncio.wait(self._background, timeout=2)
+        # Leaving in order: the others announce our users gone now, not after
+        # dead_after, and our nicks are free now, not when their claims expire.
+        self._declare_gone(self.bus.node, self.boot)
+        for key, (_, revision) in list(self.claims.items()):
+            await self._delete_claim(key, revision)
+        self.claims.clear()
+
+    # --- what the hub reports ------------------------------------------------------------
+
+    def _publish(self, ev: str, **fields: object) -> None:
+        event = _Event(ev=ev, node=self.bus.node, boot=self.boot, **fields)  # type: ignore[arg-type]
+        self.bus.publish_event(_encode(event))
+
+    async def claim(self, nick: str) -> bool:
+        assert self._nicks is not None
+        if not self.bus.connected:  # answer now rather than after a request timeout
+            raise _unreachable(ConnectionError("disconnected from NATS"))
+        key = nick_key(nick)
+        value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
+        self._claiming[key] = self._claiming.get(key, 0) + 1
+        try:
+            revision = await self._create_or_take_over(key, value)
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
+        finally:
+            self._claiming[key] -= 1
+            if not self._claiming[key]:
+                del self._claiming[key]
+        if revision is None:
+            return False
+        self.claims[key] = (nick, revision)
+        return True
+
+    async def _create_or_take_over(self, key: str, value: bytes) -> int | None:
+        """Claim ``key``: create it, or take it over when its holder is dead. Another
+        node freeing or taking it at the same moment makes us look again (a few times)."""
+        assert self._nicks is not None
+        token = name_token(key)
+        for _ in range(3):
+            try:
+                return await self._nicks.create(token, value)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                pass
+            try:
+                entry = await self._nicks.get(token)
+            except nats.js.errors.NotFoundError:  # expired or released meanwhile
+                continue
+            try:
+                holder = msgspec.json.decode(entry.value or b"", type=_Claim)
+            except msgspec.ValidationError:
+                holder = None
+            if (
+                holder is not None
+                and not self._dead(holder.node, holder.boot)
+                and not self._stale_own(key, holder)
+            ):
+                return None
+            log.info("taking over a left-over nick claim of %s", holder and holder.node)
+            try:
+                return await self._nicks.update(token, value, last=entry.revision)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                continue
+        return None
+
+    def _stale_own(self, key: str, holder: _Claim) -> bool:
+        """A claim of ours that nobody here holds or is asking for but us: left over
+        from a release that could not reach NATS."""
+        mine = holder.node == self.bus.node and holder.boot == self.boot
+        return mine and key not in self.claims and self._claiming.get(key, 0) <= 1
+
+    def _dead(self, node: str, boot: str) -> bool:
+        if (node, boot) in self.dead:
+            return True
+        if node == self.bus.node:
+            return boot != self.boot  # an earlier run of this very node
+        known = self.nodes.get(node)
+        if known is not None:
+            return known.boot != boot
+        # Never heard of: alive if it heartbeated lately, dead once we have listened
+        # long enough to be sure it is silent.
+        heard = self.heard.get((node, boot))
+        now = time.monotonic()
+        if heard is not None:
+            return now - heard > self.settings.dead_after
+        return now - self._started > self.settings.dead_after
+
+    def welcomed(self, nick: str) -> None:
+        self.announced.add(nick_key(nick))
+        self._publish("hello", user=nick)
+
+    def released(self, nick: str) -> None:
+        key = nick_key(nick)
+        if key in self.announced:
+            self.announced.discard(key)
+            self._publish("quit", user=nick)
+        claim = self.claims.pop(key, None)
+        if claim is not None:
+            self._spawn(self._delete_claim(key, claim[1]))
+
+    def joined(self, nick: str, room: str) -> None:
+        self._publish("join", user=nick, room=room)
+
+    def left(self, nick: str, room: str) -> None:
+        self._publish("leave", user=nick, room=room)
+
+    def renamed(self, old: str, new: str) -> None:
+        old_key, new_key = nick_key(old), nick_key(new)
+        self.announced.discard(old_key)
+        self.announced.add(new_key)
+        if old_key != new_key:
+            claim = self.claims.pop(old_key, None)
+            if claim is not None:
+                self._spawn(self._delete_claim(old_key, claim[1]))
+        self._publish("nick", user=old, new=new)
+
+    # --- what the hub asks -----------------------------------------------------------------
+
+    def users(self, room: str) -> list[str]:
+        return [
+            nick
+            for state in self.nodes.values()
+            for nick, rooms in state.users.values()
+            if room in rooms
+        ]
+
+    def find(self, nick: str) -> str | None:
+        key = nick_key(nick)
+        node = self.where.get(key)
+        if node is None or node not in self.nodes:
+            return None
+        return self.nodes[node].users[key][0]
+
+    def room_sizes(self) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for state in self.nodes.values():
+            for _, rooms in state.users.values():
+                for room in rooms:
+                    sizes[room] = sizes.get(room, 0) + 1
+        return sizes
+
+    # --- events from the log, in stream order --------------------------------------------
+
+    def _on_event(self, seq: int, payload: bytes) -> None:
+        try:
+            event = msgspec.json.decode(payload, type=_Event)
+        except msgspec.ValidationError:
+            log.warning("skipping undecodable presence event %d", seq)
+            return
+        if event.ev == "account":
+            if self._accounts is not None and event.key is not None:
+                self._accounts.note(event.key, event.on)
+            return
+        ours = event.node == self.bus.node and event.boot == self.boot
+        if not self.ready:
+            # Before our own "online", state comes from the rosters that answer it.
+            self.ready = ours and event.ev == "online"
+            return
+        if ours:
+            if event.ev == "gone" and not self.closing:
+                self._declared_gone()
+            return
+        if event.ev == "gone":
+            self._gone(event.node, event.boot)
+            return
+        self._apply(event)
+
+    def _apply(self, event: _Event) -> None:
+        now = time.monotonic()
+        state = self.nodes.get(event.node)
+        if state is not None and state.boot != event.boot:
+            self._gone(event.node, state.boot)  # restarted: its earlier run is over
+            state = None
+        if event.ev == "online":
+            # A node that just started has nobody yet: whatever it reports next is news.
+            self.nodes[event.node] = _Node(event.boot, now, synced=True)
+            self._publish_roster()
+            return
+        if state is None:
+            state = self.nodes[event.node] = _Node(event.boot, now)
+        state.last_seen = now
+        if event.ev == "roster":
+            # One node's parts follow each other in the log: apply them as one.
+            state.parts.extend(event.users)
+            if not event.more:
+                users, state.parts = state.parts, []
+                self._apply_roster(event.node, state, users)
+        elif event.user is not None:
+            self._apply_change(event.node, state, event)
+
+    def _apply_change(self, node: str, state: _Node, event: _Event) -> None:
+        nick = event.user or ""
+        key = nick_key(nick)
+        tell = self._announcer(state)
+        if event.ev == "hello":
+            state.users[key] = (nick, set())
+            self.where[key] = node
+            return
+        user = state.users.get(key)
+        if user is None:
+            return
+        rooms = user[1]
+        if event.ev == "join" and event.room is not None:
+            rooms.add(event.room)
+            tell("join", nick, event.room, None)
+        elif event.ev == "leave" and event.room is not None:
+            rooms.discard(event.room)
+            tell("leave", nick, event.room, None)
+        elif event.ev == "quit":
+            for room in sorted(rooms):
+                tell("leave", nick, room, None)
+            self._forget(state, key)
+        elif event.ev == "nick" and event.new is not None:
+            self._forget(state, key)
+            new_key = nick_key(event.new)
+            state.users[new_key] = (event.new, rooms)
+            self.where[new_key] = node
+            for room in sorted(rooms):
+                tell("nick", nick, room, event.new)
+
+    def _apply_roster(self, node: str, state: _Node, users: list[tuple[str, list[str]]]) -> None:
+        tell = self._announcer(state)
+        fresh = {nick_key(nick): (nick, set(rooms)) for nick, rooms in users}
+        for key, (nick, rooms) in list(state.users.items()):
+            kept = fresh.get(key, ("", set()))[1]
+            for room in sorted(rooms - kept):
+                tell("leave", nick, room, None)
+            if key not in fresh:
+                self._forget(state, key)
+        for key, (nick, rooms) in fresh.items():
+            had = state.users.get(key, ("", set()))[1]
+            for room in sorted(rooms - had):
+                tell("join", nick, room, None)
+            state.users[key] = (nick, rooms)
+            self.where[key] = node
+        state.synced = True
+
+    def _announcer(self, state: _Node) -> _Tell:
+        hub = self.hub
+        if not state.synced or hub is None:
+            return _silent
+
+        def tell(event: str, user: str, room: str, new: str | None) -> None:
+            hub.announce_elsewhere(event, user, room, new=new)
+
+        return tell
+
+    def _forget(self, state: _Node, key: str) -> None:
+        state.users.pop(key, None)
+        self.where.pop(key, None)
+
+    def _publish_roster(self) -> None:
+        assert self.hub is not None
+        users = [
+            (conn.nick, sorted(conn.rooms))
+            for conn in self.hub.nicks.values()
+            if conn.nick is not None and nick_key(conn.nick) in self.announced
+        ]
+        for start in range(0, max(1, len(users)), ROSTER_PART):
+            part = users[start : start + ROSTER_PART]
+            self._publish("roster", users=part, more=start + ROSTER_PART < len(users))
+
+    def _gone(self, node: str, boot: str) -> None:
+        """Node ``node`` (run ``boot``) is dead: its users leave, their nicks are free."""
+        self.dead.add((node, boot))
+        state = self.nodes.get(node)
+        if state is None or state.boot != boot:
+            return
+        del self.nodes[node]
+        log.warning("node %s is gone: %d users leave", node, len(state.users))
+        tell = self._announcer(state)
+        for key, (nick, rooms) in state.users.items():
+            for room in sorted(rooms):
+                tell("leave", nick, room, None)
+            self.where.pop(key, None)
+        self._spawn(self._free_claims(node, boot, list(state.users)))
+
+    def _declared_gone(self) -> None:
+        """The others took us for dead (we were cut off longer than ``dead_after``):
+        tell them who is here again, and take our nicks back."""
+        log.warning("this node was declared gone by the cluster: announcing its users again")
+        self._publish_roster()
+        self._spawn(self._refresh_claims())
+
+    # --- liveness --------------------------------------------------------------------------
+
+    async def _beat_forever(self) -> None:
+        assert self.bus.nc is not None
+        beat = _encode(_Beat(node=self.bus.node, boot=self.boot))
+        while True:
+            if self.bus.connected:
+                with contextlib.suppress(Exception):
+                    await self.bus.nc.publish(self.settings.heartbeat_subject, beat)
+            await asyncio.sleep(self.settings.heartbeat)
+
+    async def _on_beat(self, msg: Msg) -> None:
+        try:
+            beat = msgspec.json.decode(msg.data, type=_Beat)
+        except msgspec.ValidationError:
+            return
+        now = time.monotonic()
+        same_name = beat.node == self.bus.node and beat.boot != self.boot
+        if same_name and (beat.node, beat.boot) not in self.heard:
+            log.error("another node is also named %s: give each a unique --node-name", beat.node)
+        self.heard[(beat.node, beat.boot)] = now
+        state = self.nodes.get(beat.node)
+        if state is not None and state.boot == beat.boot:
+            state.last_seen = now
+
+    def _reconnected(self) -> None:
+        if self._unreleased:
+            self._spawn(self._release_leftovers())
+        # Nobody could be heard while we were away: count silence from now.
+        now = time.monotonic()
+        for state in self.nodes.values():
+            state.last_seen = now
+
+    async def _sweep_forever(self) -> None:
+        period = min(1.0, self.settings.heartbeat / 2)
+        while True:
+            await asyncio.sleep(period)
+            if self.bus.connected and self.ready:
+                self._sweep(time.monotonic())
+
+    def _sweep(self, now: float) -> None:
+        limit = self.settings.dead_after
+        for node, state in self.nodes.items():
+            silent = now - state.last_seen
+            if silent <= limit or now - self._declared.get(node, -limit) < limit:
+                continue
+            log.warning("node %s silent for %.1f s: declaring it gone", node, silent)
+            self._declared[node] = now
+            self._declare_gone(node, state.boot)
+
+    def _declare_gone(self, node: str, boot: str) -> None:
+        event = _Event(ev="gone", node=node, boot=boot)
+        # One id for every survivor's declaration: the stream keeps one.
+        self.bus.publish_event(_encode(event), msg_id=f"gone.{node}.{boot}")
+
+    # --- nick claims -----------------------------------------------------------------------
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.claim_ttl / 4)
+            await self._refresh_claims()
+
+    async def _refresh_claims(self) -> None:
+        assert self._nicks is not None
+        for key, (nick, revision) in list(self.claims.items()):
+            value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
+            try:
+                try:
+                    revision = await self._nicks.update(name_token(key), value, last=revision)
+                except nats.js.errors.KeyWrongLastSequenceError:
+                    fresh = await self._create_or_take_over(key, value)
+                    if fresh is None:
+                        log.warning("lost the nick claim of %s to another node", nick)
+                        continue
+                    revision = fresh
+            except (nats.errors.Error, OSError) as exc:
+                log.debug("refreshing claims: %s", exc)
+                return
+            if key in self.claims:
+                self.claims[key] = (nick, revision)
+
+    async def _delete_claim(self, key: str, revision: int) -> None:
+        assert self._nicks is not None
+        try:
+            await self._nicks.delete(name_token(key), last=revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass  # someone else holds it by now
+        except (nats.errors.Error, OSError) as exc:
+            log.debug("releasing the claim of %s: %s (retried on reconnect)", key, exc)
+            self._unreleased[key] = revision
+
+    async def _release_leftovers(self) -> None:
+        leftovers, self._unreleased = self._unreleased, {}
+        for key, revision in leftovers.items():
+            if key not in self.claims:
+                await self._delete_claim(key, revision)
+
+    async def _free_claims(self, node: str, boot: str, keys: list[str]) -> None:
+        assert self._nicks is not None
+        for key in keys:
+            try:
+                entry = await self._nicks.get(name_token(key))
+                holder = msgspec.json.decode(entry.value or b"", type=_Claim)
+                if (holder.node, holder.boot) == (node, boot):
+                    await self._nicks.delete(name_token(key), last=entry.revision)
+            except (nats.errors.Error, OSError, msgspec.ValidationError) as exc:
+                log.debug("freeing the claim of %s: %s", key, exc)
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(coro))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _guard(self, coro: Coroutine[object, object, None]) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("cluster presence")
+
+
+async def _bucket(bus: NatsBus, name: str, ttl: float | None = None) -> KeyValue:
+    """Open KV bucket ``name``, creating it when it does not exist yet (the first node
+    creates it; the others use it as it is)."""
+    assert bus.js is not None
+    try:
+        return await bus.js.key_value(name)
+    except nats.js.errors.BucketNotFoundError:
+        return await bus.js.create_key_value(bucket=name, history=1, ttl=ttl)
+
+
+#: Announce (event, user, room, new nick) to this node's members of the room.
+_Tell = Callable[[str, str, str, str | None], None]
+
+
+def _silent(event: str, user: str, room: str, new: str | None) -> None:
+    pass
+
+
+class ClusterAccounts(Accounts):
+    """Registered nicks in a KV bucket shared by every node."""
+
+    def __init__(self, store: Store, presence: ClusterPresence) -> None:
+        super().__init__(store)
+        self._presence = presence
+        self._registered = set()
+
+    @property
+    def _kv(self) -> KeyValue:
+        assert self._presence._accounts_kv is not None
+        return self._presence._accounts_kv
+
+    async def load(self) -> None:
+        try:
+            keys = await self._kv.keys()
+        except nats.js.errors.NoKeysError:
+            keys = []
+        self._registered = {bytes.fromhex(k).decode() for k in keys}
+
+    def note(self, key: str, on: bool) -> None:
+        if on:
+            self._registered.add(key)
+        else:
+            self._registered.discard(key)
+
+    async def verify(self, nick: str, password: str) -> bool:
+        try:
+            entry = await self._kv.get(name_token(nick_key(nick)))
+            account = msgspec.json.decode(entry.value or b"", type=_Account)
+        except (nats.js.errors.NotFoundError, msgspec.ValidationError):
+            return False
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
+        return await asyncio.to_thread(self._check, account.hash, password)
+
+    def _check(self, stored: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        try:
+            return bool(self._hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def register(self, nick: str, password: str) -> None:
+        key = nick_key(nick)
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        try:
+            await self._kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
+        self.note(key, True)
+        self._presence._publish("account", key=key, on=True)
+
+    async def unregister(self, nick: str) -> None:
+        key = nick_key(nick)
+        try:
+            await self._kv.delete(name_token(key))
+        except (nats.errors.Error, OSError) as exc:
+            raise _unreachable(exc) from None
+        self.note(key, False)
+        self._presence._publish("account", key=key, on=False)
+
+
+def _unreachable(exc: BaseException) -> ProtocolError:
+    log.warning("cluster store unreachable: %s", exc or type(exc).__name__)
+    return ProtocolError(Code.UNAVAILABLE, "the cluster is unreachable: try again shortly")

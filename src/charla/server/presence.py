@@ -1,0 +1,102 @@
+"""Who is online beyond this server: the hub's view of the rest of the cluster.
+
+The hub keeps its own users itself (``Hub.nicks``, the rooms). A :class:`Presence` tells
+it about everybody else and hears about its users' comings and goings:
+
+- :class:`LocalPresence` — one server, the default: there is nobody else, every nick free
+  here is free, nothing to announce. No NATS needed.
+- ``charla.cluster.presence.ClusterPresence`` — several nodes over NATS: nick claims in a
+  KV bucket, users of other nodes, heartbeats and a sweeper for nodes that die.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from .accounts import Accounts
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from .hub import Hub
+
+__all__ = ["LocalPresence", "Presence"]
+
+
+class Presence(Protocol):
+    #: This node's name in the cluster (shown in ``welcome.server.node``), or None.
+    node: str | None
+    #: True when a nick free on this server must still be claimed elsewhere (async).
+    shared: bool
+
+    def accounts(self, store: Store) -> Accounts:
+        """Where registered nicks live."""
+
+    async def start(self, hub: Hub) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def claim(self, nick: str) -> bool:
+        """Reserve ``nick`` everywhere; False if someone elsewhere holds it."""
+
+    def welcomed(self, nick: str) -> None: ...
+
+    def released(self, nick: str) -> None:
+        """``nick`` left this server (its room leaves were reported first)."""
+
+    def joined(self, nick: str, room: str) -> None: ...
+
+    def left(self, nick: str, room: str) -> None: ...
+
+    def renamed(self, old: str, new: str) -> None: ...
+
+    def users(self, room: str) -> list[str]:
+        """Members of ``room`` on other nodes."""
+
+    def find(self, nick: str) -> str | None:
+        """The nick as its owner spells it, when it is online on another node."""
+
+    def room_sizes(self) -> dict[str, int]:
+        """Members per room on other nodes."""
+
+
+class LocalPresence:
+    """One server alone: nobody else exists."""
+
+    node: str | None = None
+    shared = False
+
+    def accounts(self, store: Store) -> Accounts:
+        return Accounts(store)
+
+    async def start(self, hub: Hub) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def claim(self, nick: str) -> bool:
+        return True
+
+    def welcomed(self, nick: str) -> None:
+        pass
+
+    def released(self, nick: str) -> None:
+        pass
+
+    def joined(self, nick: str, room: str) -> None:
+        pass
+
+    def left(self, nick: str, room: str) -> None:
+        pass
+
+    def renamed(self, old: str, new: str) -> None:
+        pass
+
+    def users(self, room: str) -> list[str]:
+        return []
+
+    def find(self, nick: str) -> str | None:
+        return None
+
+    def room_sizes(self) -> dict[str, int]:
+        return {}

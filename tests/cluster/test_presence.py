@@ -1,0 +1,207 @@
+"""Presence across nodes: who is online, nick uniqueness, registered nicks, dead nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from charla.cluster import presence as presence_module
+from charla.protocol import Error, System, Users, Welcome
+
+from ..helpers import Peer, charla_cmd, free_port, subprocess_env, wait_listening
+from .conftest import Cluster, eventually
+
+
+async def _users(peer: Peer, room: str = "general") -> list[str]:
+    await peer.say(f"/usuarios {room}")
+    return (await peer.expect(Users, room=room)).users  # type: ignore[no-any-return]
+
+
+async def test_users_of_every_node_are_listed_and_their_moves_seen(cluster: Cluster) -> None:
+    await cluster.node("a")
+    await cluster.node("b")
+    ana = await cluster.connect("a", "ana")
+    bea = await cluster.connect("b", "Bea")
+    await ana.expect(System, event="join", user="Bea", room="general")
+    assert await _users(ana) == ["ana", "Bea"]
+    assert await _users(bea) == ["ana", "Bea"]
+
+    await bea.say("/unirse dev")
+    await ana.say("/unirse dev")
+    await bea.expect(System, event="join", user="ana", room="dev")
+    assert await _users(bea, "dev") == ["ana", "Bea"]
+
+    await bea.say("/nick Beatriz")
+    nick = await ana.expect(System, event="nick")
+    assert (nick.user, nick.new) == ("Bea", "Beatriz")
+    await bea.say("/dejar dev")
+    await ana.expect(System, event="leave", user="Beatriz", room="dev")
+    await bea.close()
+    await ana.expect(System, event="leave", user="Beatriz", room="general")
+    assert await _users(ana) == ["ana"]
+
+
+async def test_a_newcomer_node_learns_who_is_where_without_announcements(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presence_module, "ROSTER_PART", 2)  # a roster in several parts
+    await cluster.node("a")
+    nicks = [f"u{n}" for n in range(5)]
+    for nick in nicks:
+        await cluster.connect("a", nick)
+    late = await cluster.node("b")
+    await eventually(lambda: len(late.presence.users("general")) == 5)
+    zoe = await cluster.connect("b", "zoe")
+    await zoe.say("/usuarios")
+    frames = []
+    while not isinstance(frame := await zoe.recv(), Users):
+        frames.append(frame)
+    assert frame.users == [*nicks, "zoe"]
+    assert not [f for f in frames if isinstance(f, System) and f.event == "join"]
+
+
+async def test_a_nick_is_unique_across_the_cluster(cluster: Cluster) -> None:
+    await cluster.node("a")
+    await cluster.node("b")
+    ana = await cluster.connect("a", "ana")
+    other = await cluster.connect("b")
+    await other.send({"type": "hello", "nick": "ANA"})
+    assert (await other.error()).code == "nick_taken"
+    bea = await cluster.connect("b", "bea")
+    await bea.say("/nick Ana")
+    assert (await bea.error()).code == "nick_taken"
+    await ana.say("/salir")
+    await ana.until_closed()
+    await bea.expect(System, event="leave", user="ana")
+    await other.send({"type": "hello", "nick": "ANA"})
+    assert (await other.expect(Welcome)).nick == "ANA"
+
+
+async def test_the_same_nick_asked_on_two_nodes_at_once_is_granted_once(cluster: Cluster) -> None:
+    await cluster.node("a")
+    await cluster.node("b")
+    for round_ in range(5):
+        peers = [await cluster.connect(node) for node in "ab"]
+        nick = f"gemelo{round_}"
+        await asyncio.gather(*(p.send({"type": "hello", "nick": nick}) for p in peers))
+        answers = await asyncio.gather(*(_welcome_or_error(p) for p in peers))
+        assert sorted(type(a).__name__ for a in answers) == ["Error", "Welcome"]
+        assert next(a for a in answers if isinstance(a, Error)).code == "nick_taken"
+
+
+async def _welcome_or_error(peer: Peer) -> Welcome | Error:
+    async with asyncio.timeout(10):
+        while True:
+            frame = await peer.recv()
+            if isinstance(frame, Welcome | Error):
+                return frame
+
+
+async def test_registered_nicks_hold_on_every_node(cluster: Cluster) -> None:
+    await cluster.node("a")
+    await cluster.node("b")
+    ana = await cluster.connect("a", "ana")
+    await ana.say("/registrar secreto123")
+    await ana.expect(System, event="registered")
+    await ana.say("/salir")
+    await ana.until_closed()
+    # The registration reaches node b through the log (milliseconds later).
+    await eventually(lambda: cluster.nodes["b"].hub.accounts.is_registered("ana"))
+    impostor = await cluster.connect("b")
+    await impostor.send({"type": "hello", "nick": "ana"})
+    assert (await impostor.error()).code == "nick_registered"
+    await impostor.send({"type": "hello", "nick": "ana", "password": "mala-clave"})
+    assert (await impostor.error()).code == "bad_password"
+    await impostor.send({"type": "hello", "nick": "ana", "password": "secreto123"})
+    assert (await impostor.expect(Welcome)).nick == "ana"
+
+
+async def test_a_killed_node_has_its_users_announced_gone(cluster: Cluster) -> None:
+    await cluster.node("a", dead_after=1.5)
+    await cluster.node("b", dead_after=1.5)
+    port = free_port()
+    db = cluster.tmp_path / "killed" / "charla.db"
+    db.parent.mkdir(parents=True)
+    proc = _node_process(cluster, "killed", port, db)
+    try:
+        await wait_listening(port, proc)
+        kim = await Peer.connect(port)
+        await kim.hello("kim", rooms=["dev"])
+        survivors = [await cluster.connect(node, f"{node}-user", rooms=["dev"]) for node in "ab"]
+        for peer in survivors:
+            if "kim" not in await _users(peer, "dev"):
+                await peer.expect(System, event="join", user="kim", room="dev")
+        os.kill(proc.pid, signal.SIGKILL)
+        for peer in survivors:  # every surviving node tells its own clients
+            left = set()
+            async with asyncio.timeout(20):
+                while len(left) < 2:
+                    event = await peer.expect(System, event="leave", user="kim")
+                    left.add(event.room)
+            assert left == {"general", "dev"}
+            assert "kim" not in await _users(peer, "dev")
+        again = await cluster.connect("a")
+        await again.send({"type": "hello", "nick": "kim"})
+        assert (await again.expect(Welcome)).nick == "kim"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def test_a_node_restarted_under_its_name_ends_its_earlier_run(cluster: Cluster) -> None:
+    # The others would wait --dead-after (60 s here) for silence; the new run's "online"
+    # tells them at once that the earlier run is over.
+    await cluster.node("a", dead_after=60.0)
+    port = free_port()
+    db = cluster.tmp_path / "phoenix" / "charla.db"
+    db.parent.mkdir(parents=True)
+    first = _node_process(cluster, "phoenix", port, db, dead_after=60.0)
+    second = None
+    try:
+        await wait_listening(port, first)
+        fay = await Peer.connect(port)
+        await fay.hello("fay")
+        ana = await cluster.connect("a", "ana")
+        if "fay" not in await _users(ana):
+            await ana.expect(System, event="join", user="fay")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        second = _node_process(cluster, "phoenix", port, db, dead_after=60.0)
+        await ana.expect(System, event="leave", user="fay", room="general", timeout=20)
+        await wait_listening(port, second)
+        again = await Peer.connect(port)
+        await again.send({"type": "hello", "nick": "fay"})
+        assert (await again.expect(Welcome)).nick == "fay"  # its claim was taken over
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                if proc.stdout is not None:
+                    proc.stdout.close()
+
+
+def _node_process(
+    cluster: Cluster, node: str, port: int, db: Path, *, dead_after: float = 1.5
+) -> subprocess.Popen[str]:
+    args = [
+        "serve", "--port", str(port), "--db", str(db), "--nats", cluster.nats.url,
+        "--node-name", node, "--cluster-name", cluster.name,
+        "--heartbeat", "0.2", "--dead-after", str(dead_after), "--rate-limit", "0",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        charla_cmd(*args),
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
