@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from charla.protocol import Code, Error, Message, Ping, System
+from charla.protocol import Bye, Code, Error, Message, Ping, System
 
 from ..helpers import Peer, make_config, running
 
@@ -219,3 +219,17 @@ async def test_metrics_endpoint_counts(tmp_path: Path) -> None:
 
 
 assert Code.FLOOD == "flood"
+
+
+async def test_quit_from_the_rate_limit_queue_says_bye_with_a_frame_behind_it(
+    tmp_path: Path,
+) -> None:
+    # /salir waits in the queue behind the burst; the pong after it is not metered, so
+    # the queue empties right after /salir is handled. The goodbye must still come.
+    async with running(make_config(tmp_path, rate_limit=50.0, burst=2)) as server:
+        ana = await _welcomed(server.port, "ana")
+        lines = [b'{"type":"say","text":"m%d"}\n' % i for i in range(3)]
+        ana.writer.write(b"".join(lines) + b'{"type":"say","text":"/salir"}\n{"type":"pong"}\n')
+        frames = await ana.until_closed()
+        assert [f.text for f in frames if isinstance(f, Message)] == ["m0", "m1", "m2"]
+        assert isinstance(frames[-1], Bye)

@@ -160,8 +160,14 @@ class Connection(asyncio.Protocol):
             self._backlog.popleft()
             self.hub.handle(self, frame)
         self._schedule_backlog()
-        if self.eof and not self._backlog:
+        if self._backlog or self.closed:
+            return
+        if self.eof and not self.quitting:
             self.hub.quit(self, "eof")
+        elif self.quitting and not self.in_flight:
+            # /salir was handled while frames waited behind it; those are done now and
+            # nothing else would call finish_quit (acked() runs only for stored work).
+            self.hub.finish_quit(self)
 
     # --- outgoing --------------------------------------------------------------------------
 
