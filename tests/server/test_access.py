@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from charla.protocol import Error, Message, System, Welcome
+from charla.protocol import Error, Message, System, Users, Welcome
 
 from ..helpers import Peer, charla_cmd, make_config, running, subprocess_env
 
@@ -196,3 +196,33 @@ async def test_clients_take_the_password_from_the_environment(tmp_path: Path) ->
         assert accepted.returncode == 0, accepted.stdout
         assert (await watcher.expect(Message, user="ana")).text == "soy yo"
         await watcher.close()
+
+
+async def test_frames_sent_while_a_password_is_checked_wait_for_the_answer(
+    tmp_path: Path,
+) -> None:
+    # A second hello in the same write as a registered nick's hello used to be handled
+    # while the password was being checked: the connection got both nicks, and the
+    # first one stayed taken (a ghost) after it left.
+    async with running(make_config(tmp_path)) as server:
+        owner = await Peer.connect(server.port)
+        await owner.hello("ana")
+        await owner.say("/register una-clave-buena")
+        await owner.expect(System, event="registered")
+        await owner.close()
+        peer = await Peer.connect(server.port)
+        await peer.send(
+            b'{"type":"hello","nick":"ana","password":"una-clave-buena"}\n'
+            b'{"type":"hello","nick":"bob"}\n{"type":"say","text":"hola"}\n'
+        )
+        welcome = await peer.expect(Welcome)
+        assert welcome.nick == "ana"
+        assert (await peer.expect(Error)).code == "already_welcomed"
+        await peer.sync()  # the say is handled, as ana
+        await peer.close()
+        bob = await Peer.connect(server.port)
+        _, (history,) = await bob.hello("bob")  # free: nobody ever held it
+        assert [(m.user, m.text) for m in history.messages] == [("ana", "hola")]
+        await bob.say("/usuarios")
+        assert (await bob.expect(Users)).users == ["bob"]
+        await bob.close()

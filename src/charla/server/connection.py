@@ -52,6 +52,8 @@ class Connection(asyncio.Protocol):
         self._bucket = TokenBucket(config.rate_limit, config.burst, clock=hub.clock)
         self._backlog: deque[ClientFrame] = deque()
         self._backlog_timer: asyncio.TimerHandle | None = None
+        #: The hub is deciding something (a hello, a nick claim): frames wait in the backlog.
+        self._held = False
         self.handshake_timer: asyncio.TimerHandle | None = None
         self.closed = False
         self.last_seen = hub.clock()
@@ -108,7 +110,7 @@ class Connection(asyncio.Protocol):
         # A client that half-closes (``echo hola | nc``) still gets its answers: the hub
         # says goodbye once everything it sent was handled.
         self.eof = True
-        if not self._backlog:
+        if not self._backlog and not self._held:
             self.hub.quit(self, "eof")
         return True
 
@@ -130,7 +132,7 @@ class Connection(asyncio.Protocol):
 
     def _admit(self, frame: ClientFrame) -> None:
         """Hand ``frame`` to the hub now, or queue it behind the rate limit."""
-        if self._backlog or (
+        if self._backlog or self._held or (
             isinstance(frame, _METERED) and self.welcomed and not self._bucket.take()
         ):
             self._queue(frame)
@@ -145,7 +147,7 @@ class Connection(asyncio.Protocol):
         self._schedule_backlog()
 
     def _schedule_backlog(self) -> None:
-        if self._backlog_timer is None and self._backlog:
+        if self._backlog_timer is None and self._backlog and not self._held:
             self._backlog_timer = self.hub.loop.call_later(
                 self._bucket.wait_time(), self._release_backlog
             )
@@ -153,14 +155,14 @@ class Connection(asyncio.Protocol):
     def _release_backlog(self) -> None:
         """Let queued frames through at the sustained rate, in order."""
         self._backlog_timer = None
-        while self._backlog and not self.closed:
+        while self._backlog and not self.closed and not self._held:
             frame = self._backlog[0]
             if isinstance(frame, _METERED) and not self._bucket.take():
                 break
             self._backlog.popleft()
             self.hub.handle(self, frame)
         self._schedule_backlog()
-        if self._backlog or self.closed:
+        if self._backlog or self.closed or self._held:
             return
         if self.eof and not self.quitting:
             self.hub.quit(self, "eof")
@@ -217,12 +219,22 @@ class Connection(asyncio.Protocol):
         self.transport.close()
 
     def pause_reading(self) -> None:
+        """Handle nothing more from this client until :meth:`resume_reading`.
+
+        Pausing the transport stops new reads, but lines of the chunk being handled (a
+        second ``hello`` written together with the first) are already split: they wait
+        in the backlog, in order, like frames behind the rate limit.
+        """
+        self._held = True
         if self.transport is not None and not self.closed:
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
+        self._held = False
         if self.transport is not None and not self.closed:
             self.transport.resume_reading()
+        if self._backlog_timer is None:
+            self._release_backlog()  # what waited meanwhile, and a goodbye it postponed
 
     def ping_barrier(self, token: str | None) -> None:
         """Answer a client's ping once everything it sent before is delivered."""
@@ -247,4 +259,4 @@ class Connection(asyncio.Protocol):
     def idle(self) -> bool:
         """Nothing of this client's is waiting: no frame behind the rate limit, no
         message on its way to the disk."""
-        return not self._backlog and not self.in_flight
+        return not self._backlog and not self.in_flight and not self._held
