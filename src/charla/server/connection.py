@@ -132,8 +132,10 @@ class Connection(asyncio.Protocol):
 
     def _admit(self, frame: ClientFrame) -> None:
         """Hand ``frame`` to the hub now, or queue it behind the rate limit."""
-        if self._backlog or self._held or (
-            isinstance(frame, _METERED) and self.welcomed and not self._bucket.take()
+        if (
+            self._backlog
+            or self._held
+            or (isinstance(frame, _METERED) and self.welcomed and not self._bucket.take())
         ):
             self._queue(frame)
         else:
