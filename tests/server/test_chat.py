@@ -142,3 +142,24 @@ async def test_ping_answers_after_earlier_messages_are_acknowledged(connect) -> 
     while not frames or getattr(frames[-1], "token", None) != "t1":
         frames.append(await ana.recv())
     assert sum(isinstance(f, Message) for f in frames) == 20
+
+
+async def test_empty_lists_are_on_the_wire(connect) -> None:
+    # The contract says "empty list if none": a client in another language reads
+    # frame["messages"] and must not find the field missing.
+    import json
+
+    peer = await connect()
+    await peer.send({"type": "hello", "nick": "ana"})
+    await peer.say("/usuarios vacia")
+    await peer.say("/dejar")
+    await peer.say("/salas")
+    await peer.send({"type": "ping", "token": "end"})
+    frames: dict[str, dict[str, object]] = {}
+    while "pong" not in frames:
+        line = await asyncio.wait_for(peer.reader.readline(), 10)
+        frame = json.loads(line)
+        frames[frame["type"]] = frame
+    assert frames["history"]["messages"] == []
+    assert frames["users"]["users"] == []
+    assert frames["rooms"]["rooms"] == []

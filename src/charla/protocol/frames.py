@@ -110,7 +110,8 @@ class Message(_Frame, tag="message"):
 
 class History(_Frame, tag="history"):
     room: str
-    messages: list[Message] = []
+    # No defaults for the lists: omit_defaults would leave an empty one off the wire.
+    messages: list[Message]
     before: int | None = None
     since: int | None = None
     more: bool = False
@@ -118,7 +119,7 @@ class History(_Frame, tag="history"):
 
 class Users(_Frame, tag="users"):
     room: str
-    users: list[str] = []
+    users: list[str]
 
 
 class System(_Frame, tag="system"):
@@ -162,7 +163,7 @@ class RoomInfo(msgspec.Struct, kw_only=True):
 
 
 class Rooms(_Frame, tag="rooms"):
-    rooms: list[RoomInfo] = []
+    rooms: list[RoomInfo]
 
 
 ServerFrame = (
