@@ -27,6 +27,9 @@ BAD_LINES = [
     (b'{"type":"say","text":"x","room":["a"]}', "bad_frame"),
     (b'{"type":"launch_missiles"}', "unknown_type"),
     (b'{"type":"hello","nick":"ana","since":"yesterday"}', "bad_frame"),
+    # Past SQLite's INTEGER: refused up front, not an OverflowError in the store.
+    (b'{"type":"history","room":"general","before":99999999999999999999999}', "bad_frame"),
+    (b'{"type":"hello","nick":"ana","since":99999999999999999999999}', "bad_frame"),
 ]
 
 
@@ -165,3 +168,13 @@ async def test_many_garbage_clients_leave_the_chat_working(server, connect) -> N
     await asyncio.gather(*(garbage(i) for i in range(50)))
     await ana.say("sigo aquí")
     assert (await ana.expect(Message)).text == "sigo aquí"
+
+
+async def test_a_resume_from_an_impossible_id_is_refused_before_the_welcome(connect) -> None:
+    # It used to be welcomed, announced to the room, then dropped from every room by
+    # an OverflowError reading the history: no history, a traceback in the log.
+    peer = await connect()
+    await peer.send({"type": "hello", "nick": "ana", "since": 2**64})
+    assert (await peer.expect(Error)).code == "bad_frame"
+    welcome, (history,) = await peer.hello("ana", since=0)
+    assert welcome.nick == "ana" and history.room == "general"

@@ -10,6 +10,8 @@ directions with different meanings or fields.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 __all__ = [
@@ -37,6 +39,11 @@ __all__ = [
 ]
 
 
+#: A message id from a client (``since``, ``before``): what SQLite's INTEGER holds, so a
+#: huge number is a ``bad_frame`` and not an overflow deep in the store.
+Id = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+
+
 class _Frame(msgspec.Struct, tag_field="type", omit_defaults=True, kw_only=True):
     """Base of every frame: tagged by ``type``, optional fields omitted when unset."""
 
@@ -48,7 +55,7 @@ class Hello(_Frame, tag="hello"):
     nick: str
     room: str | None = None
     rooms: list[str] = []
-    since: int | None = None
+    since: Id | None = None
     password: str | None = None
     server_password: str | None = None
     lang: str | None = None
@@ -63,7 +70,7 @@ class ClientHistory(_Frame, tag="history"):
     """A page of older messages: the newest ``limit`` of ``room`` older than ``before``."""
 
     room: str = "general"
-    before: int | None = None
+    before: Id | None = None
     limit: int = 50
 
 
