@@ -78,3 +78,21 @@ async def test_salir_waits_for_acknowledgements(tmp_path: Path) -> None:
         assert "<bot> uno" in out and "<bot> dos" in out and "tres" not in out
         assert [(await bob.expect(Message, user="bot")).text for _ in range(2)] == ["uno", "dos"]
         await bob.close()
+
+
+async def test_piped_lines_after_join_go_to_the_joined_room(tmp_path: Path) -> None:
+    # "your lines then go there": also when the lines come through a pipe faster than
+    # the server's "joined" (the client used to send them to the old room).
+    async with running(make_config(tmp_path)) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob", rooms=["dev"])
+        stdin = b"en general\n/join dev\nen dev\n/part\notra vez en general\n"
+        status, _ = await run_join(server.port, stdin, "--nick", "bot", "--plain")
+        assert status == 0
+        got = [await bob.expect(Message, user="bot") for _ in range(3)]
+        assert [(m.room, m.text) for m in got] == [
+            ("general", "en general"),
+            ("dev", "en dev"),
+            ("general", "otra vez en general"),
+        ]
+        await bob.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import sys
 import termios
 import threading
@@ -21,11 +22,13 @@ from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    ClientPing,
     Code,
     Hello,
     History,
     Joined,
     Parted,
+    Pong,
     Say,
 )
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
@@ -34,6 +37,9 @@ from .format import format_line
 __all__ = ["PlainClient", "read_lines"]
 
 _EOF = None
+
+#: Commands after which typed lines go to another room (see ``_track_rooms``).
+_ROOM_COMMANDS = frozenset({"/unirse", "/join", "/dejar", "/part", "/leave"})
 
 
 def read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
@@ -72,6 +78,10 @@ class PlainClient:
         self.rooms = rooms or []
         self.room = DEFAULT_ROOM
         self.joined: list[str] = []
+        #: Ping tokens the typing side waits for, answered once the server handled
+        #: everything sent before them.
+        self._barriers: dict[str, asyncio.Future[None]] = {}
+        self._tokens = itertools.count()
         self._out = out or _print
         self._stdin = stdin or sys.stdin
         self._interactive = self._stdin.isatty()
@@ -168,8 +178,20 @@ class PlainClient:
             if not line.strip():
                 continue
             await link.send(Say(text=line, room=self.room))
-            if line.split()[0].lower() in ("/salir", "/quit", "/exit"):
+            word = line.split()[0].lower()
+            if word in ("/salir", "/quit", "/exit"):
                 return
+            if word in _ROOM_COMMANDS:
+                # The next line belongs to the room this one joins or leaves: wait for the
+                # answer, or a piped "/join dev" then "hola" says hola in the old room.
+                await self._barrier(link)
+
+    async def _barrier(self, link: Link) -> None:
+        """Return once the server has handled everything sent so far."""
+        token = f"plain-{next(self._tokens)}"
+        waiter = self._barriers[token] = asyncio.get_running_loop().create_future()
+        await link.send(ClientPing(token=token))
+        await waiter
 
     async def _receive(self, link: Link) -> int:
         while True:
@@ -182,6 +204,11 @@ class PlainClient:
                 return 1
             if isinstance(frame, Bye):
                 return 0
+            if isinstance(frame, Pong):
+                waiter = self._barriers.pop(frame.token or "", None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                continue
             self._track_rooms(frame)
             if isinstance(frame, History):
                 for message in frame.messages:
