@@ -171,6 +171,20 @@ async def test_queue_limit_refuses_clearly(tmp_path: Path) -> None:
     assert dataclasses.is_dataclass(rec.events[0])
 
 
+async def test_a_blank_line_is_not_sent_and_does_not_break_the_session(tmp_path: Path) -> None:
+    # A paste of only line breaks and spaces reaches say() as "\n " (the input line
+    # shows it as "↵"): it used to raise IndexError and take the full-screen app down.
+    async with (
+        running(make_config(tmp_path)) as server,
+        session_on(server.port, "bob") as (session, rec),
+    ):
+        await rec.wait(lambda e: isinstance(e, Connected))
+        session.say("\n \n", "general")
+        session.say("hola", "general")
+        assert session.pending == 1
+        await rec.wait(is_message("hola"))
+
+
 async def test_capped_resume_pages_back_to_since(tmp_path: Path) -> None:
     port = free_port()
     config = make_config(tmp_path, port=port, resume_cap=5)

@@ -268,7 +268,10 @@ class Session:
 
     def say(self, text: str, room: str) -> None:
         """Send ``text`` (a message or a ``/command``) to ``room`` now, or after the
-        reconnect when the connection is down."""
+        reconnect when the connection is down. A blank ``text`` has nothing to send."""
+        words = text.split(maxsplit=1)
+        if not words:
+            return
         if self._ended:
             self._emit(Unsent(text, room, "ended"))
             return
@@ -277,7 +280,7 @@ class Session:
             return
         self._seq += 1
         self._queue.append(_Line(self._seq, text, room))
-        if text.split(maxsplit=1)[0].lower() in _QUIT_WORDS:
+        if words[0].lower() in _QUIT_WORDS:
             self._quitting = True
         self._wake.set()
 
