@@ -178,3 +178,22 @@ async def wait_listening(port: int, proc: subprocess.Popen[str] | None = None) -
                 continue
             writer.close()
             return
+
+
+async def answers_pings(server: ChatServer, nick: str, times: int = 3) -> bool:
+    """Whether the client ``nick`` answers the server's idle pings ``times`` in a row
+    (with a short ``--ping-interval``); False when it is cut off for not answering."""
+    hub = server.hub
+    assert hub is not None
+    async with asyncio.timeout(TIMEOUT):
+        while (conn := next((c for c in hub.connections if c.nick == nick), None)) is None:
+            await asyncio.sleep(0.02)
+        answered, was_pinged = 0, False
+        while answered < times:
+            if conn.closed:
+                return False
+            if was_pinged and not conn.pinged:  # a frame came back after the ping
+                answered += 1
+            was_pinged = conn.pinged
+            await asyncio.sleep(0.01)
+    return True

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from charla.protocol import Message, System
 
-from ..helpers import TIMEOUT, Peer, charla_cmd, make_config, running, subprocess_env
+from ..helpers import (
+    TIMEOUT,
+    Peer,
+    answers_pings,
+    charla_cmd,
+    make_config,
+    running,
+    subprocess_env,
+)
 from .tui_helpers import seed
 
 ESCAPE_OR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -96,3 +104,22 @@ async def test_piped_lines_after_join_go_to_the_joined_room(tmp_path: Path) -> N
             ("general", "otra vez en general"),
         ]
         await bob.close()
+
+
+async def test_a_quiet_reader_answers_pings_and_stays(tmp_path: Path) -> None:
+    # Someone who only reads (a screen reader user in a quiet room) sends nothing for
+    # minutes: the client must answer the server's idle pings or be cut off at 90 s.
+    config = make_config(tmp_path, ping_interval=0.2, ping_timeout=0.6)
+    async with running(config) as server:
+        proc = await asyncio.create_subprocess_exec(
+            *charla_cmd("join", "--plain", "--port", str(server.port), "--nick", "lector"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=subprocess_env(),
+        )
+        try:
+            assert await answers_pings(server, "lector")
+        finally:
+            out, _ = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)
+        assert proc.returncode == 0, out.decode()

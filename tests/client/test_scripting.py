@@ -8,7 +8,15 @@ from pathlib import Path
 
 from charla.protocol import Message
 
-from ..helpers import TIMEOUT, Peer, charla_cmd, make_config, running, subprocess_env
+from ..helpers import (
+    TIMEOUT,
+    Peer,
+    answers_pings,
+    charla_cmd,
+    make_config,
+    running,
+    subprocess_env,
+)
 from .tui_helpers import seed
 
 
@@ -102,3 +110,18 @@ async def test_users_prints_the_room(tmp_path: Path) -> None:
         assert out.splitlines() == ["ana", "bob"]
         await ana.close()
         await bob.close()
+
+
+async def test_tail_answers_pings_in_a_quiet_room(tmp_path: Path) -> None:
+    config = make_config(tmp_path, ping_interval=0.2, ping_timeout=0.6)
+    async with running(config) as server:
+        proc = await asyncio.create_subprocess_exec(
+            *charla_cmd("tail", "--port", str(server.port), "--nick", "seguidor"),
+            stdout=asyncio.subprocess.PIPE,
+            env=subprocess_env(),
+        )
+        try:
+            assert await answers_pings(server, "seguidor")
+        finally:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), TIMEOUT)

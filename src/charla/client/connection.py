@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import msgspec
 
 from ..protocol import (
+    ClientPong,
     Code,
     Error,
     Hello,
     LineSplitter,
+    Ping,
     ProtocolError,
     ServerFrame,
     Welcome,
@@ -90,17 +92,24 @@ class Link:
     async def recv(self) -> ServerFrame | None:
         """The next frame the server sent, or ``None`` when the connection ended.
 
-        Frames of a type this client does not know (a newer server) are skipped.
+        Frames of a type this client does not know (a newer server) are skipped. The
+        server's idle ``ping`` is answered here, for every kind of client: one that only
+        reads (``tail``, a quiet ``--plain``) would otherwise be dropped after
+        ``--ping-timeout``.
         """
         while True:
             while self._lines:
                 line = self._lines.pop(0)
                 try:
-                    return decode_server_frame(line)
+                    frame = decode_server_frame(line)
                 except ProtocolError as exc:
                     if exc.code is Code.UNKNOWN_TYPE:
                         continue
                     raise
+                if isinstance(frame, Ping):
+                    self._writer.write(encode(ClientPong(token=frame.token)))
+                    continue
+                return frame
             data = await self._reader.read(65536)
             if not data:
                 return None

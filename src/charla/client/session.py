@@ -35,7 +35,6 @@ from ..protocol import (
     Bye,
     ClientHistory,
     ClientPing,
-    ClientPong,
     Code,
     Error,
     Hello,
@@ -43,7 +42,6 @@ from ..protocol import (
     Joined,
     Message,
     Parted,
-    Ping,
     Pong,
     ProtocolError,
     Say,
@@ -379,9 +377,6 @@ class Session:
                 if isinstance(frame, Bye) and self._quitting:
                     self._finish(Ended(ok=True, reason=frame.reason))
                     return frame.reason
-                if isinstance(frame, Ping):
-                    await link.send(ClientPong(token=frame.token))
-                    continue
                 self._handle(frame)
                 if isinstance(frame, Bye):
                     return frame.reason
