@@ -125,3 +125,29 @@ async def test_tail_answers_pings_in_a_quiet_room(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             await asyncio.wait_for(proc.wait(), TIMEOUT)
+
+
+async def test_tail_since_past_the_resume_cap_prints_everything_in_order(
+    tmp_path: Path,
+) -> None:
+    # The server replays at most --resume-cap (500) newest messages with more: true;
+    # tail must page back down to --since, not start silently at the 500th newest.
+    seed(tmp_path / "charla.db", [("general", "bob", f"m{i}") for i in range(700)])
+    async with running(make_config(tmp_path)) as server:
+        proc = await asyncio.create_subprocess_exec(
+            *charla_cmd("tail", "--port", str(server.port), "--since", "50", "--json"),
+            stdout=asyncio.subprocess.PIPE,
+            env=subprocess_env(),
+        )
+        assert proc.stdout is not None
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        await bob.say("en vivo")
+        texts = []
+        while "en vivo" not in texts:
+            line = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)
+            texts.append(json.loads(line)["text"])
+        assert texts == [f"m{i}" for i in range(50, 700)] + ["en vivo"]
+        proc.terminate()
+        await proc.wait()
+        await bob.close()

@@ -84,6 +84,7 @@ class Link:
         self._writer = writer
         self._splitter = LineSplitter(CLIENT_MAX_LINE)
         self._lines: list[bytes] = []
+        self._unread: list[ServerFrame] = []
 
     async def send(self, frame: msgspec.Struct) -> None:
         self._writer.write(encode(frame))
@@ -97,6 +98,8 @@ class Link:
         reads (``tail``, a quiet ``--plain``) would otherwise be dropped after
         ``--ping-timeout``.
         """
+        if self._unread:
+            return self._unread.pop(0)
         while True:
             while self._lines:
                 line = self._lines.pop(0)
@@ -114,6 +117,10 @@ class Link:
             if not data:
                 return None
             self._lines.extend(self._splitter.feed(data))
+
+    def unread(self, frames: list[ServerFrame]) -> None:
+        """Put ``frames`` back, to be returned by the next :meth:`recv` calls in order."""
+        self._unread[:0] = frames
 
     async def hello(self, hello: Hello) -> tuple[Welcome, list[ServerFrame]]:
         """Send ``hello`` and wait for ``welcome``. Frames that came before it (none, from

@@ -16,6 +16,7 @@ import msgspec
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    ClientHistory,
     Code,
     Error,
     Hello,
@@ -35,6 +36,8 @@ __all__ = ["send", "tail", "users"]
 Output = Callable[[str], None]
 
 _NICK_RETRIES = 5
+#: Page size when a capped ``--since`` replay is completed (the server's largest page).
+_PAGE = 200
 
 
 async def _open(
@@ -121,6 +124,8 @@ async def tail(
         while (frame := await link.recv()) is not None:
             if isinstance(frame, History) and frame.room == room:
                 messages: list[Message] = frame.messages
+                if frame.more and since is not None and messages:
+                    messages = await _page_back(link, room, since, messages) + messages
             elif isinstance(frame, Message) and frame.room == room:
                 messages = [frame]
             elif isinstance(frame, Bye):
@@ -135,6 +140,35 @@ async def tail(
         return 1
     finally:
         link.close()
+
+
+async def _page_back(link: Link, room: str, since: int, replay: list[Message]) -> list[Message]:
+    """The messages of ``room`` between ``since`` and a capped resume's ``replay``
+    (oldest first). Live messages arriving meanwhile stay queued in the link and are
+    printed after."""
+    older: list[Message] = []
+    before = replay[0].id
+    while True:
+        await link.send(ClientHistory(room=room, before=before, limit=_PAGE))
+        page = await _next_page(link, room, before)
+        fresh = [m for m in page if m.id > since]
+        older[:0] = fresh
+        if len(page) < _PAGE or len(fresh) < len(page):
+            return older
+        before = page[0].id
+
+
+async def _next_page(link: Link, room: str, before: int) -> list[Message]:
+    """Read up to the answer to a ``history`` request, keeping what came before it."""
+    skipped: list[ServerFrame] = []
+    try:
+        while (frame := await link.recv()) is not None:
+            if isinstance(frame, History) and frame.room == room and frame.before == before:
+                return frame.messages
+            skipped.append(frame)
+        raise ConnectionError("the server closed the connection")
+    finally:
+        link.unread(skipped)
 
 
 async def users(
