@@ -151,11 +151,14 @@ async def test_empty_lists_are_on_the_wire(connect) -> None:
 
     peer = await connect()
     await peer.send({"type": "hello", "nick": "ana"})
+    frames: dict[str, dict[str, object]] = {}
+    while "history" not in frames:
+        frame = json.loads(await asyncio.wait_for(peer.reader.readline(), 10))
+        frames[frame["type"]] = frame
     await peer.say("/usuarios vacia")
     await peer.say("/dejar")
     await peer.say("/salas")
     await peer.send({"type": "ping", "token": "end"})
-    frames: dict[str, dict[str, object]] = {}
     while "pong" not in frames:
         line = await asyncio.wait_for(peer.reader.readline(), 10)
         frame = json.loads(line)

@@ -219,3 +219,21 @@ async def test_join_announcement_in_each_members_language(connect) -> None:
     await connect("newcomer")
     assert "ha entrado" in (await es.expect(System, event="join", user="newcomer")).text
     assert "joined" in (await en.expect(System, event="join", user="newcomer")).text
+
+
+async def test_leaving_a_room_before_its_history_arrives_sends_no_history(connect) -> None:
+    # /join then /part in one write: the history, read on a thread, used to arrive
+    # after "parted", for a room the client is no longer in.
+    ana = await connect("ana")
+    await ana.say("/join sala")
+    await ana.say("/part sala")
+    frames = await ana.sync()
+    kinds = [type(f).__name__ for f in frames if getattr(f, "room", None) == "sala"]
+    assert kinds == ["Joined", "Parted"]
+    # Back in at once: one history, for the join that stands.
+    await ana.say("/join sala")
+    await ana.say("/part sala")
+    await ana.say("/join sala")
+    frames = await ana.sync()
+    kinds = [type(f).__name__ for f in frames if getattr(f, "room", None) == "sala"]
+    assert kinds == ["Joined", "Parted", "Joined", "History"]

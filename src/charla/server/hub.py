@@ -341,7 +341,7 @@ class Hub:
         room = self.rooms.get(name)
         if room is None:
             room = self.rooms[name] = Room(name)
-        room.start_join(conn)
+        held = room.start_join(conn)
         conn.rooms.add(name)
         # Until its history is sent, the join counts as work in flight: a ping barrier or
         # a goodbye waits for it like for a message being stored.
@@ -351,13 +351,14 @@ class Hub:
         self.presence.joined(conn.nick or "", name)
         # Histories go out in the order of the joins (general first after hello).
         conn.last_join = self.spawn(
-            self._send_join_history(conn, room, since, previous=conn.last_join)
+            self._send_join_history(conn, room, held, since, previous=conn.last_join)
         )
 
     async def _send_join_history(
         self,
         conn: Connection,
         room: Room,
+        held: list[Message],
         since: int | None,
         *,
         previous: asyncio.Task[None] | None,
@@ -375,13 +376,16 @@ class Hub:
                     self.store.since, room.name, since, self.config.resume_cap
                 )
             after = messages[-1].id if messages else (since or 0)
-            held = room.finish_join(conn, after)
+            late = room.finish_join(conn, held, after)
+            if late is None:
+                return
             conn.send_frame(History(room=room.name, messages=messages, since=since, more=more))
-            if held:
-                conn.send(b"".join(map(encode, held)))
+            if late:
+                conn.send(b"".join(map(encode, late)))
         except Exception:
-            room.remove(conn)
-            conn.rooms.discard(room.name)
+            if room.joining.get(conn) is held:
+                room.remove(conn)
+                conn.rooms.discard(room.name)
             raise
         finally:
             conn.acked()

@@ -40,14 +40,22 @@ class Room:
     def nicks(self) -> list[str]:
         return sorted((c.nick for c in self.members() if c.nick), key=str.casefold)
 
-    def start_join(self, conn: Connection) -> None:
-        self.joining[conn] = []
+    def start_join(self, conn: Connection) -> list[Message]:
+        """Hold messages for ``conn`` until its history is sent; the returned buffer
+        stands for this join (see :meth:`finish_join`)."""
+        held: list[Message] = []
+        self.joining[conn] = held
+        return held
 
-    def finish_join(self, conn: Connection, after: int) -> list[Message]:
-        """Make ``conn`` live; returns the held messages with an id above ``after``."""
-        held = self.joining.pop(conn, None)
-        if held is None:  # left (or disconnected) while its history was being read
-            return []
+    def finish_join(
+        self, conn: Connection, held: list[Message], after: int
+    ) -> list[Message] | None:
+        """Make ``conn`` live; returns the held messages with an id above ``after``, or
+        ``None`` when this join was undone (left, perhaps joined again, or disconnected)
+        while its history was read: that history is wanted by nobody."""
+        if self.joining.get(conn) is not held:
+            return None
+        del self.joining[conn]
         self.live[conn] = None
         return [m for m in held if m.id > after]
 
