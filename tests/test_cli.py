@@ -80,3 +80,27 @@ def test_a_port_in_use_is_reported(tmp_path) -> None:
         result = _run("serve", "--port", str(port), "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1 and "cannot listen" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        ["--retain-messages", "0"],  # "0 = off" elsewhere: here it deleted every message
+        ["--retain-messages", "-1"],
+        ["--retain-days", "0"],
+        ["--retain-days", "-2"],
+        ["--history", "-5"],  # SQLite's LIMIT -5 is no limit: the whole room on every join
+        ["--max-line", "10"],  # no hello fits
+    ],
+)
+def test_flags_that_would_lose_history_or_lock_everyone_out_are_refused(
+    tmp_path, flag: list[str]
+) -> None:
+    result = subprocess.run(
+        charla_cmd("serve", "--port", "0", "--db", str(tmp_path / "c.db"), *flag),
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=10,
+    )
+    assert result.returncode == 2 and flag[0] in result.stderr

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -38,6 +38,26 @@ def _positive_or_zero(text: str) -> float:
     value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An integer flag with a floor: below it a value means something nobody wants
+    (``--retain-messages 0`` would delete every message, ``--history -1`` replay all)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more")
+        return value
+
+    return parse
+
+
+def _days(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value
 
 
@@ -68,16 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default %(default)s)")
     serve.add_argument("--db", type=Path, help="SQLite file for history (default: data dir)")
-    serve.add_argument("--history", type=int, default=50, help="messages replayed per room")
+    serve.add_argument(
+        "--history", type=_at_least(0), default=50, help="messages replayed per room"
+    )
     serve.add_argument(
         "--fsync",
         choices=("normal", "full"),
         default="normal",
         help="full: survive power loss too, at a cost per commit",
     )
-    serve.add_argument("--retain-days", type=float, help="delete messages older than this")
-    serve.add_argument("--retain-messages", type=int, help="keep this many per room")
-    serve.add_argument("--max-line", type=int, default=64 * 1024, help="bytes per frame")
+    serve.add_argument("--retain-days", type=_days, help="delete messages older than this")
+    serve.add_argument("--retain-messages", type=_at_least(1), help="keep this many per room")
+    serve.add_argument(
+        "--max-line", type=_at_least(1024), default=64 * 1024, help="bytes per frame"
+    )
     serve.add_argument(
         "--rate-limit",
         type=_positive_or_zero,
