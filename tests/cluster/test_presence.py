@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from charla.cluster import presence as presence_module
-from charla.protocol import Error, System, Users, Welcome
+from charla.protocol import Error, Message, System, Users, Welcome
 
 from ..helpers import Peer, charla_cmd, free_port, subprocess_env, wait_listening
 from .conftest import Cluster, eventually
@@ -205,3 +205,40 @@ def _node_process(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+async def test_a_late_quit_from_a_users_old_node_does_not_hide_her_on_her_new_one(
+    cluster: Cluster,
+) -> None:
+    # ana left node "old" and came back on b; old's "quit" reaches the log after b's
+    # "hello" (old's publish queue was slower than its claim release). The quit must
+    # not erase where ana is now: a DM to her from a used to get no_such_user.
+    import msgspec
+    import nats
+
+    a = await cluster.node("a")
+    await cluster.node("b")
+    cleo = await cluster.connect("a", "cleo")
+    presence = a.hub.presence  # type: ignore[union-attr]
+    subject = presence.settings.presence_subject  # type: ignore[attr-defined]
+    nc = await nats.connect(cluster.nats.url)
+    js = nc.jetstream()
+
+    async def old(**fields: str) -> None:
+        await js.publish(subject, msgspec.json.encode({"node": "old", "boot": "x", **fields}))
+
+    try:
+        await old(ev="online")
+        await old(ev="hello", user="ana")
+        await eventually(lambda: presence.find("ana") == "ana")
+        await cluster.connect("b", "ana")
+        await cleo.expect(System, event="join", user="ana")
+        await old(ev="quit", user="ana")
+        await old(ev="hello", user="marca")  # applied after the quit, in log order
+        await eventually(lambda: presence.find("marca") == "marca")
+        await cleo.say("/msg ana sigues ahí")
+        frames = await cleo.sync()
+        dms = [(f.to, f.text) for f in frames if isinstance(f, Message)]
+        assert dms == [("ana", "sigues ahí")], frames
+    finally:
+        await nc.close()

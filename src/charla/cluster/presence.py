@@ -379,9 +379,9 @@ class ClusterPresence:
         elif event.ev == "quit":
             for room in sorted(rooms):
                 tell("leave", nick, room, None)
-            self._forget(state, key)
+            self._forget(node, state, key)
         elif event.ev == "nick" and event.new is not None:
-            self._forget(state, key)
+            self._forget(node, state, key)
             new_key = nick_key(event.new)
             state.users[new_key] = (event.new, rooms)
             self.where[new_key] = node
@@ -396,7 +396,7 @@ class ClusterPresence:
             for room in sorted(rooms - kept):
                 tell("leave", nick, room, None)
             if key not in fresh:
-                self._forget(state, key)
+                self._forget(node, state, key)
         for key, (nick, rooms) in fresh.items():
             had = state.users.get(key, ("", set()))[1]
             for room in sorted(rooms - had):
@@ -415,9 +415,15 @@ class ClusterPresence:
 
         return tell
 
-    def _forget(self, state: _Node, key: str) -> None:
+    def _forget(self, node: str, state: _Node, key: str) -> None:
         state.users.pop(key, None)
-        self.where.pop(key, None)
+        self._unplace(node, key)
+
+    def _unplace(self, node: str, key: str) -> None:
+        """``key`` is no longer on ``node``; if it already shows up on another node (its
+        quit there reached the log after its hello here), that place stands."""
+        if self.where.get(key) == node:
+            del self.where[key]
 
     def _publish_roster(self) -> None:
         assert self.hub is not None
@@ -442,7 +448,7 @@ class ClusterPresence:
         for key, (nick, rooms) in state.users.items():
             for room in sorted(rooms):
                 tell("leave", nick, room, None)
-            self.where.pop(key, None)
+            self._unplace(node, key)
         self._spawn(self._free_claims(node, boot, list(state.users)))
 
     def _declared_gone(self) -> None:
