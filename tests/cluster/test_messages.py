@@ -171,3 +171,26 @@ async def test_per_room_retention_is_the_streams_limit_per_subject(cluster: Clus
     fresh = await cluster.node("b", retention=keep)  # rebuilt from what the stream keeps
     assert [m.text for m in fresh.store.recent("general", 10)] == ["g2", "g3", "g4"]
     assert [m.text for m in fresh.store.recent("otra", 10)] == ["o2", "o3", "o4"]
+
+
+async def test_garbage_in_the_stream_is_skipped_without_a_traceback(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Anything with access to NATS can put bytes in the stream. Not JSON at all (not
+    # merely the wrong shape) used to escape the decoder's guard as a traceback.
+    import nats
+
+    a = await cluster.node("a")
+    ana = await cluster.connect("a", "ana")
+    settings = a.hub.presence.settings  # type: ignore[union-attr, attr-defined]
+    nc = await nats.connect(cluster.nats.url)
+    try:
+        js = nc.jetstream()
+        await js.publish(settings.room_subject("general"), b"\xffnot json")
+        await js.publish(settings.presence_subject, b"{not json")
+    finally:
+        await nc.close()
+    with caplog.at_level(logging.WARNING):
+        await ana.say("sigue")
+        assert [m.text for m in await messages(ana, 1)] == ["sigue"]
+    assert not [r for r in caplog.records if r.exc_info], caplog.text

@@ -537,7 +537,7 @@ class NatsBus:
     def _message(self, seq: int, msg: Msg) -> _Item:
         try:
             entry = _decode_entry(msg.data)
-        except msgspec.ValidationError:
+        except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
             log.warning("skipping undecodable stream message %d", seq)
             return (seq, b"")
         msg_id = (msg.headers or {}).get(MSG_ID, "")

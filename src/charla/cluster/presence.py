@@ -218,7 +218,7 @@ class ClusterPresence:
                 continue
             try:
                 holder = msgspec.json.decode(entry.value or b"", type=_Claim)
-            except msgspec.ValidationError:
+            except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
                 holder = None
             if (
                 holder is not None
@@ -314,7 +314,7 @@ class ClusterPresence:
     def _on_event(self, seq: int, payload: bytes) -> None:
         try:
             event = msgspec.json.decode(payload, type=_Event)
-        except msgspec.ValidationError:
+        except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
             log.warning("skipping undecodable presence event %d", seq)
             return
         if event.ev == "account":
@@ -472,7 +472,7 @@ class ClusterPresence:
     async def _on_beat(self, msg: Msg) -> None:
         try:
             beat = msgspec.json.decode(msg.data, type=_Beat)
-        except msgspec.ValidationError:
+        except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
             return
         now = time.monotonic()
         same_name = beat.node == self.bus.node and beat.boot != self.boot
@@ -626,7 +626,7 @@ class ClusterAccounts(Accounts):
         try:
             entry = await self._kv.get(name_token(nick_key(nick)))
             account = msgspec.json.decode(entry.value or b"", type=_Account)
-        except (nats.js.errors.NotFoundError, msgspec.ValidationError):
+        except (nats.js.errors.NotFoundError, msgspec.DecodeError):
             return False
         except (nats.errors.Error, OSError) as exc:
             raise _unreachable(exc) from None
