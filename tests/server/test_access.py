@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import ssl
 import subprocess
@@ -69,6 +70,25 @@ async def test_tls_welcomes_a_verifying_client_and_not_a_plaintext_one(
         assert result.returncode == 0, result.stdout + result.stderr
         assert (await secure.expect(Message, user="tlsbot")).text == "cifrado"
         await secure.close()
+
+
+async def test_a_tls_client_leaving_leaves_no_warning_in_the_log(
+    tmp_path: Path, tls_files: tuple[Path, Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Keeping a half-closed socket open is a plain-TCP thing; over TLS asyncio warned
+    # "returning true from eof_received() has no effect" for every client that left.
+    cert, key, ca_path = tls_files
+    async with running(make_config(tmp_path, tls_cert=cert, tls_key=key)) as server:
+        context = ssl.create_default_context(cafile=str(ca_path))
+        watcher = await Peer.connect(server.port, ssl=context, server_hostname="127.0.0.1")
+        await watcher.hello("bob")
+        peer = await Peer.connect(server.port, ssl=context, server_hostname="127.0.0.1")
+        await peer.hello("ana")
+        with caplog.at_level(logging.WARNING):
+            await peer.close()
+            await watcher.expect(System, event="leave", user="ana")
+        await watcher.close()
+    assert "eof_received" not in caplog.text
 
 
 async def test_server_password(tmp_path: Path) -> None:

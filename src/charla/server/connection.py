@@ -112,7 +112,9 @@ class Connection(asyncio.Protocol):
         self.eof = True
         if not self._backlog and not self._held:
             self.hub.quit(self, "eof")
-        return True
+        # TLS has no half-close: the transport closes whatever is answered (and asyncio
+        # warns when asked to keep it open), so ask only on plain TCP.
+        return self.transport is None or self.transport.get_extra_info("sslcontext") is None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
