@@ -358,6 +358,8 @@ class Session:
         resuming = self._welcomed_once
         rooms = self._rooms.joined if resuming else self._wanted_rooms
         since = (self.last_id or 0) if resuming else None
+        # ``hello`` always joins the default room; one the user had left is left again.
+        left_default = resuming and DEFAULT_ROOM not in rooms
         hello = Hello(
             nick=self.nick,
             rooms=[r for r in rooms if r != DEFAULT_ROOM],
@@ -375,6 +377,8 @@ class Session:
         self._emit(Connected(welcome, resumed=resuming))
         for frame in early:
             self._handle(frame)
+        if left_default:
+            await link.send(Say(text=f"/dejar {DEFAULT_ROOM}", room=DEFAULT_ROOM))
         # The pong to this ping comes after every room's history (a join counts as work
         # in flight on the server): then the replay is complete and lines can go out.
         await link.send(ClientPing(token=_RESUME_TOKEN))
