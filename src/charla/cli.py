@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .bench import add_arguments as add_bench_arguments
 from .i18n import language_from_env, normalize_lang
 from .protocol import DEFAULT_ROOM
 from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
@@ -132,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connect_flags(users)
     users.add_argument("--nick", default=None)
     users.add_argument("--room", default=DEFAULT_ROOM)
+    bench = sub.add_parser("bench", help="measure fan-out: deliveries/s, latency, CPU, memory")
+    add_bench_arguments(bench)
     return parser
 
 
@@ -276,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "join":
         return _join(args)
+    if args.command == "bench":
+        from .bench import main as bench
+
+        return bench(args)
     try:
         return _scripting(args)
     except KeyboardInterrupt:
