@@ -23,8 +23,11 @@ from .servers import (
     charla_server,
     ngircd_path,
     ngircd_server,
+    relay_server,
     remote_target,
 )
+
+PEERS = {"ngircd": ngircd_server, "relay": relay_server}
 
 __all__ = ["Plan", "ServerResult", "add_arguments", "main", "run_load"]
 
@@ -52,7 +55,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step-seconds", type=float, default=default.step_seconds)
     p.add_argument("--p99-limit-ms", type=float, default=default.p99_limit_ms)
     p.add_argument("--target", metavar="HOST:PORT", help="load this charla server instead")
-    p.add_argument("--peer", choices=("ngircd",), help="also run the workload against ngircd")
+    p.add_argument(
+        "--peer",
+        choices=("ngircd", "relay"),
+        help="also run the workload against ngircd, or a trivial relay (calibration)",
+    )
     p.add_argument(
         "--workers",
         type=int,
@@ -103,8 +110,8 @@ def main(args: argparse.Namespace) -> int:
     results: list[ServerResult] = []
     with _charla(args) as target:
         results.append(run_load(target, plan, progress=display.progress, finished=display.step))
-    if args.peer == "ngircd":
-        with ngircd_server() as target:
+    if args.peer is not None:
+        with PEERS[args.peer]() as target:
             results.append(run_load(target, plan, progress=display.progress, finished=display.step))
     display.note("")
     display.note(table(results))

@@ -30,8 +30,6 @@ BUCKET_NS = 10_000
 TICK = 0.005
 #: How often a worker tells the runner how far a step got (for the live display).
 PROGRESS_EVERY = 0.5
-#: Logins in progress at once per worker (a burst of thousands overflows accept queues).
-CONNECT_CONCURRENCY = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,7 +209,7 @@ class Worker:
 
     async def _connect_all(self) -> list[str]:
         spec = self.spec
-        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        gate = asyncio.Semaphore(self.dialect.logins_at_once)
         results = await asyncio.gather(
             *(self._connect(spec.first + i, gate) for i in range(spec.count)),
             return_exceptions=True,

@@ -15,7 +15,8 @@ __all__ = ["LiveDisplay", "machine", "plot", "summary", "table"]
 
 _HEADER = (
     f"{'server':<8} {'step':>4} {'offered/s':>9} {'deliveries/s':>12} {'delivered':>9} "
-    f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU':>7} {'srv RSS':>8} {'gen CPU':>7}  ok"
+    f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU':>7} {'ns/copy':>7} {'srv RSS':>8} "
+    f"{'gen CPU':>7}  ok"
 )
 
 
@@ -35,6 +36,7 @@ def row(name: str, index: int, step: StepResult) -> str:
         f"{name:<8} {index:>4} {step.rate:>9.0f} {_si(step.deliveries_per_s):>12} "
         f"{step.delivered_pct:>8.2f}% {_num(step.p50_ms, '.2f'):>7} {_num(step.p99_ms, '.2f'):>7} "
         f"{_num(step.max_ms, '.1f'):>7} {_num(step.server_cpu_pct, '.0f') + '%':>7} "
+        f"{_num(step.server_ns_per_delivery, '.0f'):>7} "
         f"{_num(step.server_rss_mib, '.0f') + ' MiB':>8} {step.loadgen_cpu_pct:>6.0f}%  "
         f"{'yes' if step.passed else 'NO'}"
     )

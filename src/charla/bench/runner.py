@@ -67,6 +67,9 @@ class StepResult:
     max_ms: float | None
     probes: int
     server_cpu_pct: float | None
+    #: Server CPU time per delivered copy: the cost that does not depend on how busy
+    #: the rest of the machine was.
+    server_ns_per_delivery: float | None
     server_rss_mib: float | None
     loadgen_cpu_pct: float
     dropped: int
@@ -326,6 +329,11 @@ def _result(
         max_ms=(max(histogram) + 1) * BUCKET_NS / 1e6 if histogram else None,
         probes=sum(histogram.values()),
         server_cpu_pct=server_cpu,
+        server_ns_per_delivery=(
+            server_cpu * 1e7 / (delivered / plan.step_seconds)
+            if server_cpu is not None and delivered
+            else None
+        ),
         server_rss_mib=server_rss,
         loadgen_cpu_pct=max(100 * t.cpu_seconds / t.wall_seconds for t in tallies),
         dropped=sum(t.dropped for t in tallies),

@@ -30,6 +30,7 @@ __all__ = [
     "free_port",
     "ngircd_config",
     "ngircd_server",
+    "relay_server",
     "remote_target",
 ]
 
@@ -122,13 +123,17 @@ def _process(
                 proc.wait()
 
 
+def _python_env() -> dict[str, str]:
+    """The environment for a child Python that must import this very charla."""
+    src = str(Path(charla.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path)
+
+
 @contextlib.contextmanager
 def charla_server(clients: int, *, extra: tuple[str, ...] = ()) -> Iterator[Target]:
     """``charla serve`` with the limits a benchmark needs off, storage on, a temp db."""
-    src = str(Path(charla.__file__).resolve().parents[1])
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
-    )
+    env = _python_env()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp:
         cmd = [
@@ -145,6 +150,16 @@ def charla_server(clients: int, *, extra: tuple[str, ...] = ()) -> Iterator[Targ
             *extra,
         ]
         with _process("charla", "charla", cmd, port, Path(tmp), env) as target:
+            yield target
+
+
+@contextlib.contextmanager
+def relay_server() -> Iterator[Target]:
+    """The trivial relay of :mod:`charla.bench.relay` (calibrates the load generator)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="charla-bench-relay-") as tmp:
+        cmd = [sys.executable, "-m", "charla.bench.relay", str(port)]
+        with _process("relay", "charla", cmd, port, Path(tmp), _python_env()) as target:
             yield target
 
 

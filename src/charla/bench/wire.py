@@ -53,7 +53,8 @@ class Login:
         if step is None:
             return b""
         if step.startswith(b"!"):
-            self.error = step[1:].decode(errors="replace")
+            said = line.strip().decode(errors="replace")[:200]
+            self.error = f"{step[1:].decode()}: {said}"
             return b""
         if step == b"":
             self.done = True
@@ -72,11 +73,14 @@ class Dialect:
     #: Prefix and suffix of a chat message to the bench room (the text goes between).
     say_prefix: bytes
     say_suffix: bytes
-    #: (what a line contains, what to answer): login progress; ``b""`` means done,
-    #: ``b"!..."`` means refused.
-    steps: tuple[tuple[bytes, bytes], ...]
+    #: Kind of line (see :meth:`kind`) -> what to answer while logging in; ``b""`` means
+    #: logged in and in the room, ``b"!..."`` means refused.
+    steps: dict[bytes, bytes]
     #: Whether the sender gets its own message back (charla: that copy is the ack).
     sender_gets_copy: bool
+    #: Logins in flight at once per load generator process: ngircd listens with a
+    #: backlog of 10, and connections beyond it stall in SYN retransmits for seconds.
+    logins_at_once: int = 200
 
     def hello(self, nick: str) -> bytes:
         return self.hello_template.replace(b"{nick}", nick.encode())
@@ -84,11 +88,16 @@ class Dialect:
     def message(self, text: bytes) -> bytes:
         return self.say_prefix + text + self.say_suffix
 
+    def kind(self, line: bytes) -> bytes:
+        """An IRC line's command or numeric; a charla frame's ``type``."""
+        if self.name == "irc":
+            words = line.split(b" ", 2)
+            return words[1] if line.startswith(b":") and len(words) > 1 else words[0]
+        start = line.find(b'"type":"') + 8
+        return line[start : line.find(b'"', start)] if start >= 8 else b""
+
     def login_step(self, line: bytes) -> bytes | None:
-        for needle, answer in self.steps:
-            if needle in line:
-                return answer
-        return None
+        return self.steps.get(self.kind(line))
 
     def keepalive(self, line: bytes) -> bytes:
         """The answer to a server's ping line, or ``b""``."""
@@ -115,7 +124,7 @@ CHARLA = Dialect(
     say_prefix=b'{"type":"say","text":"',
     say_suffix=b'"}\n',
     # The history of the first room ends the login: from then on the client is live.
-    steps=((b'"type":"history"', b""), (b'"type":"error"', b"!refused")),
+    steps={b"history": b"", b"error": b"!refused"},
     sender_gets_copy=True,
 )
 
@@ -125,14 +134,15 @@ IRC = Dialect(
     hello_template=b"NICK {nick}\r\nUSER {nick} 0 * :charla bench\r\n",
     say_prefix=b"PRIVMSG #bench :",
     say_suffix=b"\r\n",
-    steps=(
-        (b" 001 ", b"JOIN #bench\r\n"),
+    steps={
+        b"001": b"JOIN #bench\r\n",
         # End of NAMES: the join is complete.
-        (b" 366 ", b""),
-        (b" 433 ", b"!nick in use"),
-        (b"ERROR", b"!refused"),
-    ),
+        b"366": b"",
+        b"433": b"!nick in use",
+        b"ERROR": b"!refused",
+    },
     sender_gets_copy=False,
+    logins_at_once=4,
 )
 
 DIALECTS = {"charla": CHARLA, "irc": IRC}
