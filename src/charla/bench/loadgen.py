@@ -126,7 +126,7 @@ class BenchClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.transport.write(self.login.start())
+        self.write(self.login.start())
 
     def data_received(self, data: bytes) -> None:
         if self._tail:
