@@ -60,6 +60,18 @@ async def test_tiny_run_counts_every_copy(tmp_path: Path) -> None:
         await watcher.close()
 
 
+async def test_rooms_of_a_few_get_only_their_own_messages(tmp_path: Path) -> None:
+    plan = Plan(clients=12, senders=6, rates=(40,), step_seconds=0.5, room_size=4)
+    async with running(make_config(tmp_path)) as server:
+        target = Target(name="charla", host="127.0.0.1", port=server.port, dialect="charla")
+        result = await asyncio.to_thread(run_load, target, plan)
+        assert result.error is None
+        (step,) = result.steps
+        assert step.sent == 20 and step.expected == 20 * 4 == step.delivered
+        # Everyone left general after joining its own room.
+        assert set(server.hub.rooms) == {"r0", "r1", "r2"}
+
+
 async def test_a_failing_step_ends_the_run(tmp_path: Path) -> None:
     # An impossible latency limit: the first step fails and the second never runs.
     plan = Plan(clients=4, senders=2, rates=(10, 20), step_seconds=0.3, p99_limit_ms=0.001)
@@ -150,6 +162,22 @@ def test_irc_login_follows_numerics_not_substrings() -> None:
     assert login.feed(b"PING :srv") == b"PONG :srv\r\n"
     login.feed(b":srv 366 b1 #bench :End of NAMES list")
     assert login.done
+
+
+def test_charla_login_with_a_room_leaves_general() -> None:
+    login = wire.Login(wire.CHARLA, "b1", "r3")
+    assert json.loads(login.start())["rooms"] == ["r3"]
+    assert login.feed(b'{"type":"history","room":"general","messages":[]}') == b""
+    answer = login.feed(b'{"type":"history","room":"r3","messages":[]}')
+    assert json.loads(answer) == {"type": "say", "text": "/dejar general"}
+    assert not login.done
+    login.feed(b'{"type":"parted","room":"general"}')
+    assert login.done
+    assert json.loads(wire.CHARLA.message("r3", b"hola")) == {
+        "type": "say",
+        "room": "r3",
+        "text": "hola",
+    }
 
 
 def test_charla_login_ends_with_the_first_history() -> None:

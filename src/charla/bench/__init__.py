@@ -52,6 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=default.rates,
         help="offered messages/s per step, comma-separated (default 100,200,...,51200)",
     )
+    p.add_argument(
+        "--room-size",
+        type=int,
+        default=0,
+        help="clients per room (must divide --clients); default: everyone in one room",
+    )
     p.add_argument("--step-seconds", type=float, default=default.step_seconds)
     p.add_argument("--p99-limit-ms", type=float, default=default.p99_limit_ms)
     p.add_argument("--target", metavar="HOST:PORT", help="load this charla server instead")
@@ -65,6 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=default_workers(),
         help="load generator processes (default %(default)s)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=default.connect_timeout,
+        help="seconds for all clients to log in (default %(default)s)",
     )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", type=Path, metavar="PNG", help="plot the results (bench extra)")
@@ -90,6 +102,9 @@ def main(args: argparse.Namespace) -> int:
     if not 0 < args.senders <= args.clients:
         print("charla bench: --senders must be between 1 and --clients", file=sys.stderr)
         return 2
+    if args.room_size < 0 or (args.room_size and args.clients % args.room_size):
+        print("charla bench: --room-size must divide --clients", file=sys.stderr)
+        return 2
     if args.peer == "ngircd" and ngircd_path() is None:
         print(f"charla bench: {NGIRCD_MISSING}", file=sys.stderr)
         return 2
@@ -100,6 +115,8 @@ def main(args: argparse.Namespace) -> int:
         step_seconds=args.step_seconds,
         p99_limit_ms=args.p99_limit_ms,
         workers=args.workers,
+        connect_timeout=args.connect_timeout,
+        room_size=args.room_size,
     )
     display = LiveDisplay()
     display.note(

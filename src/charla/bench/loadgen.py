@@ -44,6 +44,8 @@ class WorkerSpec:
     #: The whole bench's sizes, to pick the senders evenly over all clients.
     clients: int
     senders: int
+    #: Clients per room (consecutive indexes share one); 0: everyone in one room.
+    room_size: int = 0
     connect_timeout: float = 60.0
 
 
@@ -115,10 +117,13 @@ class StepCounter:
 class BenchClient(asyncio.Protocol):
     """One bench connection: logs in, then only counts and answers pings."""
 
-    def __init__(self, dialect: wire.Dialect, nick: str, counter: StepCounter) -> None:
+    def __init__(
+        self, dialect: wire.Dialect, nick: str, room: str | None, counter: StepCounter
+    ) -> None:
         self.dialect = dialect
         self.counter = counter
-        self.login = wire.Login(dialect, nick)
+        self.room = room
+        self.login = wire.Login(dialect, nick, room)
         self.transport: asyncio.Transport | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lost = False
@@ -159,6 +164,9 @@ class BenchClient(asyncio.Protocol):
                     self.ready.set_result(None)
                 return b"\n".join(lines[i + 1 :])
         return b""
+
+    def say(self, text: bytes) -> None:
+        self.write(self.dialect.message(self.room, text))
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.lost:
@@ -219,9 +227,12 @@ class Worker:
     async def _connect(self, index: int, gate: asyncio.Semaphore) -> None:
         spec = self.spec
         loop = asyncio.get_running_loop()
+        room = f"r{index // spec.room_size}" if spec.room_size else None
         async with gate, asyncio.timeout(spec.connect_timeout):
             _, client = await loop.create_connection(
-                lambda: BenchClient(self.dialect, f"b{index}", self.counter), spec.host, spec.port
+                lambda: BenchClient(self.dialect, f"b{index}", room, self.counter),
+                spec.host,
+                spec.port,
             )
             self.clients.append(client)
             await client.ready
@@ -255,7 +266,6 @@ class Worker:
         if not senders or order.rate <= 0:
             return
         marker = wire.marker(self.spec.run, order.index)
-        message = self.dialect.message
         total = round(order.rate * order.seconds)
         sent = 0
         while sent < total:
@@ -263,7 +273,7 @@ class Worker:
             while sent < due:
                 kind = b"p" if sent % order.probe_every == 0 else b"m"
                 text = marker + kind + str(time.monotonic_ns()).encode() + wire.FILLER
-                senders[sent % len(senders)].write(message(text))
+                senders[sent % len(senders)].say(text)
                 sent += 1
             tally.sent = sent
             await asyncio.sleep(TICK)

@@ -46,6 +46,13 @@ class Plan:
     p99_limit_ms: float = 100.0
     workers: int = 2
     connect_timeout: float = 120.0
+    #: Clients per room; 0 puts everyone in one room.
+    room_size: int = 0
+
+    def recipients(self, sender_gets_copy: bool) -> int:
+        """Copies of each message the server should deliver."""
+        members = self.room_size or self.clients
+        return members if sender_gets_copy else members - 1
 
     @property
     def grace(self) -> float:
@@ -155,6 +162,7 @@ class _Workers:
                 count=plan.clients * (w + 1) // count - first,
                 clients=plan.clients,
                 senders=plan.senders,
+                room_size=plan.room_size,
                 connect_timeout=plan.connect_timeout,
             )
             here, there = context.Pipe()
@@ -255,7 +263,7 @@ def _run_step(
     progress: Progress | None,
 ) -> StepResult:
     stats = target.stats
-    recipients = plan.clients if DIALECTS[target.dialect].sender_gets_copy else plan.clients - 1
+    recipients = plan.recipients(DIALECTS[target.dialect].sender_gets_copy)
     start = time.monotonic() + LEAD
     probe_every = max(1, round(rate * recipients / PROBES_PER_SECOND))
     for w, pipe in enumerate(workers.pipes):

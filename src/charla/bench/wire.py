@@ -14,7 +14,6 @@ latency only on probes with one regex scan: no per-line Python work on the hot p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 __all__ = ["CHARLA", "DIALECTS", "IRC", "Dialect", "Login", "marker", "probe_pattern"]
 
@@ -32,117 +31,141 @@ def probe_pattern(run: str, step: int) -> re.Pattern[bytes]:
     return re.compile(re.escape(marker(run, step)) + rb"p(\d+)")
 
 
+class Dialect:
+    """One server's wire format, as far as the bench needs it."""
+
+    name = ""
+    #: Whether the sender gets its own message back (charla: that copy is the ack).
+    sender_gets_copy = False
+    #: Logins in flight at once per load generator process.
+    logins_at_once = 200
+    #: What a server's keep-alive line contains, to look for it cheaply in a chunk.
+    ping_needle = b""
+
+    def hello(self, nick: str, room: str | None) -> bytes:
+        raise NotImplementedError
+
+    def message(self, room: str | None, text: bytes) -> bytes:
+        raise NotImplementedError
+
+    def kind(self, line: bytes) -> bytes:
+        raise NotImplementedError
+
+    def keepalive(self, line: bytes) -> bytes:
+        """The answer to a server's ping line, or ``b""``."""
+        raise NotImplementedError
+
+    def login_step(self, login: Login, kind: bytes, line: bytes) -> bytes:
+        """Advance ``login`` on a line of ``kind``; returns what to send back."""
+        raise NotImplementedError
+
+    def pings_in(self, data: bytes) -> list[bytes]:
+        """Answers to every ping in a chunk of complete lines (rare: checked cheaply)."""
+        if self.ping_needle not in data:
+            return []
+        return [a for line in data.split(b"\n") if (a := self.keepalive(line))]
+
+
 class Login:
     """Where one client is in logging in: fed the lines the server sent, in order."""
 
-    def __init__(self, dialect: Dialect, nick: str) -> None:
+    def __init__(self, dialect: Dialect, nick: str, room: str | None = None) -> None:
         self.dialect = dialect
         self.nick = nick
+        self.room = room
         self.done = False
         self.error: str | None = None
+        self.histories = 0
 
     def start(self) -> bytes:
-        return self.dialect.hello(self.nick)
+        return self.dialect.hello(self.nick, self.room)
 
     def feed(self, line: bytes) -> bytes:
         """One line from the server; returns what to answer (often nothing)."""
         reply = self.dialect.keepalive(line)
         if reply:
             return reply
-        step = self.dialect.login_step(line)
-        if step is None:
-            return b""
-        if step.startswith(b"!"):
-            said = line.strip().decode(errors="replace")[:200]
-            self.error = f"{step[1:].decode()}: {said}"
-            return b""
-        if step == b"":
-            self.done = True
-            return b""
-        return step
+        return self.dialect.login_step(self, self.dialect.kind(line), line)
+
+    def fail(self, why: str, line: bytes) -> bytes:
+        said = line.strip().decode(errors="replace")[:200]
+        self.error = f"{why}: {said}"
+        return b""
 
 
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """One server's wire format, as far as the bench needs it."""
+class Charla(Dialect):
+    """charla's JSON lines. Everyone starts in ``general``; with a room of its own a
+    client joins that room in its hello and then leaves ``general``."""
 
-    name: str
-    newline: bytes
-    #: Lines that log in ``{nick}``.
-    hello_template: bytes
-    #: Prefix and suffix of a chat message to the bench room (the text goes between).
-    say_prefix: bytes
-    say_suffix: bytes
-    #: Kind of line (see :meth:`kind`) -> what to answer while logging in; ``b""`` means
-    #: logged in and in the room, ``b"!..."`` means refused.
-    steps: dict[bytes, bytes]
-    #: Whether the sender gets its own message back (charla: that copy is the ack).
-    sender_gets_copy: bool
-    #: Logins in flight at once per load generator process: ngircd listens with a
-    #: backlog of 10, and connections beyond it stall in SYN retransmits for seconds.
-    logins_at_once: int = 200
+    name = "charla"
+    sender_gets_copy = True
+    ping_needle = b'"type":"ping"'
 
-    def hello(self, nick: str) -> bytes:
-        return self.hello_template.replace(b"{nick}", nick.encode())
+    def hello(self, nick: str, room: str | None) -> bytes:
+        rooms = f',"rooms":["{room}"]' if room else ""
+        return f'{{"type":"hello","nick":"{nick}","lang":"en"{rooms}}}\n'.encode()
 
-    def message(self, text: bytes) -> bytes:
-        return self.say_prefix + text + self.say_suffix
+    def message(self, room: str | None, text: bytes) -> bytes:
+        where = f'"room":"{room}",'.encode() if room else b""
+        return b'{"type":"say",' + where + b'"text":"' + text + b'"}\n'
 
     def kind(self, line: bytes) -> bytes:
-        """An IRC line's command or numeric; a charla frame's ``type``."""
-        if self.name == "irc":
-            words = line.split(b" ", 2)
-            return words[1] if line.startswith(b":") and len(words) > 1 else words[0]
         start = line.find(b'"type":"') + 8
         return line[start : line.find(b'"', start)] if start >= 8 else b""
 
-    def login_step(self, line: bytes) -> bytes | None:
-        return self.steps.get(self.kind(line))
-
     def keepalive(self, line: bytes) -> bytes:
-        """The answer to a server's ping line, or ``b""``."""
-        if self.name == "irc":
-            if line.startswith(b"PING"):
-                return b"PONG" + line[4:].rstrip(b"\r") + b"\r\n"
-            return b""
-        if b'"type":"ping"' in line:
-            return b'{"type":"pong"}\n'
+        return b'{"type":"pong"}\n' if self.ping_needle in line else b""
+
+    def login_step(self, login: Login, kind: bytes, line: bytes) -> bytes:
+        if kind == b"error":
+            return login.fail("refused", line)
+        if kind == b"history":
+            # One history per room joined, general first: the last one ends the join.
+            login.histories += 1
+            if login.room is None:
+                login.done = True
+            elif login.histories == 2:
+                return b'{"type":"say","text":"/dejar general"}\n'
+        elif kind == b"parted":
+            login.done = True
         return b""
 
-    def pings_in(self, data: bytes) -> list[bytes]:
-        """Answers to every ping in a chunk of complete lines (rare: checked cheaply)."""
-        needle = b"PING" if self.name == "irc" else b'"type":"ping"'
-        if needle not in data:
-            return []
-        return [a for line in data.split(b"\n") if (a := self.keepalive(line))]
+
+class Irc(Dialect):
+    """RFC 1459, as ngircd speaks it."""
+
+    name = "irc"
+    ping_needle = b"PING"
+    # ngircd listens with a backlog of 10: connections beyond it stall in SYN
+    # retransmits for seconds.
+    logins_at_once = 4
+
+    def hello(self, nick: str, room: str | None) -> bytes:
+        return f"NICK {nick}\r\nUSER {nick} 0 * :charla bench\r\n".encode()
+
+    def message(self, room: str | None, text: bytes) -> bytes:
+        return f"PRIVMSG #{room or 'bench'} :".encode() + text + b"\r\n"
+
+    def kind(self, line: bytes) -> bytes:
+        """The command or numeric: the first word, or the second after a prefix."""
+        words = line.split(b" ", 2)
+        return words[1] if line.startswith(b":") and len(words) > 1 else words[0]
+
+    def keepalive(self, line: bytes) -> bytes:
+        if line.startswith(b"PING"):
+            return b"PONG" + line[4:].rstrip(b"\r") + b"\r\n"
+        return b""
+
+    def login_step(self, login: Login, kind: bytes, line: bytes) -> bytes:
+        if kind == b"001":
+            return f"JOIN #{login.room or 'bench'}\r\n".encode()
+        if kind == b"366":  # end of NAMES: the join is complete
+            login.done = True
+        elif kind in (b"433", b"ERROR"):
+            return login.fail("nick in use" if kind == b"433" else "refused", line)
+        return b""
 
 
-CHARLA = Dialect(
-    name="charla",
-    newline=b"\n",
-    hello_template=b'{"type":"hello","nick":"{nick}","lang":"en"}\n',
-    say_prefix=b'{"type":"say","text":"',
-    say_suffix=b'"}\n',
-    # The history of the first room ends the login: from then on the client is live.
-    steps={b"history": b"", b"error": b"!refused"},
-    sender_gets_copy=True,
-)
-
-IRC = Dialect(
-    name="irc",
-    newline=b"\r\n",
-    hello_template=b"NICK {nick}\r\nUSER {nick} 0 * :charla bench\r\n",
-    say_prefix=b"PRIVMSG #bench :",
-    say_suffix=b"\r\n",
-    steps={
-        b"001": b"JOIN #bench\r\n",
-        # End of NAMES: the join is complete.
-        b"366": b"",
-        b"433": b"!nick in use",
-        b"ERROR": b"!refused",
-    },
-    sender_gets_copy=False,
-    logins_at_once=4,
-)
-
-DIALECTS = {"charla": CHARLA, "irc": IRC}
+CHARLA = Charla()
+IRC = Irc()
+DIALECTS: dict[str, Dialect] = {"charla": CHARLA, "irc": IRC}
