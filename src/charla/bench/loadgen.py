@@ -190,30 +190,27 @@ class Worker:
         self.counter = StepCounter()
         self.clients: list[BenchClient] = []
         self.senders: list[BenchClient] = []
-        self._orders: asyncio.Queue[Any] = asyncio.Queue()
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        loop.add_reader(self.pipe.fileno(), self._read_pipe)
         try:
             errors = await self._connect_all()
             self.pipe.send(("ready", len(self.clients) - len(errors), errors[:5]))
             while True:
-                order = await self._orders.get()
+                order = await asyncio.to_thread(self._read_pipe)
                 if order is None:
                     return
                 self.pipe.send(("done", await self._step(order)))
         finally:
-            loop.remove_reader(self.pipe.fileno())
             for client in self.clients:
                 client.close()
 
-    def _read_pipe(self) -> None:
+    def _read_pipe(self) -> Any:
+        """The runner's next order (in a thread: the pipe stays blocking, so a big
+        result never meets a full pipe with EAGAIN)."""
         try:
-            message = self.pipe.recv()
+            return self.pipe.recv()
         except EOFError:  # the runner is gone
-            message = None
-        self._orders.put_nowait(message)
+            return None
 
     async def _connect_all(self) -> list[str]:
         spec = self.spec

@@ -95,7 +95,8 @@ def summary(results: Sequence[ServerResult]) -> str:
     for r in results:
         if r.error:
             lines.append(f"{r.name}: {r.error}")
-            continue
+            if not r.steps:
+                continue
         best = r.best
         at = f" (at {best.rate:.0f} msg/s, p99 {best.p99_ms:.1f} ms)" if best else ""
         lines.append(f"{r.name}: {r.figure:,.0f} deliveries/s{at}")

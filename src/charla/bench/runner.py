@@ -226,7 +226,11 @@ def run_load(
         if stats is not None:
             result.rss_connected_mib = _mib(stats.rss_bytes())
         for index, rate in enumerate(plan.rates, 1):
-            step = _run_step(workers, target, plan, index, rate, progress)
+            try:
+                step = _run_step(workers, target, plan, index, rate, progress)
+            except (RuntimeError, OSError) as exc:
+                result.error = f"step {index} ({rate:g} msg/s) broke off: {exc}"
+                break
             result.steps.append(step)
             if finished is not None:
                 finished(target.name, step)
