@@ -153,6 +153,7 @@ def plot(results: Sequence[ServerResult], path: Path, *, p99_limit_ms: float) ->
     seconds = results[0].steps[0].seconds if results and results[0].steps else 0
     top.set_ylabel("deliveries / s")
     top.set_yscale("log")
+    top.set_xscale("log")
     top.legend()
     top.grid(True, which="both", alpha=0.3)
     bottom.axhline(p99_limit_ms, color="red", linestyle="--", linewidth=1, label="p99 limit")
@@ -160,9 +161,34 @@ def plot(results: Sequence[ServerResult], path: Path, *, p99_limit_ms: float) ->
     bottom.set_ylabel("p99 latency (ms)")
     bottom.set_yscale("log")
     bottom.set_xlabel("offered messages / s (log)")
-    bottom.set_xscale("log", base=2)
+    bottom.set_xscale("log")
+    rates = sorted({s.rate for r in results for s in r.steps})
+    bottom.set_xticks(rates, [f"{r:g}" for r in rates], rotation=45)
+    bottom.minorticks_off()
     bottom.grid(True, which="both", alpha=0.3)
     clients = results[0].clients if results else 0
     fig.suptitle(f"fan-out, {clients} clients in one room ({seconds:g} s steps)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def results_from_json(document: dict[str, Any]) -> list[ServerResult]:
+    """The results of a ``charla bench --json`` document, to plot it again."""
+    results = []
+    for data in document["results"]:
+        fields = {k: v for k, v in data.items() if k not in ("figure", "rss_per_client_kib")}
+        fields["steps"] = [StepResult(**step) for step in data["steps"]]
+        results.append(ServerResult(**fields))
+    return results
+
+
+if __name__ == "__main__":
+    # python -m charla.bench.report RESULTS.json PLOT.png: plot a saved run again.
+    import json
+
+    document = json.loads(Path(sys.argv[1]).read_text())
+    plot(
+        results_from_json(document),
+        Path(sys.argv[2]),
+        p99_limit_ms=document["plan"]["p99_limit_ms"],
+    )
