@@ -17,7 +17,7 @@ from charla.bench.loadgen import is_sender
 from charla.bench.runner import Plan, percentile, run_load
 from charla.bench.servers import ProcStats, Target
 from charla.cli import build_parser
-from charla.protocol import Message
+from charla.protocol import Message, Pong
 
 from ..helpers import Peer, charla_cmd, make_config, running, subprocess_env
 
@@ -199,3 +199,14 @@ def test_marker_and_probe_are_found_in_a_real_frame() -> None:
     assert data.count(wire.marker("ab12", 3)) == 3
     assert data.count(wire.marker("ab12", 33)) == 0
     assert wire.probe_pattern("ab12", 3).findall(data) == [b"123456"] * 3
+
+
+async def test_the_keepalive_frame_is_accepted_silently(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        peer = await Peer.connect(server.port)
+        await peer.hello("b1")
+        await peer.send(wire.CHARLA.keepalive_frame)
+        await peer.send({"type": "ping", "token": "after"})
+        frame = await peer.recv()
+        assert isinstance(frame, Pong) and frame.token == "after"  # no error in between
+        await peer.close()
