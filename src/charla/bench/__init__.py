@@ -125,11 +125,17 @@ def main(args: argparse.Namespace) -> int:
         f"{plan.p99_limit_ms:g} ms; {plan.workers} load generator processes"
     )
     results: list[ServerResult] = []
-    with _charla(args) as target:
-        results.append(run_load(target, plan, progress=display.progress, finished=display.step))
-    if args.peer is not None:
-        with PEERS[args.peer]() as target:
+    try:
+        with _charla(args) as target:
             results.append(run_load(target, plan, progress=display.progress, finished=display.step))
+        if args.peer is not None:
+            with PEERS[args.peer]() as target:
+                results.append(
+                    run_load(target, plan, progress=display.progress, finished=display.step)
+                )
+    except (RuntimeError, ValueError, OSError) as exc:  # a server that would not start
+        print(f"charla bench: {exc}", file=sys.stderr)
+        return 1
     display.note("")
     display.note(table(results))
     display.note(summary(results))
