@@ -180,15 +180,3 @@ def results_from_json(document: dict[str, Any]) -> list[ServerResult]:
         fields["steps"] = [StepResult(**step) for step in data["steps"]]
         results.append(ServerResult(**fields))
     return results
-
-
-if __name__ == "__main__":
-    # python -m charla.bench.report RESULTS.json PLOT.png: plot a saved run again.
-    import json
-
-    document = json.loads(Path(sys.argv[1]).read_text())
-    plot(
-        results_from_json(document),
-        Path(sys.argv[2]),
-        p99_limit_ms=document["plan"]["p99_limit_ms"],
-    )
