@@ -60,7 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--step-seconds", type=float, default=default.step_seconds)
     p.add_argument("--p99-limit-ms", type=float, default=default.p99_limit_ms)
-    p.add_argument("--target", metavar="HOST:PORT", help="load this charla server instead")
+    p.add_argument(
+        "--target",
+        metavar="HOST:PORT[,…]",
+        help="load this charla server instead; several: nodes of one cluster, clients in turn",
+    )
     p.add_argument(
         "--peer",
         choices=("ngircd", "relay"),

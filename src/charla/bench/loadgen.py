@@ -51,8 +51,8 @@ def probe_stride(clients: int) -> int:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSpec:
-    host: str
-    port: int
+    #: Where to connect; client ``i`` takes ``addresses[i % len(addresses)]``.
+    addresses: tuple[tuple[str, int], ...]
     dialect: str
     run: str
     #: Global index of this worker's first client, and how many it drives.
@@ -259,11 +259,12 @@ class Worker:
         loop = asyncio.get_running_loop()
         room = f"r{index // spec.room_size}" if spec.room_size else None
         probe = index % probe_stride(spec.clients) == 0
+        host, port = spec.addresses[index % len(spec.addresses)]
         async with gate, asyncio.timeout(spec.connect_timeout):
             _, client = await loop.create_connection(
                 lambda: BenchClient(self.dialect, f"b{index}", room, self.counter, probe=probe),
-                spec.host,
-                spec.port,
+                host,
+                port,
             )
             self.clients.append(client)
             await client.ready

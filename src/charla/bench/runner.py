@@ -162,8 +162,7 @@ class _Workers:
         for w in range(count):
             first = plan.clients * w // count
             spec = WorkerSpec(
-                host=target.host,
-                port=target.port,
+                addresses=target.addresses,
                 dialect=target.dialect,
                 run=run,
                 first=first,

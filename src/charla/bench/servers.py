@@ -80,6 +80,12 @@ class Target:
     port: int
     dialect: str
     stats: ProcStats | None = None
+    #: Further nodes of the same chat (a cluster): clients are spread over all of them.
+    also: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        return ((self.host, self.port), *self.also)
 
 
 def free_port() -> int:
@@ -214,9 +220,16 @@ def ngircd_server() -> Iterator[Target]:
             yield target
 
 
-def remote_target(address: str, dialect: str = "charla") -> Target:
-    """``--target HOST:PORT``: a server someone else started (no CPU/RSS figures)."""
-    host, _, port = address.rpartition(":")
+def remote_target(addresses: str, dialect: str = "charla") -> Target:
+    """``--target HOST:PORT[,HOST:PORT…]``: servers someone else started (no CPU/RSS
+    figures). Several addresses are nodes of one cluster; clients take them in turn."""
+    parsed = [_host_port(address) for address in addresses.split(",")]
+    (host, port), *also = parsed
+    return Target(name=dialect, host=host, port=port, dialect=dialect, also=tuple(also))
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.strip().rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"--target wants HOST:PORT, not {address!r}")
-    return Target(name=dialect, host=host.strip("[]"), port=int(port), dialect=dialect)
+    return host.strip("[]"), int(port)
