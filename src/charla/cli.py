@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
 from .protocol import DEFAULT_ROOM
@@ -206,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="the server's --metrics-port",
     )
+    bench = sub.add_parser("bench", help="measure fan-out: deliveries/s, latency, CPU, memory")
+    add_bench_arguments(bench)
     return parser
 
 
@@ -380,6 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _join(args)
     if args.command == "stats":
         return _stats(args)
+    if args.command == "bench":
+        from .bench import main as bench
+
+        return bench(args)
     try:
         return _scripting(args)
     except KeyboardInterrupt:

@@ -17,22 +17,14 @@ from ..helpers import (
     running,
     subprocess_env,
 )
-from .tui_helpers import seed
+from .tui_helpers import run_charla, seed
 
 ESCAPE_OR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 async def run_join(port: int, stdin: bytes, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *charla_cmd("join", "--port", str(port), *args),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=subprocess_env(TZ="UTC"),
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(stdin), TIMEOUT)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode()
+    status, out, _ = await run_charla("join", "--port", str(port), *args, stdin=stdin)
+    return status, out
 
 
 async def test_piped_lines_are_delivered_before_exit(tmp_path: Path) -> None:

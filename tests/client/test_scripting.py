@@ -17,20 +17,8 @@ from ..helpers import (
     running,
     subprocess_env,
 )
+from .tui_helpers import run_charla as run
 from .tui_helpers import seed
-
-
-async def run(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *charla_cmd(*args),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=subprocess_env(TZ="UTC"),
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), TIMEOUT)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_send_arguments_and_stdin(tmp_path: Path) -> None:

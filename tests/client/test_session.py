@@ -21,7 +21,7 @@ from charla.client.session import (
     Session,
     Unsent,
 )
-from charla.protocol import History, Message
+from charla.protocol import History, Message, Parted
 
 from ..helpers import TIMEOUT, Peer, free_port, make_config, running
 from .tui_helpers import seed
@@ -294,3 +294,26 @@ async def test_lines_cut_off_by_a_drop_are_checked_against_the_replay() -> None:
     session.close()
     await asyncio.wait_for(task, TIMEOUT)
     server.close()
+
+
+async def test_a_room_left_stays_left_after_a_reconnect(tmp_path: Path) -> None:
+    port = free_port()
+    config = make_config(tmp_path, port=port)
+    async with running(config) as server, session_on(port, "ana", rooms=["dev"]) as (s, rec):
+        await rec.wait(lambda e: isinstance(e, Connected))
+        s.say("/dejar general", "general")
+        await rec.wait(lambda e: isinstance(e, Incoming) and isinstance(e.frame, Parted))
+        assert s.rooms == ["dev"]
+        await server.stop()
+        await rec.wait(lambda e: isinstance(e, Disconnected))
+        seen = len(rec.events)
+        async with running(config):
+            await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
+            await rec.wait(
+                lambda e: (
+                    any(x is e for x in rec.events[seen:])
+                    and isinstance(e, Incoming)
+                    and isinstance(e.frame, Parted)
+                )
+            )
+            assert s.rooms == ["dev"]

@@ -35,9 +35,12 @@ class Tmux:
     async def wait_for(self, text: str | Callable[[str], bool]) -> str:
         """The screen, once it shows ``text`` (or satisfies it, given a function)."""
         check = text if callable(text) else (lambda screen: text in screen)
-        async with asyncio.timeout(TIMEOUT):
-            while not check(screen := self.screen()):
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                while not check(screen := self.screen()):
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"not on the screen:\n{self.screen()}") from None
         return screen
 
 
@@ -63,6 +66,7 @@ async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
             for k, v in env.items()
             if k in ("PYTHONPATH", "LANG", "TERM", "PATH")
         )
+        status = shlex.quote(str(status_file))
         tmux.run(
             "new-session",
             "-d",
@@ -72,9 +76,16 @@ async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
             "100",
             "-y",
             "30",
-            f"env {exports} {command}; echo $? > {shlex.quote(str(status_file))}; sleep 5",
+            # A tmux server started with no terminal around it hands its panes COLUMNS=80
+            # and LINES=24, which would pin the app's size: drop them.
+            f"env -u COLUMNS -u LINES {exports} {command}; echo $? > {status}; sleep 5",
         )
-        await tmux.wait_for("connected as ana")
+        screen = await tmux.wait_for("connected as ana")
+        # The whole 100 columns are used: the status line ends with its key hint there.
+        assert any(
+            line.rstrip().endswith("F1 keys") and len(line.rstrip()) > 95
+            for line in screen.splitlines()
+        )
         assert "#general" in tmux.screen() and "● connected" in tmux.screen()
         tmux.keys("hello from a terminal", "Enter")
         await bob.expect(Message, user="ana", text="hello from a terminal")

@@ -1,5 +1,6 @@
-"""Helpers for the full-screen client's tests: an app wired to a real server, waiting on
-its state, and a server on its own thread for the (synchronous) snapshot tests."""
+"""Helpers for the client tests: an app wired to a real server, waiting on its state, a
+server on its own thread for the (synchronous) snapshot tests, seeded history, and
+``charla`` run through pipes."""
 
 from __future__ import annotations
 
@@ -19,8 +20,24 @@ from charla.protocol import Message
 from charla.server import ChatServer, ServerConfig
 from charla.store import Store
 
+from ..helpers import charla_cmd, subprocess_env
+
 TIMEOUT = 10.0
 FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+async def run_charla(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    """``charla ARGS`` as a subprocess through pipes: exit status, stdout, stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        *charla_cmd(*args),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=subprocess_env(TZ="UTC"),
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), TIMEOUT)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
 def make_app(port: int, *, nick: str | None = "ana", **kw: Any) -> ChatApp:

@@ -1,11 +1,15 @@
 """The single-machine bus: ids from a counter, durability from SQLite group commit.
 
-The event loop stamps each draft with the next id and appends it to a queue. One writer
-thread takes *everything* queued since its last commit and stores it in one transaction
-(group commit): under load a commit covers hundreds of messages, so storage keeps up
-with the fan-out, and when idle a message waits for one commit only. After each commit
-the batch goes back to the loop, which delivers it; so a message is seen by anyone,
-its sender included (that copy is the acknowledgement), only once it is on disk.
+The event loop stamps each draft with the next id and collects the drafts of one loop
+iteration; at the end of the iteration it hands them to the writer thread in one go (one
+lock, one wake-up, however many messages). The writer takes *everything* queued since
+its last commit and stores it in one transaction (group commit): under load a commit
+covers hundreds of messages, so storage keeps up with the fan-out, and when idle a
+message waits for one commit only. Committed batches go back to the loop the same way:
+the loop is woken once and takes every batch committed since it last looked, and
+delivers them as one, so the hub fans a room out once per pick-up, not once per commit.
+A message is seen by anyone, its sender included (that copy is the acknowledgement),
+only once it is on disk.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ class LocalBus:
         self._next_id = store.last_id + 1
         self._cond = threading.Condition()
         self._queue: list[Delivery] = []
+        #: Drafts published in this loop iteration, not yet handed to the writer.
+        self._drafts: list[Delivery] = []
+        #: Commit outcomes the loop has not picked up yet: (batch, error or None).
+        self._done: list[tuple[list[Delivery], str | None]] = []
+        self._done_lock = threading.Lock()
         self._closing = False
         self._in_flight = 0
         self._drained: list[asyncio.Future[None]] = []
@@ -58,8 +67,16 @@ class LocalBus:
         )
         self._next_id += 1
         self._in_flight += 1
+        if not self._drafts:
+            assert self._loop is not None
+            self._loop.call_soon(self._hand_over)
+        self._drafts.append((message, draft.origin))
+
+    def _hand_over(self) -> None:
+        """Give the writer this iteration's drafts: one lock and one notify for all."""
+        drafts, self._drafts = self._drafts, []
         with self._cond:
-            self._queue.append((message, draft.origin))
+            self._queue += drafts
             self._cond.notify()
 
     async def drain(self) -> None:
@@ -92,23 +109,44 @@ class LocalBus:
     def _commit(self, batch: list[Delivery]) -> None:
         assert self._loop is not None
         messages = [message for message, _ in batch]
+        error = None
         try:
             self._store.commit_batch(messages, messages[-1].id)
         except Exception as exc:  # disk full, I/O error: refuse, never pretend
             log.error("could not store %d messages: %s", len(batch), exc)
-            self._loop.call_soon_threadsafe(self._rejected, batch, str(exc))
-            return
-        self.commits += 1
-        self.committed += len(batch)
-        self._loop.call_soon_threadsafe(self._delivered, batch)
+            error = str(exc)
+        else:
+            self.commits += 1
+            self.committed += len(batch)
+        with self._done_lock:
+            wake = not self._done
+            self._done.append((batch, error))
+        if wake:  # otherwise the loop was woken already and will take this one too
+            self._loop.call_soon_threadsafe(self._pick_up)
 
     # --- back on the loop ----------------------------------------------------------------
 
+    def _pick_up(self) -> None:
+        """Deliver every batch committed since the last pick-up as one, in order."""
+        with self._done_lock:
+            done, self._done = self._done, []
+        delivered: list[Delivery] = []
+        for batch, error in done:
+            if error is None:
+                delivered += batch
+                continue
+            self._delivered(delivered)
+            delivered = []
+            self._rejected(batch, error)
+        self._delivered(delivered)
+        self._wake_drainers()
+
     def _delivered(self, batch: list[Delivery]) -> None:
+        if not batch:
+            return
         assert self._sink is not None
         self._in_flight -= len(batch)
         self._sink.deliver(batch)
-        self._wake_drainers()
 
     def _rejected(self, batch: list[Delivery], reason: str) -> None:
         assert self._sink is not None
@@ -118,7 +156,6 @@ class LocalBus:
             for m, origin in batch
         ]
         self._sink.reject(drafts, reason)
-        self._wake_drainers()
 
     def _wake_drainers(self) -> None:
         if self._in_flight:

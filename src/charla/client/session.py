@@ -240,7 +240,9 @@ class Session:
         self._seq = 0
         #: Rooms whose resume was capped (``more``): room -> the ``since`` to page back to.
         self._backfill: dict[str, int] = {}
-        self._requests: deque[ClientHistory] = deque()
+        #: Frames for this connection only (pages, silent queries): never confirmed,
+        #: never re-sent, dropped with the connection.
+        self._requests: deque[ClientHistory | Say] = deque()
         self._link: Link | None = None
         self._ready = False
         self._welcomed_once = False
@@ -287,6 +289,14 @@ class Session:
         start of the log); the page arrives as an ``Incoming`` ``history`` with ``before``."""
         if self._link is not None:
             self._requests.append(ClientHistory(room=room, before=before, limit=limit))
+            self._wake.set()
+
+    def ask(self, command: str, room: str) -> None:
+        """Send a query command (``/usuarios dev``) on the current connection only,
+        outside the user's queue: it is not counted as pending nor reported as unsent,
+        and a dropped connection just forgets it."""
+        if self._link is not None:
+            self._requests.append(Say(text=command, room=room))
             self._wake.set()
 
     def quit(self) -> None:
@@ -349,6 +359,8 @@ class Session:
         resuming = self._welcomed_once
         rooms = self._rooms.joined if resuming else self._wanted_rooms
         since = (self.last_id or 0) if resuming else None
+        # ``hello`` always joins the default room; one the user had left is left again.
+        left_default = resuming and DEFAULT_ROOM not in rooms
         hello = Hello(
             nick=self.nick,
             rooms=[r for r in rooms if r != DEFAULT_ROOM],
@@ -366,6 +378,8 @@ class Session:
         self._emit(Connected(welcome, resumed=resuming))
         for frame in early:
             self._handle(frame)
+        if left_default:
+            await link.send(Say(text=f"/dejar {DEFAULT_ROOM}", room=DEFAULT_ROOM))
         # The pong to this ping comes after every room's history (a join counts as work
         # in flight on the server): then the replay is complete and lines can go out.
         await link.send(ClientPing(token=_RESUME_TOKEN))

@@ -6,6 +6,7 @@ All functions are pure; they return the canonical form or raise :class:`Protocol
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -83,4 +84,11 @@ def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
 def format_ts(epoch: float) -> str:
     """ISO-8601 UTC with milliseconds and zone: ``2026-11-25T10:00:00.123Z``."""
     seconds, millis = divmod(round(epoch * 1000), 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{_utc_second(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    # Every message is stamped; under load thousands share one second, so the
+    # gmtime + strftime (most of the cost) runs once per second, not once per message.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))

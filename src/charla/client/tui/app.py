@@ -50,7 +50,7 @@ from ..session import (
     Session,
     Unsent,
 )
-from .chatinput import ChatInput
+from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
 from .nickscreen import NickScreen
@@ -334,6 +334,16 @@ class ChatApp(App[int]):
             self.action_leave()
             return
         if self.session is None:
+            self.notice(
+                tr(
+                    self.lang,
+                    "not sent ({reason}): {text}",
+                    reason=tr(self.lang, "not connected"),
+                    text=line,
+                ),
+                error=True,
+            )
+            self.query_one(ChatInput).remember(line.replace("\n", NEWLINE_MARK))
             return
         if first in _JOIN_WORDS and len(words) > 1:
             with contextlib.suppress(ProtocolError):
@@ -457,6 +467,9 @@ class ChatApp(App[int]):
         status.state = "connected"
         self.nick = event.welcome.nick
         self._outage = False
+        # Answers still awaited on the old connection will not come.
+        self._quiet_users.clear()
+        self._older_asked.clear()
         if event.resumed:
             self.notice(tr(self.lang, "reconnected"))
         else:
@@ -480,7 +493,7 @@ class ChatApp(App[int]):
             error=True,
         )
         # Up brings it back, to send it again.
-        self.query_one(ChatInput).remember(event.text.replace("\n", "↵"))
+        self.query_one(ChatInput).remember(event.text.replace("\n", NEWLINE_MARK))
 
     def _ended(self, event: Ended) -> None:
         if event.ok:
@@ -562,7 +575,7 @@ class ChatApp(App[int]):
         # Ask who is there, without printing the answer.
         if self.session is not None:
             self._quiet_users[room] = self._quiet_users.get(room, 0) + 1
-            self.session.say(f"/usuarios {room}", room)
+            self.session.ask(f"/usuarios {room}", room)
 
     def _users_frame(self, frame: Users) -> None:
         self._set_users(frame.room, set(frame.users))

@@ -1,0 +1,167 @@
+"""``charla bench``: how many deliveries per second a server fans out, side by side.
+
+The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
+rate raised step by step (``--rates``). :mod:`.runner` runs it, :mod:`.loadgen` is the
+load generator (worker processes), :mod:`.wire` what it says to charla or to an IRC server,
+:mod:`.servers` starts the servers under test and :mod:`.report` shows the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from .report import LiveDisplay, machine, plot, summary, table
+from .runner import Plan, ServerResult, default_workers, run_load
+from .servers import (
+    NGIRCD_MISSING,
+    Target,
+    charla_server,
+    ngircd_path,
+    ngircd_server,
+    relay_server,
+    remote_target,
+)
+
+PEERS = {"ngircd": ngircd_server, "relay": relay_server}
+
+__all__ = ["Plan", "ServerResult", "add_arguments", "main", "run_load"]
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    try:
+        rates = tuple(float(r) for r in text.split(",") if r.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
+    if not rates or any(r <= 0 for r in rates):
+        raise argparse.ArgumentTypeError("rates must be positive")
+    return rates
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    default = Plan()
+    p.add_argument("--clients", type=int, default=default.clients, help="(default %(default)s)")
+    p.add_argument("--senders", type=int, default=default.senders, help="(default %(default)s)")
+    p.add_argument(
+        "--rates",
+        type=_rates,
+        default=default.rates,
+        help="offered messages/s per step, comma-separated (default 100,200,...,51200)",
+    )
+    p.add_argument(
+        "--room-size",
+        type=int,
+        default=0,
+        help="clients per room (must divide --clients); default: everyone in one room",
+    )
+    p.add_argument("--step-seconds", type=float, default=default.step_seconds)
+    p.add_argument("--p99-limit-ms", type=float, default=default.p99_limit_ms)
+    p.add_argument(
+        "--target",
+        metavar="HOST:PORT[,…]",
+        help="load this charla server instead; several: nodes of one cluster, clients in turn",
+    )
+    p.add_argument(
+        "--peer",
+        choices=("ngircd", "relay"),
+        help="also run the workload against ngircd, or a trivial relay (calibration)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="load generator processes (default %(default)s)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=default.connect_timeout,
+        help="seconds for all clients to log in (default %(default)s)",
+    )
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--plot", type=Path, metavar="PNG", help="plot the results (bench extra)")
+    p.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="extra flag for the charla server the bench starts (repeatable)",
+    )
+
+
+@contextlib.contextmanager
+def _charla(args: argparse.Namespace) -> Iterator[Target]:
+    if args.target:
+        yield remote_target(args.target)
+    else:
+        with charla_server(args.clients, extra=tuple(args.server_arg)) as target:
+            yield target
+
+
+def main(args: argparse.Namespace) -> int:
+    if not 0 < args.senders <= args.clients:
+        print("charla bench: --senders must be between 1 and --clients", file=sys.stderr)
+        return 2
+    if args.room_size < 0 or (args.room_size and args.clients % args.room_size):
+        print("charla bench: --room-size must divide --clients", file=sys.stderr)
+        return 2
+    if args.peer == "ngircd" and ngircd_path() is None:
+        print(f"charla bench: {NGIRCD_MISSING}", file=sys.stderr)
+        return 2
+    plan = Plan(
+        clients=args.clients,
+        senders=args.senders,
+        rates=args.rates,
+        step_seconds=args.step_seconds,
+        p99_limit_ms=args.p99_limit_ms,
+        workers=args.workers,
+        connect_timeout=args.connect_timeout,
+        room_size=args.room_size,
+    )
+    display = LiveDisplay()
+    display.note(
+        f"charla bench: {plan.clients} clients, {plan.senders} senders, "
+        f"{plan.step_seconds:g} s steps, pass = >=99% delivered and p99 <= "
+        f"{plan.p99_limit_ms:g} ms; {plan.workers} load generator processes"
+    )
+    results: list[ServerResult] = []
+    try:
+        with _charla(args) as target:
+            results.append(run_load(target, plan, progress=display.progress, finished=display.step))
+        if args.peer is not None:
+            with PEERS[args.peer]() as target:
+                results.append(
+                    run_load(target, plan, progress=display.progress, finished=display.step)
+                )
+    except (RuntimeError, ValueError, OSError) as exc:  # a server that would not start
+        print(f"charla bench: {exc}", file=sys.stderr)
+        return 1
+    display.note("")
+    display.note(table(results))
+    display.note(summary(results))
+    if args.plot is not None:
+        plot(results, args.plot, p99_limit_ms=plan.p99_limit_ms)
+    if args.json:
+        document = {
+            "machine": machine(),
+            "plan": {
+                "clients": plan.clients,
+                "senders": plan.senders,
+                "rates": list(plan.rates),
+                "step_seconds": plan.step_seconds,
+                "p99_limit_ms": plan.p99_limit_ms,
+                "workers": plan.workers,
+            },
+            "results": [r.to_json() for r in results],
+            "ratio": (
+                results[0].figure / results[1].figure
+                if len(results) == 2 and results[1].figure
+                else None
+            ),
+        }
+        print(json.dumps(document, indent=2))
+    return 1 if any(r.error for r in results) else 0
