@@ -7,7 +7,11 @@ import os
 import signal
 from pathlib import Path
 
-from charla.protocol import Error, History, Message
+from charla.bus import Delivery
+from charla.bus.local import LocalBus
+from charla.protocol import Error, History, Message, Welcome
+from charla.server import ChatServer
+from charla.store import Store
 
 from ..helpers import Peer, free_port, make_config, running, start_server_process, wait_listening
 
@@ -164,3 +168,63 @@ async def test_kill_9_loses_no_acknowledged_message(tmp_path: Path) -> None:
         stored = {m.id for m in history.messages}
         assert set(seen) <= stored
         await bob.close()
+
+
+class _HoldingBus(LocalBus):
+    """A local bus whose fan-out can be held back after the commit: the window in which a
+    message is on disk (so in any history read) but not yet sent to anyone."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.hold = False
+        self.held: list[list[Delivery]] = []
+        self.holding = asyncio.Event()
+
+    def _delivered(self, batch: list[Delivery]) -> None:
+        if self.hold and batch:
+            self.held.append(batch)
+            self.holding.set()
+            return
+        super()._delivered(batch)
+
+    def release(self) -> None:
+        self.hold = False
+        for batch in self.held:
+            super()._delivered(batch)
+        self.held.clear()
+
+
+async def test_a_message_stored_but_not_yet_sent_reaches_a_newcomer_once(
+    tmp_path: Path,
+) -> None:
+    server = ChatServer(make_config(tmp_path))
+    bus = server.bus = _HoldingBus(server.store)
+    await server.start()
+    try:
+        ana = await Peer.connect(server.port)
+        await ana.hello("ana")
+        bus.hold = True
+        await ana.say("in the window")
+        await bus.holding.wait()  # committed, not fanned out
+        bob = await Peer.connect(server.port)
+        await bob.send({"type": "hello", "nick": "bob"})
+        await bob.expect(Welcome)
+        # Bob's history read finds the message on disk: then either his history is sent
+        # at once, or his join waits for the fan-out to catch up.
+        history_sent = asyncio.create_task(bob.expect(History))
+        assert server.hub is not None
+        async with asyncio.timeout(10):
+            while not (history_sent.done() or getattr(server.hub, "_delivery_waiters", None)):
+                await asyncio.sleep(0.001)
+        bus.release()
+        history = await history_sent
+        assert [m.text for m in history.messages] == ["in the window"]
+        await ana.say("after")
+        await ana.expect(Message, text="after")
+        frames = await bob.sync()
+        assert [f.text for f in frames if isinstance(f, Message)] == ["after"]
+        await ana.close()
+        await bob.close()
+    finally:
+        bus.release()  # a failed assertion must not leave the server waiting on the bus
+        await server.stop()

@@ -90,6 +90,10 @@ class Hub:
             name=config.name, version=__version__, node=self.presence.node
         )
         self._dirty: list[Connection] = []
+        #: The highest id fanned out so far (everything stored at start counts as such),
+        #: and the joins waiting for an id to be fanned out.
+        self._delivered_upto = store.last_id
+        self._delivery_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
 
@@ -375,6 +379,11 @@ class Hub:
                 messages, more = await asyncio.to_thread(
                     self.store.since, room.name, since, self.config.resume_cap
                 )
+            if messages:
+                # The history may hold messages committed but not yet fanned out: wait
+                # until they are, so they land in the held buffer (and are dropped there)
+                # instead of reaching this member a second time once it is live.
+                await self._delivered_through(messages[-1].id)
             after = messages[-1].id if messages else (since or 0)
             late = room.finish_join(conn, held, after)
             if late is None:
@@ -524,6 +533,28 @@ class Hub:
         for _, origin in batch:
             if isinstance(origin, Connection):
                 origin.acked()
+        if batch:
+            self._delivered_upto = batch[-1][0].id
+        if self._delivery_waiters:
+            self._wake_delivery_waiters()
+
+    async def _delivered_through(self, message_id: int) -> None:
+        """Return once every message up to ``message_id`` has been through ``deliver``."""
+        if message_id <= self._delivered_upto:
+            return
+        waiter = self.loop.create_future()
+        self._delivery_waiters.append((message_id, waiter))
+        await waiter
+
+    def _wake_delivery_waiters(self) -> None:
+        waiting = []
+        for message_id, waiter in self._delivery_waiters:
+            if message_id <= self._delivered_upto:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                waiting.append((message_id, waiter))
+        self._delivery_waiters = waiting
 
     def _deliver_direct(self, message: Message, origin: object) -> None:
         data = encode(message)
