@@ -24,7 +24,14 @@ class Tmux:
         self.name = name
 
     def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+        # A tmux server of its own (-L) with no user configuration (-f): sessions of other
+        # tmux users on the machine cannot change this window's size or options.
+        return subprocess.run(
+            ["tmux", "-L", self.name, "-f", "/dev/null", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.name, *keys)
@@ -48,7 +55,7 @@ class Tmux:
 def tmux() -> Iterator[Tmux]:
     session = Tmux(f"charla-test-{uuid.uuid4().hex[:8]}")
     yield session
-    subprocess.run(["tmux", "kill-session", "-t", session.name], capture_output=True)
+    subprocess.run(["tmux", "-L", session.name, "kill-server"], capture_output=True)
 
 
 async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:

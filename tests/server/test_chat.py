@@ -166,3 +166,19 @@ async def test_empty_lists_are_on_the_wire(connect) -> None:
     assert frames["history"]["messages"] == []
     assert frames["users"]["users"] == []
     assert frames["rooms"]["rooms"] == []
+
+
+async def test_nothing_sent_after_salir_is_relayed(connect) -> None:
+    watcher = await connect("watcher")
+    ana = await connect("ana")
+    await ana.send(
+        b'{"type":"say","text":"antes"}\n{"type":"say","text":"/salir"}\n'
+        b'{"type":"say","text":"despues"}\n'
+    )
+    frames = await ana.until_closed()
+    assert [f.text for f in frames if isinstance(f, Message)] == ["antes"]
+    await watcher.say("fin")
+    texts = []
+    while "fin" not in texts:
+        texts.append((await watcher.expect(Message)).text)
+    assert texts == ["antes", "fin"]

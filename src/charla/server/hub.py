@@ -192,6 +192,8 @@ class Hub:
     # --- incoming frames -----------------------------------------------------------------
 
     def handle(self, conn: Connection, frame: ClientFrame) -> None:
+        if conn.quitting:
+            return  # after /salir nothing more is said, even what was already in flight
         try:
             if isinstance(frame, Say):
                 self._on_say(conn, frame)
