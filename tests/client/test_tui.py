@@ -397,3 +397,15 @@ async def test_a_rule_marks_each_new_day(tmp_path: Path) -> None:
             at = lines.index("──── 2026-11-24 ────")
             assert "ayer 1" in lines[at + 1] and "ayer 2" in lines[at + 2]
             assert lines[at + 3] == "──── 2026-11-25 ────" and "hoy" in lines[at + 4]
+
+
+async def test_leaving_the_only_room_says_what_to_do(tmp_path: Path) -> None:
+    async with chat(tmp_path, bob_rooms=["dev"]) as (app, pilot, bob):
+        await pilot.press(*"/part", "enter")
+        await until(pilot, lambda: "has salido de #general" in log_text(app), "the notice")
+        # The screen still shows the room left, not an empty one.
+        assert app.room == "general" and list(app._tab_ids) == ["general"]
+        await pilot.press(*"/join dev", "enter")
+        await until(pilot, lambda: app.room == "dev" and list(app._tab_ids) == ["dev"])
+        await pilot.press(*"de vuelta", "enter")
+        await bob.expect(Message, text="de vuelta", room="dev")

@@ -128,6 +128,8 @@ class ChatApp(App[int]):
         self._users: dict[str, set[str]] = {}
         self._quiet_users: dict[str, int] = {}
         self._switch_to: set[str] = set()
+        #: The last room left, kept on screen (with its log) until another is joined.
+        self._left_last: str | None = None
         self._unread: dict[str, int] = {}
         self._outage = False
         self._connected_once = False
@@ -268,6 +270,17 @@ class ChatApp(App[int]):
         self.query_one(RoomTabs).query_one(f"#{tab_id}", Tab).label = label
 
     def _remove_room(self, room: str) -> None:
+        if list(self._tab_ids) == [room]:
+            # Leaving the only room: an empty screen would explain nothing. Keep its log
+            # and say what to do; the first room joined next replaces it.
+            self._left_last = room
+            self._users.pop(room, None)
+            self._show_users()
+            self.notice(
+                tr(self.lang, "you left #{room}; /join a room to go on talking", room=room),
+                room=room,
+            )
+            return
         tab_id = self._tab_ids.pop(room, None)
         if tab_id is None:
             return
@@ -567,7 +580,11 @@ class ChatApp(App[int]):
             self.bell()
 
     def _joined(self, room: str) -> None:
+        left, self._left_last = self._left_last, None
         self.log_for(room)
+        if left is not None and left != room:
+            self._switch_to.add(room)
+            self._remove_room(left)
         if room in self._switch_to:
             self._switch_to.discard(room)
             self.room = room
