@@ -145,7 +145,7 @@ class PlainClient:
             self.nick = welcome.nick
             self._out(
                 "-- "
-                + tr(self.lang, "connected as {nick}; /ayuda lists the commands", nick=welcome.nick)
+                + tr(self.lang, "connected as {nick}; /help lists the commands", nick=welcome.nick)
             )
             return True
 

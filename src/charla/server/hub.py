@@ -192,8 +192,10 @@ class Hub:
     # --- incoming frames -----------------------------------------------------------------
 
     def handle(self, conn: Connection, frame: ClientFrame) -> None:
-        if conn.quitting:
-            return  # after /salir nothing more is said, even what was already in flight
+        if conn.quitting and not isinstance(frame, ClientPing):
+            # After /salir nothing more is said, even what was already on its way; a ping
+            # is still answered (before the bye) so the client can confirm what it sent.
+            return
         try:
             if isinstance(frame, Say):
                 self._on_say(conn, frame)

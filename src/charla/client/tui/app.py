@@ -488,7 +488,7 @@ class ChatApp(App[int]):
         else:
             self._connected_once = True
             self.notice(
-                tr(self.lang, "connected as {nick}; /ayuda lists the commands", nick=self.nick)
+                tr(self.lang, "connected as {nick}; /help lists the commands", nick=self.nick)
             )
             if event.welcome.motd:
                 self.notice(event.welcome.motd)
