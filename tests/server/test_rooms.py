@@ -237,3 +237,24 @@ async def test_leaving_a_room_before_its_history_arrives_sends_no_history(connec
     frames = await ana.sync()
     kinds = [type(f).__name__ for f in frames if getattr(f, "room", None) == "sala"]
     assert kinds == ["Joined", "Parted", "Joined", "History"]
+
+
+async def test_a_failed_history_read_undoes_the_join_visibly(
+    server, connect, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = await connect("ana", rooms=["dev"])
+    bob = await connect("bob")
+    recent = server.store.recent
+
+    def broken(room: str, limit: int):  # type: ignore[no-untyped-def]
+        if room == "dev":
+            raise OSError("disk I/O error")
+        return recent(room, limit)
+
+    monkeypatch.setattr(server.store, "recent", broken)
+    await bob.say("/join dev")
+    assert (await bob.expect(Error)).code == "unavailable"
+    assert (await ana.expect(System, event="join", room="dev")).user == "bob"
+    assert (await ana.expect(System, event="leave", room="dev")).user == "bob"
+    await bob.say("hola", room="dev")
+    assert (await bob.expect(Error)).code == "not_in_room"

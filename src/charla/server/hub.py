@@ -397,8 +397,11 @@ class Hub:
                 conn.send(b"".join(map(encode, late)))
         except Exception:
             if room.joining.get(conn) is held:
-                room.remove(conn)
-                conn.rooms.discard(room.name)
+                # Undo the join as a leave, so the members who saw it announced see it end.
+                self._leave_room(conn, room.name)
+                conn.send_error(
+                    Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
+                )
             raise
         finally:
             conn.acked()
