@@ -12,6 +12,7 @@ knows which bus it has:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +44,33 @@ class Draft:
 
 #: A message in its final order, with the origin of its draft when it was published here.
 Delivery = tuple[Message, object]
+
+
+class InFlight:
+    """How many drafts were published and not yet delivered or refused; ``drained``
+    waits until there are none (what ``Bus.drain`` promises)."""
+
+    __slots__ = ("_waiters", "count")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def settled(self, count: int) -> None:
+        """``count`` drafts were delivered or refused."""
+        self.count -= count
+        if self.count == 0 and self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def drained(self) -> None:
+        if self.count == 0:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
 
 
 class Sink(Protocol):

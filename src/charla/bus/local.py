@@ -21,7 +21,7 @@ import time
 
 from ..protocol import Message, format_ts
 from ..store import Store
-from . import Delivery, Draft, Sink
+from . import Delivery, Draft, InFlight, Sink
 
 __all__ = ["LocalBus"]
 
@@ -40,8 +40,7 @@ class LocalBus:
         self._done: list[tuple[list[Delivery], str | None]] = []
         self._done_lock = threading.Lock()
         self._closing = False
-        self._in_flight = 0
-        self._drained: list[asyncio.Future[None]] = []
+        self._in_flight = InFlight()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: Sink | None = None
@@ -66,7 +65,7 @@ class LocalBus:
             ts=format_ts(time.time()),
         )
         self._next_id += 1
-        self._in_flight += 1
+        self._in_flight.count += 1
         if not self._drafts:
             assert self._loop is not None
             self._loop.call_soon(self._hand_over)
@@ -80,11 +79,7 @@ class LocalBus:
             self._cond.notify()
 
     async def drain(self) -> None:
-        if self._in_flight == 0:
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._drained.append(waiter)
-        await waiter
+        await self._in_flight.drained()
 
     async def close(self) -> None:
         await self.drain()
@@ -139,28 +134,19 @@ class LocalBus:
             delivered = []
             self._rejected(batch, error)
         self._delivered(delivered)
-        self._wake_drainers()
 
     def _delivered(self, batch: list[Delivery]) -> None:
         if not batch:
             return
         assert self._sink is not None
-        self._in_flight -= len(batch)
+        self._in_flight.settled(len(batch))
         self._sink.deliver(batch)
 
     def _rejected(self, batch: list[Delivery], reason: str) -> None:
         assert self._sink is not None
-        self._in_flight -= len(batch)
+        self._in_flight.settled(len(batch))
         drafts = [
             Draft(user=m.user, text=m.text, room=m.room, to=m.to, action=m.action, origin=origin)
             for m, origin in batch
         ]
         self._sink.reject(drafts, reason)
-
-    def _wake_drainers(self) -> None:
-        if self._in_flight:
-            return
-        waiters, self._drained = self._drained, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)

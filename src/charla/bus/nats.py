@@ -45,7 +45,7 @@ from nats.js import JetStreamContext, api
 
 from ..protocol import Message, format_ts
 from ..store import Store
-from . import BusUnavailable, Delivery, Draft, Sink
+from . import BusUnavailable, Delivery, Draft, InFlight, Sink
 
 __all__ = [
     "ClusterSettings",
@@ -213,8 +213,7 @@ class NatsBus:
         self._origins: dict[str, object] = {}
         #: Sequence at which the stream stored each of our drafts not delivered yet.
         self._stored_at: dict[str, tuple[int, Draft]] = {}
-        self._in_flight = 0
-        self._drained: list[asyncio.Future[None]] = []
+        self._in_flight = InFlight()
         self._incoming: list[_Item] = []
         self._incoming_mine = 0
         self._last_queued = store.last_id
@@ -395,7 +394,7 @@ class NatsBus:
         )
         msg_id = self._next_msg_id()
         self._origins[msg_id] = draft.origin
-        self._in_flight += 1
+        self._in_flight.count += 1
         deadline = time.monotonic() + self.settings.publish_timeout
         self._enqueue(_Outgoing(subject, _encode(entry), msg_id, deadline, draft))
 
@@ -489,9 +488,8 @@ class NatsBus:
 
     def _refuse(self, drafts: list[Draft], reason: str = "NATS is unreachable") -> None:
         assert self._sink is not None
-        self._in_flight -= len(drafts)
+        self._in_flight.settled(len(drafts))
         self._sink.reject(drafts, reason)
-        self._wake_drainers()
 
     def _refuse_trimmed(self) -> None:
         """Drafts the stream stored but dropped (retention limits) before our consumer
@@ -507,19 +505,7 @@ class NatsBus:
             self._refuse(trimmed, "dropped by the retention limit before delivery")
 
     async def drain(self) -> None:
-        if self._in_flight == 0:
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._drained.append(waiter)
-        await waiter
-
-    def _wake_drainers(self) -> None:
-        if self._in_flight:
-            return
-        waiters, self._drained = self._drained, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        await self._in_flight.drained()
 
     # --- consuming -----------------------------------------------------------------------
 
@@ -616,8 +602,7 @@ class NatsBus:
         if self._stored_at:
             self._refuse_trimmed()
         if mine:
-            self._in_flight -= mine
-            self._wake_drainers()
+            self._in_flight.settled(mine)
         if self._delivered >= self._target:
             self._caught_up.set()
 
