@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from .. import __version__
@@ -184,11 +184,6 @@ class Hub:
         for conn in dirty:
             conn.flush()
 
-    def send_to(self, conns: Iterable[Connection], frame: object) -> None:
-        data = encode(frame)  # type: ignore[arg-type]
-        for conn in conns:
-            conn.send(data)
-
     # --- incoming frames -----------------------------------------------------------------
 
     def handle(self, conn: Connection, frame: ClientFrame) -> None:
@@ -217,7 +212,7 @@ class Hub:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def spawn_for(self, conn: Connection, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn_for(self, conn: Connection, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` as work in flight for ``conn``: its ping barrier and its goodbye
         wait for it, like for a message being stored."""
         conn.in_flight += 1
@@ -228,7 +223,7 @@ class Hub:
             finally:
                 conn.acked()
 
-        self.spawn(counted())
+        return self.spawn(counted())
 
     async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -351,15 +346,13 @@ class Hub:
             room = self.rooms[name] = Room(name)
         held = room.start_join(conn)
         conn.rooms.add(name)
-        # Until its history is sent, the join counts as work in flight: a ping barrier or
-        # a goodbye waits for it like for a message being stored.
-        conn.in_flight += 1
         conn.send_frame(Joined(room=name))
         self._announce(room, "join", conn.nick or "", exclude=conn)
         self.presence.joined(conn.nick or "", name)
-        # Histories go out in the order of the joins (general first after hello).
-        conn.last_join = self.spawn(
-            self._send_join_history(conn, room, held, since, previous=conn.last_join)
+        # Until its history is sent, the join is work in flight (a ping barrier or a
+        # goodbye waits for it); histories go out in the order of the joins.
+        conn.last_join = self.spawn_for(
+            conn, self._send_join_history(conn, room, held, since, previous=conn.last_join)
         )
 
     async def _send_join_history(
@@ -403,8 +396,6 @@ class Hub:
                     Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
                 )
             raise
-        finally:
-            conn.acked()
 
     def part(self, conn: Connection, name: str) -> None:
         if name not in conn.rooms:
