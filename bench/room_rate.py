@@ -2,31 +2,24 @@
 
     python bench/room_rate.py [--senders 10] [--listeners 50] [--seconds 5] [--window 200]
 
-Starts `charla serve` (rate limit and per-address cap off, a temporary database), connects
-the listeners and the senders to `general`, and has every sender keep `--window` messages
-in flight (each acknowledged by its own copy coming back). Reports acknowledged messages
-per second, deliveries per second and storage commits per second (from /metrics).
+Starts `charla serve` as `charla bench` does (rate limit and per-address cap off, a
+temporary database), connects the listeners and the senders to `general`, and has every
+sender keep `--window` messages in flight (each acknowledged by its own copy coming
+back). Reports acknowledged messages per second, deliveries per second and storage
+commits per second (from /metrics).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
+from charla.bench.servers import charla_server, free_port
+from charla.server.app import install_uvloop
+
 HELLO = b'{"type":"hello","nick":"%s"}\n'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def metric(port: int, name: str) -> float:
@@ -97,47 +90,11 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--fsync", default="normal")
     args = parser.parse_args()
-    port, metrics_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "charla",
-                "serve",
-                "--port",
-                str(port),
-                "--db",
-                os.path.join(tmp, "bench.db"),
-                "--rate-limit",
-                "0",
-                "--max-per-ip",
-                "0",
-                "--metrics-port",
-                str(metrics_port),
-                "--fsync",
-                args.fsync,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            try:
-                import uvloop
-
-                uvloop.install()
-            except ImportError:
-                pass
-            asyncio.run(run(args, port, metrics_port))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    metrics_port = free_port()
+    extra = (f"--metrics-port={metrics_port}", f"--fsync={args.fsync}")
+    with charla_server(args.senders + args.listeners, extra=extra) as target:
+        install_uvloop()
+        asyncio.run(run(args, target.port, metrics_port))
 
 
 if __name__ == "__main__":
