@@ -186,7 +186,7 @@ async def answers_pings(server: ChatServer, nick: str, times: int = 3) -> bool:
     hub = server.hub
     assert hub is not None
     async with asyncio.timeout(TIMEOUT):
-        while (conn := next((c for c in hub.connections if c.nick == nick), None)) is None:
+        while (conn := next((c for c in hub.admission.members if c.nick == nick), None)) is None:
             await asyncio.sleep(0.02)
         answered, was_pinged = 0, False
         while answered < times:

@@ -49,7 +49,7 @@ def test_an_unreachable_nats_is_a_clear_error(tmp_path: Path) -> None:
 async def test_the_node_name_defaults_to_host_and_pid(cluster: Cluster) -> None:
     server = await cluster.node("ignored", node_name=None)
     assert server.presence.node == f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
-    assert server.hub is not None and server.hub.server_info.node == server.presence.node
+    assert server.hub is not None and server.hub.identity.server_info.node == server.presence.node
 
 
 def test_a_cluster_name_that_would_break_subjects_is_refused(tmp_path: Path) -> None:

@@ -66,9 +66,9 @@ async def test_a_client_that_never_reads_does_not_hold_up_the_others(tmp_path: P
         got = await _messages(fast, 3000)
         assert [m.text.split()[0] for m in got] == [str(i) for i in range(3000)]
         await fast.sync()
-        stalled = [c for c in server.hub.connections if c.nick == "slow"]
+        stalled = [c for c in server.hub.admission.members if c.nick == "slow"]
         assert stalled and not stalled[0].closed
-        assert stalled[0].transport.get_write_buffer_size() > 1024 * 1024
+        assert stalled[0].link.transport.get_write_buffer_size() > 1024 * 1024
         slow.close()
         await sender.close()
         await fast.close()
@@ -91,7 +91,7 @@ async def test_a_client_past_its_sendq_is_cut_off_and_the_others_get_everything(
         await fast.send({"type": "ping", "token": "done"})
         await fast.expect(Pong, token="done")
         assert server.hub.metrics.cut_offs["slow_consumer"] == 1
-        assert "slow" not in {c.nick for c in server.hub.connections}
+        assert "slow" not in {c.nick for c in server.hub.admission.members}
         slow.close()
         await sender.close()
         await fast.close()

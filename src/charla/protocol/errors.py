@@ -31,6 +31,8 @@ class Code(StrEnum):
     NOT_IN_ROOM = "not_in_room"
     NO_SUCH_USER = "no_such_user"
     LIMIT_INVALID = "limit_invalid"
+    NOT_WATCHING = "not_watching"
+    TOO_MANY_ROOMS = "too_many_rooms"
     # Limits and access.
     FLOOD = "flood"
     SLOW_CONSUMER = "slow_consumer"

@@ -4,8 +4,12 @@ Each frame is one JSON object whose ``"type"`` field selects the struct (msgspec
 unions). Optional fields default to ``None`` (or an empty value) and are left out when
 encoding, so the bytes on the wire stay short and old clients see nothing new.
 
-Client and server frames are two separate unions: ``history`` and ``ping`` exist in both
-directions with different meanings or fields.
+Client and server frames are two separate unions: ``history``, ``ping``, ``users`` and
+``rooms`` exist in both directions with different meanings or fields.
+
+Every frame may carry a ``label`` (protocol v2): a client sets it on a request, and every
+frame that answers that request carries it back to that client alone. Without a label,
+nothing changes from v1.
 """
 
 from __future__ import annotations
@@ -20,21 +24,38 @@ __all__ = [
     "ClientHistory",
     "ClientPing",
     "ClientPong",
+    "ClientRooms",
+    "ClientUsers",
     "Error",
     "Hello",
+    "Help",
     "History",
+    "Join",
     "Joined",
+    "Label",
+    "Me",
     "Message",
+    "Msg",
+    "Nick",
+    "Part",
     "Parted",
+    "Passwd",
     "Ping",
     "Pong",
+    "Quit",
+    "Register",
     "RoomInfo",
     "Rooms",
     "Say",
     "ServerFrame",
     "ServerInfo",
     "System",
+    "Unregister",
+    "Unwatch",
+    "Unwatched",
     "Users",
+    "Watch",
+    "Watching",
     "Welcome",
 ]
 
@@ -44,8 +65,15 @@ __all__ = [
 Id = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
+#: A request's label: 1 to 64 printable characters, echoed on every answer
+#: (:func:`charla.protocol.labels.check_label` rejects the rest as ``bad_frame``).
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
 class _Frame(msgspec.Struct, tag_field="type", omit_defaults=True, kw_only=True):
     """Base of every frame: tagged by ``type``, optional fields omitted when unset."""
+
+    label: Label | None = None
 
 
 # --- client -> server ------------------------------------------------------------------
@@ -85,7 +113,94 @@ class ClientPong(_Frame, tag="pong"):
     token: str | None = None
 
 
-ClientFrame = Hello | Say | ClientHistory | ClientPing | ClientPong
+class Join(_Frame, tag="join"):
+    room: str
+
+
+class Part(_Frame, tag="part"):
+    room: str
+
+
+class Watch(_Frame, tag="watch"):
+    """Read a room without joining it: its history, then its messages, unannounced."""
+
+    room: str
+
+
+class Unwatch(_Frame, tag="unwatch"):
+    room: str
+
+
+class ClientUsers(_Frame, tag="users"):
+    """Who is in ``room``; any room may be asked about, joined or not."""
+
+    room: str = "general"
+
+
+class ClientRooms(_Frame, tag="rooms"):
+    pass
+
+
+class Msg(_Frame, tag="msg"):
+    """A direct message."""
+
+    to: str
+    text: str
+
+
+class Nick(_Frame, tag="nick"):
+    nick: str
+
+
+class Me(_Frame, tag="me"):
+    """An action (``/me``) in ``room`` (the default room when unset)."""
+
+    text: str
+    room: str | None = None
+
+
+class Quit(_Frame, tag="quit"):
+    reason: str = ""
+
+
+class Register(_Frame, tag="register"):
+    password: str
+
+
+class Unregister(_Frame, tag="unregister"):
+    password: str
+
+
+class Passwd(_Frame, tag="passwd"):
+    old: str
+    new: str
+
+
+class Help(_Frame, tag="help"):
+    pass
+
+
+ClientFrame = (
+    Hello
+    | Say
+    | ClientHistory
+    | ClientPing
+    | ClientPong
+    | Join
+    | Part
+    | Watch
+    | Unwatch
+    | ClientUsers
+    | ClientRooms
+    | Msg
+    | Nick
+    | Me
+    | Quit
+    | Register
+    | Unregister
+    | Passwd
+    | Help
+)
 
 
 # --- server -> client ------------------------------------------------------------------
@@ -127,6 +242,8 @@ class History(_Frame, tag="history"):
 class Users(_Frame, tag="users"):
     room: str
     users: list[str]
+    #: How many users there are when ``users`` lists only the first of them.
+    total: int | None = None
 
 
 class System(_Frame, tag="system"):
@@ -171,6 +288,16 @@ class RoomInfo(msgspec.Struct, kw_only=True):
 
 class Rooms(_Frame, tag="rooms"):
     rooms: list[RoomInfo]
+    #: How many rooms there are when ``rooms`` lists only the first of them.
+    total: int | None = None
+
+
+class Watching(_Frame, tag="watching"):
+    room: str
+
+
+class Unwatched(_Frame, tag="unwatched"):
+    room: str
 
 
 ServerFrame = (
@@ -186,4 +313,6 @@ ServerFrame = (
     | Joined
     | Parted
     | Rooms
+    | Watching
+    | Unwatched
 )

@@ -81,7 +81,7 @@ class ChatServer:
         assert self.hub is not None
         hub = self.hub
         return hub.metrics.render(
-            clients=len(hub.connections),
+            clients=len(hub.admission),
             rooms=len(hub.rooms),
             commits=getattr(self.bus, "commits", 0),
         )

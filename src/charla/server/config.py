@@ -50,6 +50,9 @@ class ServerConfig:
     ping_interval: float = 30.0
     ping_timeout: float = 90.0
     max_per_ip: int = 256
+    #: Rooms one client may be in or watch at once, and rooms the server holds.
+    max_rooms_per_client: int = 50
+    max_rooms: int = 10_000
     max_clients: int = 10_000
     #: Port of the Prometheus ``/metrics`` endpoint on ``host`` (None = off, 0 = any).
     metrics_port: int | None = None

@@ -1,64 +1,308 @@
-"""Rooms and their members.
+"""Rooms: who is in them, who only reads them, and how a newcomer gets their history.
 
-A member is either *live* (receives every message as it is delivered) or *joining*: its
-history is being read from the store, and messages delivered meanwhile are held in a
-buffer. When the history arrives, the buffer is replayed after it, minus what the
-history already held; so a join, or a resume with ``since``, has no gap and no duplicate
-however many messages arrive during it.
+A room's readers are either *live* (receive every message as it is delivered) or
+*joining*: their history is being read from the store, and messages delivered meanwhile
+are held in a buffer. When the history arrives, the buffer is replayed after it, minus
+what the history already held; so a join, a watch or a resume with ``since`` has no gap
+and no duplicate however many messages arrive during it.
+
+Members are announced and listed; *watchers* (``watch``: ``charla tail``) read the same
+stream but are never announced, never listed, and cannot speak there.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..protocol import Message
+from ..i18n import tr
+from ..protocol import (
+    Code,
+    History,
+    Joined,
+    Message,
+    Parted,
+    ProtocolError,
+    RoomInfo,
+    Rooms,
+    System,
+    Unwatched,
+    Users,
+    Watching,
+    encode,
+)
+from .history import send_history
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .hub import Hub
+    from .member import Member
 
-__all__ = ["Room"]
+__all__ = ["MAX_LISTED", "Room", "RoomDirectory"]
+
+log = logging.getLogger("charla.server")
+
+#: Most names a ``users`` answer lists, and most rooms a ``rooms`` answer lists; past it
+#: the answer carries ``total``.
+MAX_LISTED = 1000
+
+_ANNOUNCEMENTS = {
+    "join": "{user} joined #{room}",
+    "leave": "{user} left #{room}",
+    "nick": "{user} is now known as {new}",
+}
 
 
 class Room:
-    __slots__ = ("joining", "live", "name")
+    __slots__ = ("joining", "live", "name", "watchers")
 
     def __init__(self, name: str) -> None:
         self.name = name
         # dicts as ordered sets: iteration order is join order, removal is O(1).
-        self.live: dict[Connection, None] = {}
-        self.joining: dict[Connection, list[Message]] = {}
+        self.live: dict[Member, None] = {}
+        self.joining: dict[Member, list[Message]] = {}
+        self.watchers: set[Member] = set()
 
     def __len__(self) -> int:
-        return len(self.live) + len(self.joining)
+        """Members: readers who joined (watchers do not count)."""
+        return len(self.live) + len(self.joining) - len(self.watchers)
 
-    def __contains__(self, conn: object) -> bool:
-        return conn in self.live or conn in self.joining
+    def __contains__(self, member: object) -> bool:
+        return member in self.live or member in self.joining
 
-    def members(self) -> list[Connection]:
-        return [*self.live, *self.joining]
+    @property
+    def empty(self) -> bool:
+        return not self.live and not self.joining
+
+    def members(self) -> Iterator[Member]:
+        for reader in (*self.live, *self.joining):
+            if reader not in self.watchers:
+                yield reader
 
     def nicks(self) -> list[str]:
-        return sorted((c.nick for c in self.members() if c.nick), key=str.casefold)
+        return sorted((m.nick for m in self.members() if m.nick), key=str.casefold)
 
-    def start_join(self, conn: Connection) -> list[Message]:
-        """Hold messages for ``conn`` until its history is sent; the returned buffer
-        stands for this join (see :meth:`finish_join`)."""
+    def start_reading(self, member: Member) -> list[Message]:
+        """Hold messages for ``member`` until its history is sent; the returned buffer
+        stands for this join (see :meth:`finish_reading`)."""
         held: list[Message] = []
-        self.joining[conn] = held
+        self.joining[member] = held
         return held
 
-    def finish_join(
-        self, conn: Connection, held: list[Message], after: int
+    def finish_reading(
+        self, member: Member, held: list[Message], after: int
     ) -> list[Message] | None:
-        """Make ``conn`` live; returns the held messages with an id above ``after``, or
+        """Make ``member`` live; returns the held messages with an id above ``after``, or
         ``None`` when this join was undone (left, perhaps joined again, or disconnected)
         while its history was read: that history is wanted by nobody."""
-        if self.joining.get(conn) is not held:
+        if self.joining.get(member) is not held:
             return None
-        del self.joining[conn]
-        self.live[conn] = None
+        del self.joining[member]
+        self.live[member] = None
         return [m for m in held if m.id > after]
 
-    def remove(self, conn: Connection) -> None:
-        self.live.pop(conn, None)
-        self.joining.pop(conn, None)
+    def remove(self, member: Member) -> None:
+        self.live.pop(member, None)
+        self.joining.pop(member, None)
+        self.watchers.discard(member)
+
+
+class RoomDirectory:
+    """Every room of this server: join, part, watch, announce, list."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self.by_name: dict[str, Room] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+    def get(self, name: str) -> Room | None:
+        return self.by_name.get(name)
+
+    # --- joining and leaving -------------------------------------------------------------
+
+    def _open(self, member: Member, name: str) -> Room:
+        """The room ``member`` is about to read, created if new, within the caps."""
+        config = self._hub.config
+        if config.max_rooms_per_client and member.room_count >= config.max_rooms_per_client:
+            raise ProtocolError(
+                Code.TOO_MANY_ROOMS,
+                f"you are in {member.room_count} rooms already (at most "
+                f"{config.max_rooms_per_client}): leave one first",
+            )
+        room = self.by_name.get(name)
+        if room is None:
+            if config.max_rooms and len(self.by_name) >= config.max_rooms:
+                raise ProtocolError(Code.TOO_MANY_ROOMS, "the server has too many rooms")
+            room = self.by_name[name] = Room(name)
+        return room
+
+    async def join(
+        self, member: Member, name: str, *, label: str | None = None, since: int | None = None
+    ) -> None:
+        """Put ``member`` in room ``name``: ``joined``, its history, then live messages."""
+        if name in member.rooms:
+            member.send(Joined(room=name, label=label))
+            return
+        if name in member.watching:
+            self._stop_reading(member, name)
+        room = self._open(member, name)
+        held = room.start_reading(member)
+        member.rooms.add(name)
+        member.send(Joined(room=name, label=label))
+        nick = member.nick or ""
+        self.announce(room, "join", nick, exclude=member)
+        self._hub.presence.joined(nick, name)
+        await self._send_history(member, room, held, since, label)
+
+    async def watch(self, member: Member, name: str, *, label: str | None = None) -> None:
+        """Let ``member`` read room ``name`` without joining it."""
+        if name in member.rooms or name in member.watching:
+            member.send(Watching(room=name, label=label))
+            return
+        room = self._open(member, name)
+        held = room.start_reading(member)
+        room.watchers.add(member)
+        member.watching.add(name)
+        member.send(Watching(room=name, label=label))
+        await self._send_history(member, room, held, None, label)
+
+    def unwatch(self, member: Member, name: str, *, label: str | None = None) -> None:
+        if name not in member.watching:
+            raise ProtocolError(Code.NOT_WATCHING, f"you are not watching #{name}")
+        self._stop_reading(member, name)
+        member.send(Unwatched(room=name, label=label))
+
+    def _stop_reading(self, member: Member, name: str) -> None:
+        member.watching.discard(name)
+        room = self.by_name.get(name)
+        if room is not None:
+            room.remove(member)
+            self._drop_if_empty(room)
+
+    async def _send_history(
+        self,
+        member: Member,
+        room: Room,
+        held: list[Message],
+        since: int | None,
+        label: str | None,
+    ) -> None:
+        hub = self._hub
+        try:
+            if since is None:
+                messages = await hub.read(hub.store.recent, room.name, hub.config.history)
+                capped = False
+            else:
+                messages, capped = await hub.read(
+                    hub.store.since, room.name, since, hub.config.resume_cap
+                )
+            if messages:
+                # The history may hold messages committed but not yet fanned out: wait
+                # until they are, so they land in the held buffer (and are dropped there)
+                # instead of reaching this member a second time once it is live.
+                await hub.fanout.delivered_through(messages[-1].id)
+        except Exception:
+            log.exception("reading the history of #%s", room.name)
+            if room.joining.get(member) is not held:
+                return  # nobody waits for it any more
+            # Undo the join as a leave, so the members who saw it announced see it end.
+            self.leave(member, room.name)
+            raise ProtocolError(
+                Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
+            ) from None
+        after = messages[-1].id if messages else (since or 0)
+        late = room.finish_reading(member, held, after)
+        if late is None:
+            return
+        await send_history(
+            member,
+            History(room=room.name, messages=messages, since=since, more=capped, label=label),
+        )
+        if late:
+            member.send_bytes(b"".join(map(encode, late)))
+
+    def part(self, member: Member, name: str, *, label: str | None = None) -> None:
+        if name not in member.rooms:
+            raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{name}")
+        self.leave(member, name)
+        member.send(Parted(room=name, label=label))
+
+    def leave(self, member: Member, name: str) -> None:
+        """``member`` is no longer in ``name`` (parted, undone, or gone)."""
+        member.rooms.discard(name)
+        room = self.by_name.get(name)
+        if room is None:
+            return
+        room.remove(member)
+        nick = member.nick or ""
+        self.announce(room, "leave", nick)
+        self._hub.presence.left(nick, name)
+        self._drop_if_empty(room)
+
+    def leave_all(self, member: Member) -> None:
+        for name in sorted(member.rooms):
+            self.leave(member, name)
+        for name in sorted(member.watching):
+            self._stop_reading(member, name)
+
+    def _drop_if_empty(self, room: Room) -> None:
+        if room.empty:
+            del self.by_name[room.name]
+
+    # --- announcements -----------------------------------------------------------------
+
+    def announce(
+        self,
+        room: Room,
+        event: str,
+        user: str,
+        *,
+        new: str | None = None,
+        exclude: Member | None = None,
+    ) -> None:
+        """Tell a room's members about ``user``, each in its own language (one encoding
+        per language, not per member)."""
+        encoded: dict[str, bytes] = {}
+        for member in room.members():
+            if member is exclude:
+                continue
+            data = encoded.get(member.lang)
+            if data is None:
+                text = tr(member.lang, _ANNOUNCEMENTS[event], user=user, room=room.name, new=new)
+                data = encoded[member.lang] = encode(
+                    System(event=event, user=user, room=room.name, new=new, text=text)
+                )
+            member.send_bytes(data)
+
+    def announce_rename(
+        self, member: Member, old: str, new: str, *, exclude: Member | None = None
+    ) -> None:
+        for name in sorted(member.rooms):
+            room = self.by_name.get(name)
+            if room is not None:
+                self.announce(room, "nick", old, new=new, exclude=exclude)
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def users(self, name: str, *, label: str | None = None) -> Users:
+        """Members of room ``name`` here and on the other nodes (any room, joined or not)."""
+        room = self.by_name.get(name)
+        here = room.nicks() if room is not None else []
+        everyone = sorted([*here, *self._hub.presence.users(name)], key=str.casefold)
+        total = len(everyone) if len(everyone) > MAX_LISTED else None
+        return Users(room=name, users=everyone[:MAX_LISTED], total=total, label=label)
+
+    def listing(self, member: Member, *, label: str | None = None) -> Rooms:
+        elsewhere = self._hub.presence.room_sizes()
+        sizes = {name: len(room) for name, room in self.by_name.items() if len(room)}
+        for name, count in elsewhere.items():
+            sizes[name] = sizes.get(name, 0) + count
+        names = sorted({*sizes, *member.rooms})
+        infos = [
+            RoomInfo(name=n, users=sizes.get(n, 0), joined=n in member.rooms)
+            for n in names[:MAX_LISTED]
+        ]
+        total = len(names) if len(names) > MAX_LISTED else None
+        return Rooms(rooms=infos, total=total, label=label)

@@ -1,0 +1,266 @@
+"""The one table of everything a client can ask: typed requests and their ``/commands``.
+
+Each :class:`Request` names a client frame type and says how the connection treats it:
+whether it costs a token of the rate limit, whether it publishes a message (and so may
+run while earlier messages are still on their way to the disk), and, for those a user can
+type, the ``/command`` names (Spanish first, English aliases), the arguments and the help
+line. The server dispatches on it, ``/ayuda`` is written from it, and the full-screen
+client completes and explains commands from it: no list of commands exists twice.
+
+``/command`` text in a ``say`` becomes the same typed frame a program would send
+(:func:`parse_command`), so both paths reach one handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import Code, ProtocolError
+from .frames import (
+    ClientFrame,
+    ClientHistory,
+    ClientPing,
+    ClientPong,
+    ClientRooms,
+    ClientUsers,
+    Hello,
+    Help,
+    Join,
+    Me,
+    Msg,
+    Nick,
+    Part,
+    Passwd,
+    Quit,
+    Register,
+    Say,
+    Unregister,
+    Unwatch,
+    Watch,
+)
+from .names import DEFAULT_ROOM
+
+__all__ = [
+    "COMMANDS",
+    "REQUESTS",
+    "Request",
+    "command_names",
+    "parse_command",
+    "request_for",
+]
+
+#: Turns the text after a command word (and the room it was typed in) into a frame.
+Parser = Callable[[str, str, "str | None"], ClientFrame]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    frame: type[ClientFrame]
+    #: ``/command`` names, Spanish first; empty for requests only programs send.
+    names: tuple[str, ...] = ()
+    #: Arguments and what it does, as shown by ``/ayuda`` (msgids, translated by i18n).
+    usage: str = ""
+    summary: str = ""
+    parse: Parser | None = None
+    #: Costs a token of the client's rate limit.
+    metered: bool = True
+    #: Publishes a message: it may start while the client's earlier messages are still
+    #: being stored (the bus keeps their order); anything else waits for them, so its
+    #: answer comes after theirs.
+    publishes: bool = False
+    #: Handled before ``welcome`` too.
+    before_welcome: bool = False
+
+
+def _words(args: str, count: int, usage: str) -> list[str]:
+    """Split ``args`` into ``count`` words, the last one taking the rest of the line."""
+    parts = args.split(maxsplit=count - 1)
+    if len(parts) < count:
+        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage}")
+    return parts
+
+
+def _first_or(args: str, default: str) -> str:
+    words = args.split()
+    return words[0] if words else default
+
+
+def _parse_users(args: str, room: str, label: str | None) -> ClientFrame:
+    return ClientUsers(room=_first_or(args, room), label=label)
+
+
+def _parse_join(args: str, room: str, label: str | None) -> ClientFrame:
+    (name,) = _words(args, 1, "/join <room>")
+    return Join(room=name.strip(), label=label)
+
+
+def _parse_part(args: str, room: str, label: str | None) -> ClientFrame:
+    return Part(room=_first_or(args, room), label=label)
+
+
+def _parse_rooms(args: str, room: str, label: str | None) -> ClientFrame:
+    return ClientRooms(label=label)
+
+
+def _parse_msg(args: str, room: str, label: str | None) -> ClientFrame:
+    to, text = _words(args, 2, "/msg <nick> <text>")
+    return Msg(to=to, text=text, label=label)
+
+
+def _parse_nick(args: str, room: str, label: str | None) -> ClientFrame:
+    (nick,) = _words(args, 1, "/nick <new nick>")
+    return Nick(nick=nick.strip(), label=label)
+
+
+def _parse_me(args: str, room: str, label: str | None) -> ClientFrame:
+    (text,) = _words(args, 1, "/me <action>")
+    return Me(text=text, room=room, label=label)
+
+
+def _parse_register(args: str, room: str, label: str | None) -> ClientFrame:
+    (password,) = _words(args, 1, "/register <password>")
+    return Register(password=password, label=label)
+
+
+def _parse_unregister(args: str, room: str, label: str | None) -> ClientFrame:
+    (password,) = _words(args, 1, "/unregister <password>")
+    return Unregister(password=password, label=label)
+
+
+def _parse_passwd(args: str, room: str, label: str | None) -> ClientFrame:
+    old, new = _words(args, 2, "/passwd <old> <new>")
+    return Passwd(old=old, new=new.strip(), label=label)
+
+
+def _parse_help(args: str, room: str, label: str | None) -> ClientFrame:
+    return Help(label=label)
+
+
+def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
+    return Quit(reason=args.strip() or "quit", label=label)
+
+
+REQUESTS: tuple[Request, ...] = (
+    # Typed only.
+    Request(frame=Hello, before_welcome=True),
+    Request(frame=Say, publishes=True),
+    Request(frame=ClientHistory),
+    Request(frame=Watch),
+    Request(frame=Unwatch),
+    # Keep-alive and barrier: a ping is answered after everything sent before it.
+    Request(frame=ClientPing, before_welcome=True),
+    Request(frame=ClientPong, metered=False, before_welcome=True),
+    # Typed, and typed as /commands (the order of /ayuda).
+    Request(
+        frame=ClientUsers,
+        names=("usuarios", "users"),
+        usage="[room]",
+        summary="list the users of a room",
+        parse=_parse_users,
+    ),
+    Request(
+        frame=Join,
+        names=("unirse", "join"),
+        usage="<room>",
+        summary="join a room (created if new)",
+        parse=_parse_join,
+    ),
+    Request(
+        frame=Part,
+        names=("dejar", "part", "leave"),
+        usage="[room]",
+        summary="leave a room",
+        parse=_parse_part,
+    ),
+    Request(
+        frame=ClientRooms,
+        names=("salas", "rooms"),
+        summary="list the rooms",
+        parse=_parse_rooms,
+    ),
+    Request(
+        frame=Msg,
+        names=("msg", "m"),
+        usage="<nick> <text>",
+        summary="send a private message",
+        parse=_parse_msg,
+        publishes=True,
+    ),
+    Request(
+        frame=Nick,
+        names=("nick",),
+        usage="<new nick>",
+        summary="change your nick",
+        parse=_parse_nick,
+    ),
+    Request(
+        frame=Me,
+        names=("me",),
+        usage="<action>",
+        summary="describe what you do",
+        parse=_parse_me,
+        publishes=True,
+    ),
+    Request(
+        frame=Register,
+        names=("registrar", "register"),
+        usage="<password>",
+        summary="register your nick",
+        parse=_parse_register,
+    ),
+    Request(
+        frame=Unregister,
+        names=("desregistrar", "unregister"),
+        usage="<password>",
+        summary="drop your nick's registration",
+        parse=_parse_unregister,
+    ),
+    Request(
+        frame=Passwd,
+        names=("clave", "passwd"),
+        usage="<old> <new>",
+        summary="change your password",
+        parse=_parse_passwd,
+    ),
+    Request(frame=Help, names=("ayuda", "help"), summary="show this help", parse=_parse_help),
+    Request(
+        frame=Quit,
+        names=("salir", "quit", "exit"),
+        summary="leave the chat",
+        parse=_parse_quit,
+        metered=False,
+    ),
+)
+
+_BY_FRAME: dict[type[ClientFrame], Request] = {r.frame: r for r in REQUESTS}
+#: Every ``/command`` name (and alias) to its request.
+COMMANDS: dict[str, Request] = {name: r for r in REQUESTS for name in r.names}
+
+
+def request_for(frame: ClientFrame) -> Request:
+    """How the connection treats ``frame``."""
+    return _BY_FRAME[type(frame)]
+
+
+def command_names() -> list[str]:
+    """Every ``/command`` name and alias, in the table's order (for completion)."""
+    return [name for r in REQUESTS for name in r.names]
+
+
+def parse_command(say: Say) -> ClientFrame:
+    """The frame a ``say`` stands for: itself, or the typed request of its ``/command``.
+
+    ``//text`` says ``/text``. Raises :class:`ProtocolError` for an unknown command or
+    missing arguments.
+    """
+    text = say.text
+    if not text.startswith("/"):
+        return say
+    if text.startswith("//"):
+        return Say(text=text[1:], room=say.room, label=say.label)
+    word, _, args = text[1:].partition(" ")
+    request = COMMANDS.get(word.lower())
+    if request is None or request.parse is None:
+        raise ProtocolError(Code.UNKNOWN_COMMAND, f"unknown command /{word[:40]} (try /ayuda)")
+    return request.parse(args, say.room or DEFAULT_ROOM, say.label)

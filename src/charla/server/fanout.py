@@ -1,0 +1,157 @@
+"""Fan-out: messages go to the bus, and come back stored, to every reader at once.
+
+A member's message is published as a :class:`~charla.bus.Draft` whose origin is an
+:class:`Origin` (the member and the label of its request). The bus gives it an id, makes
+it durable, and hands back batches in the one order everybody sees; :meth:`FanOut.deliver`
+then writes each run of one room's messages, encoded once, to every reader of the room.
+Only a sender who labelled its request gets a copy of its own of that message, with the
+label: nobody else ever sees a label, and unlabelled traffic costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ..bus import Delivery, Draft
+from ..protocol import Code, Message, encode, nick_key
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = ["FanOut", "Origin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who published a draft here, and the label its answer carries."""
+
+    member: Member
+    label: str | None = None
+
+
+class FanOut:
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        #: The highest id fanned out so far (everything stored at start counts as such),
+        #: and the readers waiting for an id to be fanned out.
+        self._delivered_upto = hub.store.last_id
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    def publish(self, member: Member, draft: Draft, label: str | None) -> None:
+        draft.origin = Origin(member, label)
+        member.proto.published()
+        self._hub.metrics.messages_in += 1
+        self._hub.bus.publish(draft)
+
+    def deliver(self, batch: list[Delivery]) -> None:
+        """Fan out messages that are now durable, in id order for every client.
+
+        Consecutive messages of one room are joined into one ``bytes`` and each reader
+        gets a reference to it: encoding and copying are paid once per run, not once
+        per recipient.
+        """
+        hub = self._hub
+        rooms = hub.rooms.by_name
+        start = 0
+        while start < len(batch):
+            first, origin = batch[start]
+            end = start + 1
+            if first.room is None:
+                self._deliver_direct(first, origin)
+            else:
+                while end < len(batch) and batch[end][0].room == first.room:
+                    end += 1
+                room = rooms.get(first.room)
+                if room is not None:
+                    run = batch[start:end]
+                    messages = [message for message, _ in run]
+                    data = b"".join(map(encode, messages))
+                    labelled = _labelled_senders(run)
+                    for reader in room.live:
+                        if reader in labelled:
+                            reader.send_bytes(_own_copy(run, reader))
+                        else:
+                            reader.send_bytes(data)
+                    for held in room.joining.values():
+                        held.extend(messages)
+                    hub.metrics.deliveries += len(run) * len(room.live)
+            start = end
+        self._settle(origin for _, origin in batch)
+        if batch:
+            self._delivered_upto = batch[-1][0].id
+        if self._waiters:
+            self._wake_waiters()
+
+    def reject(self, drafts: list[Draft], reason: str) -> None:
+        """Drafts that could not be stored: each sender gets its text back."""
+        for draft in drafts:
+            origin = draft.origin
+            if isinstance(origin, Origin):
+                origin.member.send_error(
+                    Code.UNAVAILABLE,
+                    f"message not stored: {reason}",
+                    text=draft.text,
+                    label=origin.label,
+                )
+        self._settle(draft.origin for draft in drafts)
+
+    def _settle(self, origins: Iterable[object]) -> None:
+        """The senders' messages are answered: requests waiting behind them may run."""
+        senders: dict[Member, int] = {}
+        for origin in origins:
+            if isinstance(origin, Origin):
+                senders[origin.member] = senders.get(origin.member, 0) + 1
+        for member, count in senders.items():
+            member.proto.settled(count)
+            self._hub.pump(member)
+
+    def _deliver_direct(self, message: Message, origin: object) -> None:
+        data = encode(message)
+        target = self._hub.nicks.get(nick_key(message.to or ""))
+        sender = origin.member if isinstance(origin, Origin) else None
+        if target is not None and target is not sender:
+            target.send_bytes(data)
+        if isinstance(origin, Origin):
+            origin.member.send_bytes(_labelled(message, origin.label) if origin.label else data)
+        self._hub.metrics.deliveries += 2
+
+    async def delivered_through(self, message_id: int) -> None:
+        """Return once every message up to ``message_id`` has been through ``deliver``."""
+        if message_id <= self._delivered_upto:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((message_id, waiter))
+        await waiter
+
+    def _wake_waiters(self) -> None:
+        waiting = []
+        for message_id, waiter in self._waiters:
+            if message_id > self._delivered_upto:
+                waiting.append((message_id, waiter))
+            elif not waiter.done():
+                waiter.set_result(None)
+        self._waiters = waiting
+
+
+def _labelled_senders(run: list[Delivery]) -> set[Member]:
+    return {origin.member for _, origin in run if isinstance(origin, Origin) and origin.label}
+
+
+def _own_copy(run: list[Delivery], reader: Member) -> bytes:
+    """The run as ``reader`` sees it: its own labelled messages carry their labels."""
+    return b"".join(
+        _labelled(message, origin.label)
+        if isinstance(origin, Origin) and origin.member is reader and origin.label
+        else encode(message)
+        for message, origin in run
+    )
+
+
+def _labelled(message: Message, label: str | None) -> bytes:
+    return encode(msgspec.structs.replace(message, label=label))

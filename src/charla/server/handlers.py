@@ -1,0 +1,191 @@
+"""What the server does for each request: one small handler per frame type.
+
+The requests themselves — their ``/command`` names, arguments, metering and help — are
+the table in :mod:`charla.protocol.requests`; a ``/command`` typed in a ``say`` arrives
+here already as its typed frame. A handler answers with frames carrying the request's
+``label``, raises :class:`~charla.protocol.ProtocolError` to refuse, or returns a
+coroutine for work that must leave the event loop (history, passwords, a cluster claim);
+the hub runs that as the member's work in progress, so the member's next request waits
+for it. A new request is a frame in ``protocol/frames.py``, a row in the protocol's
+table and a handler here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from ..i18n import tr
+from ..protocol import (
+    DEFAULT_ROOM,
+    REQUESTS,
+    ClientFrame,
+    ClientHistory,
+    ClientPing,
+    ClientPong,
+    ClientRooms,
+    ClientUsers,
+    Code,
+    Hello,
+    Help,
+    History,
+    Join,
+    Me,
+    Msg,
+    Nick,
+    Part,
+    Passwd,
+    Pong,
+    ProtocolError,
+    Quit,
+    Register,
+    Say,
+    System,
+    Unregister,
+    Unwatch,
+    Watch,
+    normalize_room,
+)
+from .history import send_history
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = ["HANDLERS", "help_text"]
+
+Work = Coroutine[Any, Any, None]
+Handler = Callable[["Hub", "Member", Any], "Work | None"]
+
+
+def _hello(hub: Hub, member: Member, frame: Hello) -> Work:
+    return hub.identity.hello(member, frame)
+
+
+def _say(hub: Hub, member: Member, frame: Say) -> None:
+    room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
+    hub.say(member, room, frame.text, label=frame.label)
+
+
+def _me(hub: Hub, member: Member, frame: Me) -> None:
+    room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
+    hub.say(member, room, frame.text, label=frame.label, action=True)
+
+
+def _msg(hub: Hub, member: Member, frame: Msg) -> None:
+    hub.direct(member, frame.to, frame.text, label=frame.label)
+
+
+def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
+    room = normalize_room(frame.room)
+    if not 1 <= frame.limit <= hub.config.max_page:
+        raise ProtocolError(
+            Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
+        )
+    return _send_page(hub, member, room, frame)
+
+
+async def _send_page(hub: Hub, member: Member, room: str, frame: ClientHistory) -> None:
+    """A page of ``room``'s history older than ``frame.before`` (the newest without it)."""
+    store = hub.store
+    if frame.before is None:
+        messages = await hub.read(store.recent, room, frame.limit)
+    else:
+        messages = await hub.read(store.before, room, frame.before, frame.limit)
+    history = History(room=room, messages=messages, before=frame.before, label=frame.label)
+    await send_history(member, history)
+
+
+def _ping(hub: Hub, member: Member, frame: ClientPing) -> None:
+    # Requests are answered in order, so this pong also says that everything sent
+    # before the ping is handled: messages stored and delivered, joins answered.
+    member.send(Pong(token=frame.token, label=frame.label))
+
+
+def _pong(hub: Hub, member: Member, frame: ClientPong) -> None:
+    """Any frame proves the client alive; receiving it was enough."""
+
+
+def _join(hub: Hub, member: Member, frame: Join) -> Work:
+    return hub.rooms.join(member, normalize_room(frame.room), label=frame.label)
+
+
+def _part(hub: Hub, member: Member, frame: Part) -> None:
+    hub.rooms.part(member, normalize_room(frame.room), label=frame.label)
+
+
+def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
+    return hub.rooms.watch(member, normalize_room(frame.room), label=frame.label)
+
+
+def _unwatch(hub: Hub, member: Member, frame: Unwatch) -> None:
+    hub.rooms.unwatch(member, normalize_room(frame.room), label=frame.label)
+
+
+def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
+    member.send(hub.rooms.users(normalize_room(frame.room), label=frame.label))
+
+
+def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> None:
+    member.send(hub.rooms.listing(member, label=frame.label))
+
+
+def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
+    return hub.identity.rename(member, frame.nick, label=frame.label)
+
+
+def _quit(hub: Hub, member: Member, frame: Quit) -> None:
+    """The connection is quitting; its ``bye`` goes out once what came before is answered."""
+
+
+def _register(hub: Hub, member: Member, frame: Register) -> Work:
+    return hub.identity.register(member, frame.password, label=frame.label)
+
+
+def _unregister(hub: Hub, member: Member, frame: Unregister) -> Work:
+    return hub.identity.unregister(member, frame.password, label=frame.label)
+
+
+def _passwd(hub: Hub, member: Member, frame: Passwd) -> Work:
+    return hub.identity.passwd(member, frame.old, frame.new, label=frame.label)
+
+
+def _help(hub: Hub, member: Member, frame: Help) -> None:
+    member.send(System(event="help", text=help_text(member.lang), label=frame.label))
+
+
+HANDLERS: dict[type[ClientFrame], Handler] = {
+    Hello: _hello,
+    Say: _say,
+    Me: _me,
+    Msg: _msg,
+    ClientHistory: _history,
+    ClientPing: _ping,
+    ClientPong: _pong,
+    Join: _join,
+    Part: _part,
+    Watch: _watch,
+    Unwatch: _unwatch,
+    ClientUsers: _users,
+    ClientRooms: _rooms,
+    Nick: _nick,
+    Quit: _quit,
+    Register: _register,
+    Unregister: _unregister,
+    Passwd: _passwd,
+    Help: _help,
+}
+assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"
+
+
+def help_text(lang: str) -> str:
+    """One line per command, names and aliases, in ``lang``."""
+    lines = [tr(lang, "Commands:")]
+    for request in REQUESTS:
+        if not request.names:
+            continue
+        names = ", ".join("/" + n for n in request.names)
+        usage = f" {tr(lang, request.usage)}" if request.usage else ""
+        lines.append(f"  {names}{usage} — {tr(lang, request.summary)}")
+    lines.append("  //text — " + tr(lang, "send text that starts with /"))
+    return "\n".join(lines)

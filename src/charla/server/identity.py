@@ -1,0 +1,223 @@
+"""Who a member is: ``hello``, nicks, and registered accounts.
+
+The nicks of this server's members are in :attr:`Identity.nicks` (by :func:`nick_key`);
+in a cluster a free nick must also be claimed from the presence before it is ours. A
+registered nick needs its password, verified off the event loop.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..i18n import normalize_lang, tr
+from ..protocol import (
+    DEFAULT_ROOM,
+    Code,
+    Hello,
+    ProtocolError,
+    ServerInfo,
+    System,
+    Welcome,
+    nick_key,
+    normalize_nick,
+    normalize_room,
+)
+from .accounts import MIN_PASSWORD
+from .limits import FailureWindow
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = ["Identity"]
+
+log = logging.getLogger("charla.server")
+
+
+class Identity:
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        config = hub.config
+        self.nicks: dict[str, Member] = {}
+        self.accounts = hub.presence.accounts(hub.store)
+        self.auth_failures = FailureWindow(config.max_auth_failures, clock=hub.clock)
+        self.server_info = ServerInfo(name=config.name, version=__version__, node=hub.presence.node)
+
+    # --- hello -------------------------------------------------------------------------
+
+    async def hello(self, member: Member, hello: Hello) -> None:
+        """Welcome ``member`` as ``hello.nick`` and join its rooms, or refuse it."""
+        try:
+            nick = await self._admit(member, hello)
+        except ProtocolError as exc:
+            member.send_error(exc.code, exc.message, label=hello.label)
+            if exc.fatal:
+                self._hub.cut_off(member, exc.code, exc.message, tell=False)
+            return
+        rooms, bad = _rooms_of(hello)
+        self._welcome(member, hello, nick)
+        for raw in bad:
+            member.send_error(
+                Code.ROOM_INVALID, f"not a valid room name: {raw[:40]!r}", label=hello.label
+            )
+        for name in rooms:
+            try:
+                await self._hub.rooms.join(member, name, label=hello.label, since=hello.since)
+            except ProtocolError as exc:  # a cap: the rooms after it are not joined either
+                member.send_error(exc.code, exc.message, label=hello.label)
+                break
+
+    async def _admit(self, member: Member, hello: Hello) -> str:
+        """The nick ``member`` may have, after every check ``hello`` must pass."""
+        config = self._hub.config
+        if self.auth_failures.blocked(member.peer):
+            raise ProtocolError(Code.TOO_MANY_ATTEMPTS, "too many failed passwords", fatal=True)
+        if config.server_password is not None and not _same_secret(
+            hello.server_password, config.server_password
+        ):
+            self.auth_failures.record(member.peer)
+            raise ProtocolError(Code.BAD_PASSWORD, "wrong or missing server password", fatal=True)
+        nick = normalize_nick(hello.nick)
+        self._check_free(nick, member)
+        if self.accounts.is_registered(nick):
+            if hello.password is None:
+                raise ProtocolError(
+                    Code.NICK_REGISTERED, f"{nick} is registered: send its password"
+                )
+            if not await self.accounts.verify(nick, hello.password):
+                self.auth_failures.record(member.peer)
+                raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
+            self._check_free(nick, member)  # someone may have taken it meanwhile
+        await self._claim(member, nick)
+        return nick
+
+    def _welcome(self, member: Member, hello: Hello, nick: str) -> None:
+        self._hub.admission.welcomed(member)
+        member.nick = nick
+        member.lang = normalize_lang(hello.lang)
+        self.nicks[nick_key(nick)] = member
+        self._hub.presence.welcomed(nick)
+        log.info("welcome %s from %s", nick, member.peer)
+        member.send(
+            Welcome(
+                nick=nick, server=self.server_info, motd=self._hub.config.motd, label=hello.label
+            )
+        )
+
+    def _check_free(self, nick: str, member: Member) -> None:
+        holder = self.nicks.get(nick_key(nick))
+        if holder is not None and holder is not member:
+            raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+
+    async def _claim(self, member: Member, nick: str) -> None:
+        """Make ``nick`` ours cluster-wide (at once on a single server)."""
+        presence = self._hub.presence
+        if not presence.shared:
+            return
+        if not await presence.claim(nick):
+            raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+        if member.closed:  # gone while the claim was on its way
+            presence.released(nick)
+            raise ProtocolError(Code.NICK_TAKEN, "connection closed")
+
+    def release(self, member: Member) -> None:
+        """``member`` is gone: its nick is free."""
+        if member.nick is not None and self.nicks.get(nick_key(member.nick)) is member:
+            del self.nicks[nick_key(member.nick)]
+            self._hub.presence.released(member.nick)
+
+    # --- nick changes --------------------------------------------------------------------
+
+    async def rename(self, member: Member, raw: str, *, label: str | None) -> None:
+        new = normalize_nick(raw)
+        old = member.nick or ""
+        same_user = nick_key(new) == nick_key(old)
+        if not same_user:
+            self._check_free(new, member)
+            if self.accounts.is_registered(new):
+                raise ProtocolError(
+                    Code.NICK_REGISTERED, f"{new} is registered: reconnect with its password"
+                )
+            await self._claim(member, new)
+        del self.nicks[nick_key(old)]
+        self.nicks[nick_key(new)] = member
+        member.nick = new
+        self._hub.presence.renamed(old, new)
+        # A labelled request gets one labelled answer instead of an announcement per room.
+        self._hub.rooms.announce_rename(member, old, new, exclude=member if label else None)
+        if label is not None:
+            self._tell(member, "nick", "{user} is now known as {new}", label, new=new, old=old)
+
+    # --- accounts ------------------------------------------------------------------------
+
+    async def register(self, member: Member, password: str, *, label: str | None) -> None:
+        _check_password(password)
+        nick = member.nick or ""
+        if self.accounts.is_registered(nick):
+            raise ProtocolError(Code.NICK_REGISTERED, f"{nick} is already registered")
+        await self.accounts.register(nick, password)
+        self._tell(member, "registered", "{user} is now registered", label)
+
+    async def unregister(self, member: Member, password: str, *, label: str | None) -> None:
+        nick = member.nick or ""
+        await self._verify(member, nick, password)
+        await self.accounts.unregister(nick)
+        self._tell(member, "unregistered", "{user} is no longer registered", label)
+
+    async def passwd(self, member: Member, old: str, new: str, *, label: str | None) -> None:
+        _check_password(new)
+        nick = member.nick or ""
+        await self._verify(member, nick, old)
+        await self.accounts.register(nick, new)
+        self._tell(member, "password_changed", "password changed", label)
+
+    async def _verify(self, member: Member, nick: str, password: str) -> None:
+        if not self.accounts.is_registered(nick):
+            raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered")
+        if self.auth_failures.blocked(member.peer):
+            raise ProtocolError(Code.TOO_MANY_ATTEMPTS, "too many failed passwords", fatal=True)
+        if not await self.accounts.verify(nick, password):
+            self.auth_failures.record(member.peer)
+            raise ProtocolError(Code.BAD_PASSWORD, "wrong password")
+
+    def _tell(
+        self,
+        member: Member,
+        event: str,
+        message: str,
+        label: str | None,
+        *,
+        new: str | None = None,
+        old: str | None = None,
+    ) -> None:
+        """Confirm a change to its owner, in the owner's language."""
+        user = old or member.nick
+        text = tr(member.lang, message, user=user, new=new)
+        member.send(System(event=event, user=user, new=new, text=text, label=label))
+
+
+def _rooms_of(hello: Hello) -> tuple[list[str], list[str]]:
+    """The rooms a ``hello`` asks for (the default room first) and the invalid names."""
+    rooms = {DEFAULT_ROOM: None}  # an ordered set: a long list stays linear
+    bad: list[str] = []
+    for raw in [*([hello.room] if hello.room else []), *hello.rooms]:
+        try:
+            rooms[normalize_room(raw)] = None
+        except ProtocolError:
+            bad.append(raw)
+    return list(rooms), bad
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ProtocolError(
+            Code.PASSWORD_TOO_SHORT, f"a password needs at least {MIN_PASSWORD} characters"
+        )
+
+
+def _same_secret(given: str | None, expected: str) -> bool:
+    """Compare in constant time, so response time tells nothing about the password."""
+    return hmac.compare_digest((given or "").encode(), expected.encode())

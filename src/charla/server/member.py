@@ -1,0 +1,109 @@
+"""A connected client as the chat sees it: its nick, rooms, language and request queue.
+
+The hub owns members; a member reaches its socket only through a :class:`Link` (the
+:class:`~charla.server.connection.Connection` in production, a fake in unit tests). Its
+:class:`~charla.protocol.ServerConnection` holds the connection's rules: what it may do
+in its state, the order of its requests, its rate limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+from ..protocol import Code, Error, ServerConnection, ServerFrame
+from .limits import TokenBucket
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+__all__ = ["Link", "Member"]
+
+
+class Link(Protocol):
+    """The byte side of a member: what a socket (or a test's fake) provides."""
+
+    peer: str
+    closed: bool
+
+    def send(self, data: bytes) -> None: ...
+
+    def close(self, *, abort: bool = False) -> None: ...
+
+    async def drained(self) -> None:
+        """Return once the peer took what was sent down to a low-water mark."""
+
+
+class Member:
+    __slots__ = (
+        "hub",
+        "lang",
+        "last_seen",
+        "link",
+        "nick",
+        "pinged",
+        "proto",
+        "rooms",
+        "wait_timer",
+        "watching",
+    )
+
+    def __init__(self, hub: Hub, link: Link) -> None:
+        config = hub.config
+        self.hub = hub
+        self.link = link
+        self.proto = ServerConnection(
+            max_line=config.max_line,
+            max_queued=config.flood_queue,
+            meter=TokenBucket(config.rate_limit, config.burst, clock=hub.clock),
+        )
+        self.nick: str | None = None
+        self.lang = "es"
+        #: Rooms joined (announced, listed in ``users``) and rooms only read.
+        self.rooms: set[str] = set()
+        self.watching: set[str] = set()
+        self.last_seen = hub.clock()
+        self.pinged = False
+        #: Set while the next request waits for the rate limit.
+        self.wait_timer: asyncio.TimerHandle | None = None
+
+    def __repr__(self) -> str:
+        return f"<Member {self.nick or '-'} from {self.link.peer}>"
+
+    @property
+    def peer(self) -> str:
+        return self.link.peer
+
+    @property
+    def closed(self) -> bool:
+        return self.link.closed
+
+    @property
+    def room_count(self) -> int:
+        """Rooms joined or watched: what ``--max-rooms-per-client`` bounds."""
+        return len(self.rooms) + len(self.watching)
+
+    # --- bytes in ----------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        self.last_seen = self.hub.clock()
+        self.pinged = False
+        self.hub.receive(self, data)
+
+    def receive_eof(self) -> None:
+        self.proto.receive_eof()
+        self.hub.pump(self)
+
+    # --- frames out ----------------------------------------------------------------------
+
+    def send(self, frame: ServerFrame) -> None:
+        self.link.send(self.proto.send(frame))
+
+    def send_bytes(self, data: bytes) -> None:
+        """Frames encoded once for many members (fan-out)."""
+        self.link.send(data)
+
+    def send_error(
+        self, code: Code, message: str, *, label: str | None = None, text: str | None = None
+    ) -> None:
+        self.send(Error(code=code, message=message, text=text, label=label))
