@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from charla.cluster import cluster_server
 from charla.protocol import Message
 from charla.server import ChatServer
 
@@ -118,7 +119,7 @@ class Cluster:
         return make_config(self.tmp_path / node, **base)
 
     async def node(self, node: str, **overrides: Any) -> ChatServer:
-        server = ChatServer(self.config(node, **overrides))
+        server = cluster_server(self.config(node, **overrides))
         await server.start()
         self.nodes[node] = server
         return server
