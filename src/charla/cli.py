@@ -151,6 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--nats", metavar="URL", help="join a cluster over NATS JetStream (nats://host:4222)"
     )
     cluster.add_argument(
+        "--nats-creds",
+        type=Path,
+        metavar="FILE",
+        help="NATS credentials: a .creds file, or user=/password= or token= lines",
+    )
+    cluster.add_argument(
+        "--nats-tls-ca", type=Path, metavar="FILE", help="CA of the NATS server's certificate"
+    )
+    cluster.add_argument(
+        "--nats-tls-cert", type=Path, metavar="FILE", help="this node's certificate for NATS"
+    )
+    cluster.add_argument("--nats-tls-key", type=Path, metavar="FILE", help="its private key")
+    cluster.add_argument(
         "--node-name", help="this node's name, unique in the cluster (default: host-pid)"
     )
     cluster.add_argument(
@@ -232,7 +245,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .bus import BusUnavailable
-    from .server import run
+    from .cluster import cluster_server
+    from .server import ChatServer, run
     from .server.app import ConfigError
     from .store import StoreError
 
@@ -241,10 +255,13 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
     )
     server_password = None
-    if (args.tls_cert is None) != (args.tls_key is None):
-        print("charla serve: --tls-cert and --tls-key go together", file=sys.stderr)
-        return 2
-    for path in (args.password_file, args.tls_cert, args.tls_key):
+    for cert, key in (("tls_cert", "tls_key"), ("nats_tls_cert", "nats_tls_key")):
+        if (getattr(args, cert) is None) != (getattr(args, key) is None):
+            print(f"charla serve: --{_flag(cert)} and --{_flag(key)} go together", file=sys.stderr)
+            return 2
+    files = (args.password_file, args.tls_cert, args.tls_key)
+    nats_files = (args.nats_creds, args.nats_tls_ca, args.nats_tls_cert, args.nats_tls_key)
+    for path in (*files, *nats_files):
         if path is not None and not path.is_file():
             print(f"charla serve: cannot read {path}", file=sys.stderr)
             return 1
@@ -276,13 +293,17 @@ def _serve(args: argparse.Namespace) -> int:
         motd=args.motd,
         metrics_port=args.metrics_port,
         nats=args.nats,
+        nats_creds=args.nats_creds,
+        nats_tls_ca=args.nats_tls_ca,
+        nats_tls_cert=args.nats_tls_cert,
+        nats_tls_key=args.nats_tls_key,
         node_name=args.node_name,
         cluster_name=args.cluster_name,
         heartbeat=args.heartbeat,
         dead_after=args.dead_after,
     )
     try:
-        run(config)
+        run(config, cluster_server if config.nats is not None else ChatServer)
     except (StoreError, ConfigError, BusUnavailable) as exc:
         print(f"charla serve: {exc}", file=sys.stderr)
         return 1
@@ -290,6 +311,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"charla serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _flag(field: str) -> str:
+    return field.replace("_", "-")
 
 
 def _connect_options(args: argparse.Namespace) -> ConnectOptions:

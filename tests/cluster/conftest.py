@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from charla.cluster import cluster_server
 from charla.protocol import Message
 from charla.server import ChatServer
 
@@ -38,19 +39,29 @@ class NatsServer:
     """``nats-server -js`` on a free port with a store directory; stop and start again
     on the same port and directory (a restart keeps the stream)."""
 
-    def __init__(self, binary: str, store: Path) -> None:
+    def __init__(self, binary: str, store: Path, config: Path | None = None) -> None:
         self.binary = binary
         self.store = store
         self.port = free_port()
+        #: A nats-server config file (``{port}`` and ``{store}`` filled in), or plain -js.
+        self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def _args(self) -> list[str]:
+        if self.config is None:
+            return ["-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        rendered = self.store / "nats.conf"
+        text = self.config.read_text().replace("{port}", str(self.port))
+        rendered.write_text(text.replace("{store}", str(self.store)))
+        return ["-c", str(rendered)]
+
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
+            [self.binary, *self._args()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -118,7 +129,7 @@ class Cluster:
         return make_config(self.tmp_path / node, **base)
 
     async def node(self, node: str, **overrides: Any) -> ChatServer:
-        server = ChatServer(self.config(node, **overrides))
+        server = cluster_server(self.config(node, **overrides))
         await server.start()
         self.nodes[node] = server
         return server

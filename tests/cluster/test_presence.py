@@ -225,7 +225,7 @@ async def test_a_late_quit_from_a_users_old_node_does_not_hide_her_on_her_new_on
     js = nc.jetstream()
 
     async def old(**fields: str) -> None:
-        await js.publish(subject, msgspec.json.encode({"node": "old", "boot": "x", **fields}))
+        await js.publish(subject, msgspec.json.encode({"node": "old", "boot": "0b0e", **fields}))
 
     try:
         await old(ev="online")

@@ -6,8 +6,8 @@ knows which bus it has:
 
 - :class:`charla.bus.local.LocalBus` — one machine: ids from a counter, durability from a
   SQLite group commit. The default.
-- ``charla.bus.nats`` — several nodes sharing a NATS JetStream stream (the ``cluster``
-  extra).
+- ``charla.cluster.stream.NatsBus`` — several nodes sharing a NATS JetStream stream (the
+  ``cluster`` extra); ``charla.cluster.build_cluster`` makes it, the server never imports it.
 """
 
 from __future__ import annotations

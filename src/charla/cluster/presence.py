@@ -17,8 +17,10 @@
   announces its users gone to its own clients and frees their nicks. A node that is itself
   disconnected sweeps nobody, and after reconnecting it counts silence from then: a NATS
   outage shorter than ``dead_after`` announces no one gone.
-- **Registered nicks** live in a second KV bucket (argon2 hashes); an ``account`` event
-  keeps each node's in-memory set of registered nicks current.
+- **Registered nicks** live in a second KV bucket (:mod:`charla.cluster.accounts`); an
+  ``account`` event keeps each node's in-memory set of registered nicks current.
+- **Checked.** Events, heartbeats and claims read from NATS hold only what a node writes
+  (:mod:`charla.cluster.checks`); anything else is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -37,15 +39,26 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.kv import KeyValue
 
-from ..bus.nats import NatsBus, name_token
-from ..protocol import Code, ProtocolError, nick_key
+from ..protocol import nick_key
 from ..server.accounts import Accounts
+from .accounts import ClusterAccounts
+from .checks import (
+    SkipLog,
+    all_valid,
+    valid_key,
+    valid_nick,
+    valid_origin,
+    valid_room,
+)
+from .connect import unreachable
+from .settings import name_token
+from .stream import NatsBus
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
     from ..store import Store
 
-__all__ = ["ClusterAccounts", "ClusterPresence"]
+__all__ = ["ClusterPresence"]
 
 log = logging.getLogger("charla.cluster")
 
@@ -76,15 +89,57 @@ class _Claim(msgspec.Struct, frozen=True):
     boot: str
 
 
-class _Account(msgspec.Struct, frozen=True):
-    nick: str
-    hash: str
-
-
 _encode = msgspec.json.Encoder().encode
 
 #: Users per roster event: well under NATS's default 1 MB message limit.
 ROSTER_PART = 1000
+
+#: The fields each kind of event needs, besides its node and boot.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "online": (),
+    "roster": (),
+    "gone": (),
+    "hello": ("user",),
+    "quit": ("user",),
+    "join": ("user", "room"),
+    "leave": ("user", "room"),
+    "nick": ("user", "new"),
+    "account": ("key",),
+}
+
+
+def _read_claim(value: bytes | None) -> _Claim | None:
+    """The holder of a nick claim, or None when the value is not one a node wrote
+    (such a claim is taken over like a dead node's)."""
+    try:
+        claim = msgspec.json.decode(value or b"", type=_Claim)
+    except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
+        return None
+    return claim if valid_origin(claim.node, claim.boot) and valid_nick(claim.nick) else None
+
+
+def _event_problem(event: _Event) -> str | None:
+    """Why ``event`` is not one a node would have written, or None."""
+    needs = _NEEDS.get(event.ev)
+    if needs is None:
+        return "unknown kind"
+    if any(getattr(event, name) is None for name in needs):
+        return f"{event.ev} without its {'/'.join(needs)}"
+    if not valid_origin(event.node, event.boot):
+        return "invalid node name or boot id"
+    nicks = [nick for nick in (event.user, event.new) if nick is not None]
+    nicks += [nick for nick, _ in event.users]
+    rooms = [event.room] if event.room is not None else []
+    rooms += [room for _, joined in event.users for room in joined]
+    if len(event.users) > ROSTER_PART:
+        return "roster part too long"
+    if not all_valid(nicks, valid_nick):
+        return "invalid nick"
+    if not all_valid(rooms, valid_room):
+        return "invalid room"
+    if event.key is not None and not valid_key(event.key):
+        return "invalid nick key"
+    return None
 
 
 @dataclass(slots=True)
@@ -125,8 +180,8 @@ class ClusterPresence:
         self._started = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._nicks: KeyValue | None = None
-        self._accounts_kv: KeyValue | None = None
         self._accounts: ClusterAccounts | None = None
+        self._skips = SkipLog(log)
         self._background: set[asyncio.Task[None]] = set()
         #: Claims we gave up while NATS was away (deleted once it is back), and claims
         #: being asked for right now, per nick key.
@@ -137,19 +192,21 @@ class ClusterPresence:
     # --- setup ---------------------------------------------------------------------------
 
     def accounts(self, store: Store) -> Accounts:
-        self._accounts = ClusterAccounts(store, self)
+        self._accounts = ClusterAccounts(self._announce_account)
         return self._accounts
+
+    def _announce_account(self, key: str, on: bool) -> None:
+        self._publish("account", key=key, on=on)
 
     async def start(self, hub: Hub) -> None:
         self.hub = hub
         bus = self.bus
         await bus.connect()
         assert bus.js is not None and bus.nc is not None
-        ns = self.settings.namespace
-        self._nicks = await _bucket(bus, f"{ns}_nicks", ttl=self.settings.claim_ttl)
-        self._accounts_kv = await _bucket(bus, f"{ns}_accounts")
+        self._nicks = await _bucket(bus, self.settings.nicks_bucket, ttl=self.settings.claim_ttl)
+        accounts = await _bucket(bus, self.settings.accounts_bucket)
         if self._accounts is not None:
-            await self._accounts.load()
+            await self._accounts.open(accounts)
         bus.on_event = self._on_event
         bus.on_reconnect = self._reconnected
         await bus.nc.subscribe(self.settings.heartbeat_subject, cb=self._on_beat)
@@ -185,14 +242,14 @@ class ClusterPresence:
     async def claim(self, nick: str) -> bool:
         assert self._nicks is not None
         if not self.bus.connected:  # answer now rather than after a request timeout
-            raise _unreachable(ConnectionError("disconnected from NATS"))
+            raise unreachable(ConnectionError("disconnected from NATS"))
         key = nick_key(nick)
         value = _encode(_Claim(nick=nick, node=self.bus.node, boot=self.boot))
         self._claiming[key] = self._claiming.get(key, 0) + 1
         try:
             revision = await self._create_or_take_over(key, value)
         except (nats.errors.Error, OSError) as exc:
-            raise _unreachable(exc) from None
+            raise unreachable(exc) from None
         finally:
             self._claiming[key] -= 1
             if not self._claiming[key]:
@@ -216,10 +273,7 @@ class ClusterPresence:
                 entry = await self._nicks.get(token)
             except nats.js.errors.NotFoundError:  # expired or released meanwhile
                 continue
-            try:
-                holder = msgspec.json.decode(entry.value or b"", type=_Claim)
-            except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
-                holder = None
+            holder = _read_claim(entry.value)
             if (
                 holder is not None
                 and not self._dead(holder.node, holder.boot)
@@ -315,7 +369,11 @@ class ClusterPresence:
         try:
             event = msgspec.json.decode(payload, type=_Event)
         except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
-            log.warning("skipping undecodable presence event %d", seq)
+            self._skips.skipped("presence event", seq, "not a charla event")
+            return
+        problem = _event_problem(event)
+        if problem is not None:
+            self._skips.skipped("presence event", seq, problem)
             return
         if event.ev == "account":
             if self._accounts is not None and event.key is not None:
@@ -474,6 +532,9 @@ class ClusterPresence:
             beat = msgspec.json.decode(msg.data, type=_Beat)
         except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
             return
+        if not valid_origin(beat.node, beat.boot):
+            self._skips.skipped("heartbeat", "", "invalid node name or boot id")
+            return
         now = time.monotonic()
         same_name = beat.node == self.bus.node and beat.boot != self.boot
         if same_name and (beat.node, beat.boot) not in self.heard:
@@ -560,10 +621,10 @@ class ClusterPresence:
         for key in keys:
             try:
                 entry = await self._nicks.get(name_token(key))
-                holder = msgspec.json.decode(entry.value or b"", type=_Claim)
-                if (holder.node, holder.boot) == (node, boot):
+                holder = _read_claim(entry.value)
+                if holder is not None and (holder.node, holder.boot) == (node, boot):
                     await self._nicks.delete(name_token(key), last=entry.revision)
-            except (nats.errors.Error, OSError, msgspec.ValidationError) as exc:
+            except (nats.errors.Error, OSError) as exc:
                 log.debug("freeing the claim of %s: %s", key, exc)
 
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
@@ -594,72 +655,3 @@ _Tell = Callable[[str, str, str, str | None], None]
 
 def _silent(event: str, user: str, room: str, new: str | None) -> None:
     pass
-
-
-class ClusterAccounts(Accounts):
-    """Registered nicks in a KV bucket shared by every node."""
-
-    def __init__(self, store: Store, presence: ClusterPresence) -> None:
-        super().__init__(store)
-        self._presence = presence
-        self._registered = set()
-
-    @property
-    def _kv(self) -> KeyValue:
-        assert self._presence._accounts_kv is not None
-        return self._presence._accounts_kv
-
-    async def load(self) -> None:
-        try:
-            keys = await self._kv.keys()
-        except nats.js.errors.NoKeysError:
-            keys = []
-        self._registered = {bytes.fromhex(k).decode() for k in keys}
-
-    def note(self, key: str, on: bool) -> None:
-        if on:
-            self._registered.add(key)
-        else:
-            self._registered.discard(key)
-
-    async def verify(self, nick: str, password: str) -> bool:
-        try:
-            entry = await self._kv.get(name_token(nick_key(nick)))
-            account = msgspec.json.decode(entry.value or b"", type=_Account)
-        except (nats.js.errors.NotFoundError, msgspec.DecodeError):
-            return False
-        except (nats.errors.Error, OSError) as exc:
-            raise _unreachable(exc) from None
-        return await asyncio.to_thread(self._check, account.hash, password)
-
-    def _check(self, stored: str, password: str) -> bool:
-        from argon2.exceptions import InvalidHashError, VerificationError
-
-        try:
-            return bool(self._hasher.verify(stored, password))
-        except (VerificationError, InvalidHashError):
-            return False
-
-    async def register(self, nick: str, password: str) -> None:
-        key = nick_key(nick)
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
-        try:
-            await self._kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
-        except (nats.errors.Error, OSError) as exc:
-            raise _unreachable(exc) from None
-        self.note(key, True)
-        self._presence._publish("account", key=key, on=True)
-
-    async def unregister(self, nick: str) -> None:
-        key = nick_key(nick)
-        try:
-            await self._kv.delete(name_token(key))
-        except (nats.errors.Error, OSError) as exc:
-            raise _unreachable(exc) from None
-        self.note(key, False)
-        self._presence._publish("account", key=key, on=False)
-
-
-def _unreachable(exc: BaseException) -> ProtocolError:
-    log.warning("cluster store unreachable: %s", exc or type(exc).__name__)
-    return ProtocolError(Code.UNAVAILABLE, "the cluster is unreachable: try again shortly")

@@ -2,11 +2,15 @@
 
 The set of registered nick keys is kept in memory, so a ``hello`` for a nick nobody
 registered (nearly all of them) is answered without touching the disk or a thread.
+
+:class:`Accounts` is what the hub asks; :class:`LocalAccounts` keeps them in this
+server's SQLite file (a cluster keeps them in NATS: ``charla.cluster.accounts``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,12 +18,25 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..protocol import nick_key
 from ..store import Store
 
-__all__ = ["MIN_PASSWORD", "Accounts"]
+__all__ = ["MIN_PASSWORD", "Accounts", "LocalAccounts"]
 
 MIN_PASSWORD = 8
 
 
-class Accounts:
+class Accounts(Protocol):
+    """Where registered nicks live."""
+
+    def is_registered(self, nick: str) -> bool:
+        """Answered from memory: no disk, no thread, no network."""
+
+    async def verify(self, nick: str, password: str) -> bool: ...
+
+    async def register(self, nick: str, password: str) -> None: ...
+
+    async def unregister(self, nick: str) -> None: ...
+
+
+class LocalAccounts:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._hasher = PasswordHasher()  # argon2id with the library's current defaults

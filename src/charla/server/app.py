@@ -8,8 +8,9 @@ import logging
 import resource
 import signal
 import ssl
+from collections.abc import Callable
 
-from ..bus import Bus, BusUnavailable
+from ..bus import Bus
 from ..bus.local import LocalBus
 from ..store import Store
 from .config import ServerConfig
@@ -31,14 +32,26 @@ class ConfigError(Exception):
 
 
 class ChatServer:
-    """A charla server: ``await start()``, then ``await stop()`` (or ``serve_forever``)."""
+    """A charla server: ``await start()``, then ``await stop()`` (or ``serve_forever``).
 
-    def __init__(self, config: ServerConfig, *, bus: Bus | None = None) -> None:
+    Alone by default (:class:`LocalBus`, :class:`LocalPresence`); a cluster node when given
+    the bus and presence ``charla.cluster.build_cluster`` made over ``store``.
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        store: Store | None = None,
+        bus: Bus | None = None,
+        presence: Presence | None = None,
+    ) -> None:
+        if config.nats is not None and bus is None:
+            # Never a silent single server where a cluster node was asked for.
+            raise ConfigError("a cluster node needs its bus: use charla.cluster.cluster_server")
         self.config = config
-        self.store = Store(config.db, fsync=config.fsync)
-        self.presence: Presence = LocalPresence()
-        if bus is None and config.nats is not None:
-            bus, self.presence = _cluster(config, self.store)
+        self.store = store if store is not None else Store(config.db, fsync=config.fsync)
+        self.presence: Presence = presence if presence is not None else LocalPresence()
         self.bus: Bus = bus if bus is not None else LocalBus(self.store)
         self._listener: asyncio.Server | None = None
         self._duties: list[asyncio.Task[None]] = []
@@ -142,31 +155,6 @@ class ChatServer:
             await self.stop()
 
 
-def _cluster(config: ServerConfig, store: Store) -> tuple[Bus, Presence]:
-    """The NATS bus and presence of ``--nats`` (imported only then: nats-py is optional)."""
-    try:
-        from ..bus.nats import ClusterSettings, NatsBus
-        from ..cluster.presence import ClusterPresence
-    except ImportError as exc:
-        raise BusUnavailable(
-            f"--nats needs nats-py ({exc}): install the cluster extra, "
-            "pip install 'charla[cluster]'"
-        ) from None
-    settings = ClusterSettings(
-        url=config.nats,  # type: ignore[arg-type]
-        namespace=config.cluster_name,
-        publish_timeout=config.publish_timeout,
-        heartbeat=config.heartbeat,
-        dead_after=config.dead_after,
-        claim_ttl=config.claim_ttl,
-        retain_days=config.retention.days,
-        retain_messages=config.retention.messages,
-        **({"node": config.node_name} if config.node_name else {}),
-    )
-    bus = NatsBus(store, settings)
-    return bus, ClusterPresence(bus)
-
-
 def raise_file_limit(wanted: int) -> int:
     """Raise the soft limit of open files to the hard limit; returns the new soft limit.
 
@@ -196,13 +184,16 @@ def install_uvloop() -> bool:
     return True
 
 
-def run(config: ServerConfig) -> None:
-    """Run a server in this process until SIGTERM/SIGINT (what ``charla serve`` does)."""
+def run(
+    config: ServerConfig, make_server: Callable[[ServerConfig], ChatServer] = ChatServer
+) -> None:
+    """Run a server in this process until SIGTERM/SIGINT (what ``charla serve`` does);
+    ``make_server`` makes a cluster node instead (``charla.cluster.cluster_server``)."""
     fast = install_uvloop()
     limit = raise_file_limit(config.max_clients)
 
     async def main() -> None:
-        server = ChatServer(config)
+        server = make_server(config)
         await server.start()
         scheme = "tls" if config.tls_cert else "tcp"
         log.info(

@@ -66,6 +66,15 @@ class ServerConfig:
 
     # Cluster (docs/cluster.md): several nodes over NATS JetStream; None = one node.
     nats: str | None = None
+    #: File with the NATS credentials: a ``.creds`` file, or ``user=``/``password=`` or
+    #: ``token=`` lines (docs/cluster.md). Not in the URL: argv is visible to every user.
+    nats_creds: Path | None = None
+    #: CA file that signed the NATS server's certificate (TLS to NATS; None = plain,
+    #: unless the URL is ``tls://``, which trusts the system's CAs).
+    nats_tls_ca: Path | None = None
+    #: This node's certificate and key, for a NATS that verifies its clients.
+    nats_tls_cert: Path | None = None
+    nats_tls_key: Path | None = None
     #: Unique in the cluster; None = host name + pid.
     node_name: str | None = None
     #: Prefix of the stream, subjects and buckets: several chats can share one NATS.

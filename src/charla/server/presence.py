@@ -6,14 +6,15 @@ it about everybody else and hears about its users' comings and goings:
 - :class:`LocalPresence` — one server, the default: there is nobody else, every nick free
   here is free, nothing to announce. No NATS needed.
 - ``charla.cluster.presence.ClusterPresence`` — several nodes over NATS: nick claims in a
-  KV bucket, users of other nodes, heartbeats and a sweeper for nodes that die.
+  KV bucket, users of other nodes, heartbeats and a sweeper for nodes that die. The server
+  never imports it: ``charla serve --nats`` builds it and hands it to ``ChatServer``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from .accounts import Accounts
+from .accounts import Accounts, LocalAccounts
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -66,7 +67,7 @@ class LocalPresence:
     shared = False
 
     def accounts(self, store: Store) -> Accounts:
-        return Accounts(store)
+        return LocalAccounts(store)
 
     async def start(self, hub: Hub) -> None:
         pass

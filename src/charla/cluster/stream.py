@@ -1,6 +1,6 @@
 """The cluster bus: one NATS JetStream stream is the order every node delivers in.
 
-This module and :mod:`charla.cluster.presence` are the only ones that know NATS.
+Only :mod:`charla.cluster` knows NATS; the server sees a :class:`~charla.bus.Bus`.
 
 - **One stream** (file storage) holds everything that needs one order: room messages under
   ``<ns>.log.room.<hex of the room name>`` (a room name may hold ``.``, which would split a
@@ -20,6 +20,8 @@ This module and :mod:`charla.cluster.presence` are the only ones that know NATS.
 - **Catching up**: :meth:`NatsBus.start` returns only when the index has reached the end of
   the stream as it was at start, so a node started from an empty disk accepts clients only
   once it can answer history; one restarted with its disk replays only what it missed.
+- **Trusting nothing**: an entry read from the stream is checked as a client's frame would
+  be (:mod:`charla.cluster.checks`); one that fails is skipped, and no client sees it.
 """
 
 from __future__ import annotations
@@ -27,92 +29,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import msgspec
-import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
+from ..bus import BusUnavailable, Delivery, Draft, InFlight, Sink
 from ..protocol import Message, format_ts
 from ..store import Store
-from . import BusUnavailable, Delivery, Draft, InFlight, Sink
+from .checks import SkipLog, valid_nick, valid_room, valid_text, valid_ts
+from .connect import connect_nats
+from .settings import ClusterSettings
 
-__all__ = [
-    "ClusterSettings",
-    "NatsBus",
-    "connect_nats",
-    "default_node_name",
-    "name_token",
-]
+__all__ = ["NatsBus"]
 
 log = logging.getLogger("charla.cluster")
 
 MSG_ID = "Nats-Msg-Id"
-#: Seconds a node waits for NATS at start before giving up with a clear error.
-CONNECT_TIMEOUT = 5.0
-
-
-def default_node_name() -> str:
-    """Host name + pid: unique per process, readable in logs."""
-    return f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
-
-
-def name_token(name: str) -> str:
-    """A room name or nick key as one subject token or KV key: hex of its UTF-8 bytes."""
-    return name.encode().hex()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterSettings:
-    """How a node joins the cluster (``charla serve --nats``)."""
-
-    url: str
-    node: str = field(default_factory=default_node_name)
-    #: Prefix of every subject, stream and bucket: two chats can share one NATS.
-    namespace: str = "charla"
-    #: A draft not acknowledged by the stream within this long is refused (unavailable).
-    publish_timeout: float = 10.0
-    #: Seconds between node heartbeats, and silence after which a node is declared gone.
-    heartbeat: float = 2.0
-    dead_after: float = 15.0
-    #: Life of a nick claim in the KV bucket; refreshed every quarter of it while held.
-    claim_ttl: float = 60.0
-    #: Per-room retention (``--retain-days``, ``--retain-messages``): stream limits.
-    retain_days: float | None = None
-    retain_messages: int | None = None
-
-    @property
-    def stream(self) -> str:
-        return f"{self.namespace.upper()}_LOG"
-
-    @property
-    def log_prefix(self) -> str:
-        return f"{self.namespace}.log"
-
-    def room_subject(self, room: str) -> str:
-        return f"{self.log_prefix}.room.{name_token(room)}"
-
-    @property
-    def dm_subject(self) -> str:
-        return f"{self.log_prefix}.dm"
-
-    @property
-    def presence_subject(self) -> str:
-        return f"{self.log_prefix}.presence"
-
-    @property
-    def heartbeat_subject(self) -> str:
-        return f"{self.namespace}.heartbeat"
 
 
 class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
@@ -153,42 +94,6 @@ EventHandler = Callable[[int, bytes], None]
 _NOT_MINE = object()
 
 
-async def connect_nats(
-    settings: ClusterSettings,
-    *,
-    on_disconnect: Callable[[], None] | None = None,
-    on_reconnect: Callable[[], None] | None = None,
-) -> NatsClient:
-    """Connect with endless reconnects: a NATS outage never ends the node."""
-
-    async def error_cb(exc: Exception) -> None:
-        log.debug("nats: %s", exc)
-
-    async def disconnected_cb() -> None:
-        log.warning("nats: disconnected from %s", settings.url)
-        if on_disconnect is not None:
-            on_disconnect()
-
-    async def reconnected_cb() -> None:
-        log.warning("nats: reconnected")
-        if on_reconnect is not None:
-            on_reconnect()
-
-    return await nats.connect(
-        [url.strip() for url in settings.url.split(",") if url.strip()],
-        name=settings.node,
-        allow_reconnect=True,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.25,
-        connect_timeout=2,
-        ping_interval=2,
-        max_outstanding_pings=3,
-        error_cb=error_cb,
-        disconnected_cb=disconnected_cb,
-        reconnected_cb=reconnected_cb,
-    )
-
-
 class NatsBus:
     """A :class:`~charla.bus.Bus` over one JetStream stream, indexed into SQLite."""
 
@@ -205,6 +110,7 @@ class NatsBus:
         self.on_disconnect: Callable[[], None] | None = None
         self.on_reconnect: Callable[[], None] | None = None
         self.connected = False
+        self._skips = SkipLog(log)
         self._sink: Sink | None = None
         self._counter = 0
         self._outbox: deque[_Outgoing] = deque()
@@ -234,21 +140,19 @@ class NatsBus:
         """Connect and make sure the stream exists (before presence starts)."""
         if self.nc is not None:
             return
-        try:
-            # Reconnects are endless once connected; the first connect is not.
-            self.nc = await asyncio.wait_for(
-                connect_nats(
-                    self.settings, on_disconnect=self._disconnected, on_reconnect=self._reconnected
-                ),
-                CONNECT_TIMEOUT,
-            )
-        except (OSError, nats.errors.Error, TimeoutError) as exc:
-            raise BusUnavailable(
-                f"cannot reach NATS at {self.settings.url}: {str(exc) or 'no answer'}"
-            ) from None
+        self.nc = await connect_nats(
+            self.settings, on_disconnect=self._disconnected, on_reconnect=self._reconnected
+        )
         self.connected = True
         self.js = self.nc.jetstream(timeout=5)
-        await self._ensure_stream()
+        try:
+            await self._ensure_stream()
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            raise BusUnavailable(
+                f"cannot open stream {self.settings.stream} on NATS: "
+                f"{str(exc) or type(exc).__name__} (do this node's NATS permissions "
+                "allow it? see docs/cluster.md)"
+            ) from None
 
     async def _ensure_stream(self) -> None:
         assert self.js is not None
@@ -524,17 +428,18 @@ class NatsBus:
         try:
             entry = _decode_entry(msg.data)
         except msgspec.DecodeError:  # not JSON, or not the shape (ValidationError)
-            log.warning("skipping undecodable stream message %d", seq)
+            self._skips.skipped("stream message", seq, "not a charla message")
             return (seq, b"")
         msg_id = (msg.headers or {}).get(MSG_ID, "")
         self._stored_at.pop(msg_id, None)
+        problem = self._problem(entry, msg.subject)
+        if problem is not None:
+            self._skips.skipped("stream message", seq, problem)
+            self._refuse_mine(msg_id, entry)
+            return (seq, b"")
         if entry.dl and msg.metadata.timestamp.timestamp() > entry.dl:
             log.info("skipping message %d: stored after its deadline", seq)
-            origin = self._origins.pop(msg_id, _NOT_MINE)
-            if origin is not _NOT_MINE:  # clocks apart: its sender is still waiting
-                draft = Draft(user=entry.u, text=entry.t, room=entry.r, to=entry.to)
-                draft.origin = origin
-                self._refuse([draft])
+            self._refuse_mine(msg_id, entry)  # clocks apart: its sender is still waiting
             return (seq, b"")
         message = Message(
             id=seq,
@@ -550,6 +455,36 @@ class NatsBus:
             return (message, None)
         self._incoming_mine += 1
         return (message, origin)
+
+    def _problem(self, entry: _Entry, subject: str) -> str | None:
+        """Why ``entry`` (read from ``subject``) is not something a node wrote, or None.
+        The same rules as a client's ``say`` and ``msg`` frames."""
+        settings = self.settings
+        if not valid_nick(entry.u):
+            return "invalid sender"
+        if not valid_text(entry.t, settings.max_text):
+            return "invalid text"
+        if not valid_ts(entry.ts):
+            return "invalid time stamp"
+        if entry.r is not None:
+            if entry.to is not None or not valid_room(entry.r):
+                return "invalid room"
+            if subject != settings.room_subject(entry.r):
+                return "room and subject disagree"
+        elif entry.to is None or not valid_nick(entry.to):
+            return "invalid recipient"
+        elif subject != settings.dm_subject:
+            return "direct message outside the DM subject"
+        return None
+
+    def _refuse_mine(self, msg_id: str, entry: _Entry) -> None:
+        """A skipped entry that was one of our drafts: its sender is told, not left
+        waiting."""
+        origin = self._origins.pop(msg_id, _NOT_MINE)
+        if origin is not _NOT_MINE:
+            self._refuse(
+                [Draft(user=entry.u, text=entry.t, room=entry.r, to=entry.to, origin=origin)]
+            )
 
     async def _index_forever(self) -> None:
         """Store what the consumer received (one transaction per batch), then deliver."""

@@ -1,0 +1,149 @@
+"""Registered nicks of a cluster: argon2id hashes in a KV bucket every node shares.
+
+Each node keeps the set of registered nick keys in memory (loaded at start, kept current
+by ``account`` events in the stream), so a ``hello`` for an unregistered nick is answered
+without asking NATS. A record read from the bucket is checked before use: a key that is not
+a nick key, a record that is not ``{nick, hash}``, or a hash whose argon2 costs are beyond
+what charla writes (a forged record must not make a node spend gigabytes) counts as no
+account and is logged, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import argon2
+import msgspec
+import nats.errors
+import nats.js.errors
+from argon2.exceptions import InvalidHashError, VerificationError
+from nats.js.kv import KeyValue
+
+from ..protocol import nick_key
+from .checks import SkipLog, valid_key, valid_nick
+from .connect import unreachable
+from .settings import name_token
+
+__all__ = ["ClusterAccounts"]
+
+log = logging.getLogger("charla.cluster")
+
+#: A stored hash may cost at most this many times what this node's hasher costs.
+_COST_SLACK = 4
+
+
+class _Account(msgspec.Struct, frozen=True):
+    nick: str
+    hash: str
+
+
+#: Tell the other nodes that a nick key was registered (True) or unregistered (False).
+Announce = Callable[[str, bool], None]
+
+
+class ClusterAccounts:
+    """:class:`~charla.server.accounts.Accounts` over the ``<ns>_accounts`` bucket."""
+
+    def __init__(self, announce: Announce) -> None:
+        self._announce = announce
+        self._hasher = argon2.PasswordHasher()
+        self._registered: set[str] = set()
+        self._kv: KeyValue | None = None
+        self._skips = SkipLog(log)
+
+    async def open(self, kv: KeyValue) -> None:
+        """Use bucket ``kv`` and load the registered nick keys from it."""
+        self._kv = kv
+        try:
+            keys = await kv.keys()
+        except nats.js.errors.NoKeysError:
+            keys = []
+        self._registered = {key for key in map(self._key, keys) if key is not None}
+
+    def _key(self, token: str) -> str | None:
+        """The nick key a bucket key stands for, or None when it stands for none."""
+        try:
+            key = bytes.fromhex(token).decode()
+        except (ValueError, UnicodeDecodeError):
+            key = ""
+        if not valid_key(key):
+            self._skips.skipped("account key", repr(token[:80]), "not a nick key")
+            return None
+        return key
+
+    def note(self, key: str, on: bool) -> None:
+        if on:
+            self._registered.add(key)
+        else:
+            self._registered.discard(key)
+
+    def is_registered(self, nick: str) -> bool:
+        return nick_key(nick) in self._registered
+
+    async def verify(self, nick: str, password: str) -> bool:
+        key = nick_key(nick)
+        try:
+            entry = await self._bucket_kv.get(name_token(key))
+        except nats.js.errors.NotFoundError:
+            return False
+        except (nats.errors.Error, OSError) as exc:
+            raise unreachable(exc) from None
+        stored = self._stored_hash(key, entry.value or b"")
+        if stored is None:
+            return False
+        return await asyncio.to_thread(self._check, stored, password)
+
+    def _stored_hash(self, key: str, value: bytes) -> str | None:
+        try:
+            account = msgspec.json.decode(value, type=_Account)
+            params = argon2.extract_parameters(account.hash)
+        except (msgspec.DecodeError, InvalidHashError):
+            self._skips.skipped("account record of", repr(key), "malformed")
+            return None
+        if not valid_nick(account.nick) or nick_key(account.nick) != key:
+            self._skips.skipped("account record of", repr(key), "nick does not match its key")
+            return None
+        ours = self._hasher
+        if (
+            params.memory_cost > _COST_SLACK * ours.memory_cost
+            or params.time_cost > _COST_SLACK * ours.time_cost
+            or params.parallelism > _COST_SLACK * ours.parallelism
+        ):
+            self._skips.skipped("account record of", repr(key), "argon2 costs out of bounds")
+            return None
+        return account.hash
+
+    def _check(self, stored: str, password: str) -> bool:
+        try:
+            return bool(self._hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def register(self, nick: str, password: str) -> None:
+        key = nick_key(nick)
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        try:
+            await self._bucket_kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
+        except (nats.errors.Error, OSError) as exc:
+            raise unreachable(exc) from None
+        self.note(key, True)
+        self._announce(key, True)
+
+    async def unregister(self, nick: str) -> None:
+        key = nick_key(nick)
+        try:
+            await self._bucket_kv.delete(name_token(key))
+        except (nats.errors.Error, OSError) as exc:
+            raise unreachable(exc) from None
+        self.note(key, False)
+        self._announce(key, False)
+
+    @property
+    def _bucket_kv(self) -> KeyValue:
+        assert self._kv is not None, "ClusterAccounts.open first"
+        return self._kv
+
+
+_encode = msgspec.json.Encoder().encode
