@@ -622,41 +622,27 @@ class ClusterAccounts(Accounts):
         else:
             self._registered.discard(key)
 
-    async def verify(self, nick: str, password: str) -> bool:
+    async def _load_hash(self, key: str) -> str | None:
         try:
-            entry = await self._kv.get(name_token(nick_key(nick)))
-            account = msgspec.json.decode(entry.value or b"", type=_Account)
+            entry = await self._kv.get(name_token(key))
+            return msgspec.json.decode(entry.value or b"", type=_Account).hash
         except (nats.js.errors.NotFoundError, msgspec.DecodeError):
-            return False
+            return None
         except (nats.errors.Error, OSError) as exc:
             raise _unreachable(exc) from None
-        return await asyncio.to_thread(self._check, account.hash, password)
 
-    def _check(self, stored: str, password: str) -> bool:
-        from argon2.exceptions import InvalidHashError, VerificationError
-
-        try:
-            return bool(self._hasher.verify(stored, password))
-        except (VerificationError, InvalidHashError):
-            return False
-
-    async def register(self, nick: str, password: str) -> None:
-        key = nick_key(nick)
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
+    async def _save(self, key: str, nick: str, hashed: str) -> None:
         try:
             await self._kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
         except (nats.errors.Error, OSError) as exc:
             raise _unreachable(exc) from None
-        self.note(key, True)
         self._presence._publish("account", key=key, on=True)
 
-    async def unregister(self, nick: str) -> None:
-        key = nick_key(nick)
+    async def _delete(self, key: str) -> None:
         try:
             await self._kv.delete(name_token(key))
         except (nats.errors.Error, OSError) as exc:
             raise _unreachable(exc) from None
-        self.note(key, False)
         self._presence._publish("account", key=key, on=False)
 
 

@@ -150,7 +150,7 @@ def _passwd(hub: Hub, conn: Connection, args: str, room: str) -> None:
 
     async def change() -> None:
         if await _verified(hub, conn, nick, old):
-            await hub.accounts.register(nick, new)
+            await hub.accounts.change_password(nick, new)
             _account_event(conn, "password_changed", "password changed")
 
     hub.spawn_for(conn, _answering(conn, change()))
@@ -176,11 +176,7 @@ async def _verified(hub: Hub, conn: Connection, nick: str, password: str) -> boo
     if not hub.accounts.is_registered(nick):
         conn.send_error(Code.NOT_REGISTERED, f"{nick} is not registered")
         return False
-    if hub.auth_failures.blocked(conn.peer):
-        hub.cut_off(conn, Code.TOO_MANY_ATTEMPTS, "too many failed passwords")
-        return False
-    if not await hub.accounts.verify(nick, password):
-        hub.auth_failures.record(conn.peer)
+    if not await hub.passwords.verify(conn.peer, nick, password):
         conn.send_error(Code.BAD_PASSWORD, "wrong password")
         return False
     return True

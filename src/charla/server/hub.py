@@ -9,7 +9,6 @@ as ``/word`` are dispatched by :mod:`charla.server.commands`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections import Counter
@@ -46,10 +45,10 @@ from ..protocol import (
 )
 from ..store import Store
 from .accounts import Accounts
+from .auth import PasswordGuard
 from .commands import run_command
 from .config import ServerConfig
 from .connection import Connection
-from .limits import FailureWindow
 from .metrics import Metrics
 from .presence import LocalPresence, Presence
 from .rooms import Room
@@ -81,7 +80,7 @@ class Hub:
         #: Everybody on other nodes of a cluster; nobody on a single server.
         self.presence: Presence = presence if presence is not None else LocalPresence()
         self.accounts: Accounts = self.presence.accounts(store)
-        self.auth_failures = FailureWindow(config.max_auth_failures, clock=clock)
+        self.passwords = PasswordGuard(self.accounts, config, clock=clock)
         self.connections: set[Connection] = set()
         self.nicks: dict[str, Connection] = {}
         self.rooms: dict[str, Room] = {}
@@ -241,13 +240,7 @@ class Hub:
     def _on_hello(self, conn: Connection, hello: Hello) -> None:
         if conn.welcomed:
             raise ProtocolError(Code.ALREADY_WELCOMED, "hello was already accepted")
-        if self.auth_failures.blocked(conn.peer):
-            raise ProtocolError(Code.TOO_MANY_ATTEMPTS, "too many failed passwords", fatal=True)
-        if self.config.server_password is not None and not _same_secret(
-            hello.server_password, self.config.server_password
-        ):
-            self.auth_failures.record(conn.peer)
-            raise ProtocolError(Code.BAD_PASSWORD, "wrong or missing server password", fatal=True)
+        self.passwords.check_server_password(conn.peer, hello.nick, hello.server_password)
         nick = normalize_nick(hello.nick)
         self._check_nick_free(nick, conn)
         if self.accounts.is_registered(nick):
@@ -264,8 +257,7 @@ class Hub:
                 raise ProtocolError(
                     Code.NICK_REGISTERED, f"{nick} is registered: send its password"
                 )
-            if not await self.accounts.verify(nick, hello.password):
-                self.auth_failures.record(conn.peer)
+            if not await self.passwords.verify(conn.peer, nick, hello.password):
                 raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
             if not conn.closed:
                 self._check_nick_free(nick, conn)
@@ -616,10 +608,10 @@ class Hub:
         for conn in list(self.connections):
             conn.send(bye)
             conn.close()
-        for task in list(self._tasks):
-            task.cancel()
-
-
-def _same_secret(given: str | None, expected: str) -> bool:
-    """Compare in constant time, so response time tells nothing about the password."""
-    return hmac.compare_digest((given or "").encode(), expected.encode())
+        # Cancel the handlers' slow parts and wait until they have ended, so none still
+        # uses the store when the server closes it.
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
