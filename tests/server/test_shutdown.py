@@ -67,4 +67,3 @@ async def test_stopping_during_many_history_reads_never_crashes(tmp_path: Path) 
     store = Store(tmp_path / "charla.db")
     assert store.count() == 10_000
     store.close()
-

@@ -26,6 +26,7 @@ from .limits import Clock, FailureWindow
 
 __all__ = ["PasswordGuard"]
 
+
 class PasswordGuard:
     """Checks the server password and registered nicks' passwords, within the limits."""
 
