@@ -55,7 +55,7 @@ def test_translation_with_values() -> None:
 
 
 def test_every_command_is_described_in_spanish() -> None:
-    from charla.server.commands import COMMANDS
+    from charla.protocol import COMMANDS
 
     spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
     for command in set(COMMANDS.values()):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,113 @@ def test_pages_are_answered_from_the_index(tmp_path: Path) -> None:
     ).fetchall()
     assert any("messages_room_id" in row[-1] for row in plan)
     store.close()
+
+
+# --- closing while threads read -----------------------------------------------------------
+
+
+def test_a_read_after_close_is_a_clear_error(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.db")
+    store.commit_batch([_msg(1)], last_id=1)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.recent("general", 10)
+    with pytest.raises(StoreError, match="closed"):
+        store.commit_batch([_msg(2)], last_id=2)
+    store.close()  # twice is harmless
+
+
+def test_close_waits_for_a_query_in_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "c.db")
+    store.commit_batch([_msg(i) for i in range(1, 101)], last_id=100)
+    inside, go_on = threading.Event(), threading.Event()
+    connect = Store._connect
+
+    def connect_pausing_reader(self: Store) -> sqlite3.Connection:
+        conn = connect(self)
+        if threading.current_thread().name == "reader":
+            # SQLite calls this while it executes the query: the read is truly under way.
+            def pause() -> int:
+                inside.set()
+                go_on.wait()
+                conn.set_progress_handler(None, 0)
+                return 0
+
+            conn.set_progress_handler(pause, 1)
+        return conn
+
+    monkeypatch.setattr(Store, "_connect", connect_pausing_reader)
+    pages: list[list[Message]] = []
+    reader = threading.Thread(
+        target=lambda: pages.append(store.recent("general", 50)), name="reader"
+    )
+    reader.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # still waiting for the read
+    go_on.set()
+    reader.join(10)
+    closer.join(10)
+    assert not closer.is_alive()
+    assert [m.id for m in pages[0]] == list(range(51, 101))
+
+
+# --- a database that cannot be written, or that goes away -----------------------------------
+
+
+def test_a_path_that_cannot_be_created_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StoreError, match="cannot create the directory"):
+        Store(tmp_path / "file" / "charla.db")
+    with pytest.raises(StoreError, match="cannot be opened for writing"):
+        Store(tmp_path)  # a directory is no database file
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+def test_a_read_only_database_is_refused_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "ro.db"
+    Store(path).close()
+    path.chmod(0o444)
+    with pytest.raises(StoreError, match="cannot be opened for writing"):
+        Store(path)
+
+
+def test_serve_on_an_unwritable_path_says_so_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    result = subprocess.run(
+        charla_cmd("serve", "--port", str(free_port()), "--db", str(tmp_path / "file" / "x.db")),
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "charla serve:" in result.stderr and "cannot create" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_writes_are_refused_while_the_file_is_gone_and_resume_when_it_is_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    store = Store(path)
+    assert store.health.check()
+    path.rename(tmp_path / "moved.db")
+    assert not store.health.check()
+    with pytest.raises(StoreError, match="database file is gone"):
+        store.commit_batch([_msg(1)], last_id=1)
+    with pytest.raises(StoreError, match="database file is gone"):
+        store.set_account("ana", "ana", "hash")
+    path.write_bytes(b"")  # another file at the same path
+    assert not store.health.check()
+    assert store.health.problem == "the database file was replaced"
+    path.unlink()
+    (tmp_path / "moved.db").rename(path)
+    assert store.health.check()
+    store.commit_batch([_msg(1)], last_id=1)
+    store.close()
+    assert Store(path).count() == 1

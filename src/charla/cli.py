@@ -134,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-per-ip", type=int, default=256, help="connections per address, 0 = off (%(default)s)"
     )
     serve.add_argument("--max-clients", type=int, default=10_000, help="(default %(default)s)")
+    defaults = ServerConfig()
+    for flag, field, what in (
+        ("--max-auth-failures", "max_auth_failures", "for one nick from one address"),
+        ("--max-auth-failures-per-nick", "max_auth_failures_per_nick", "for one nick"),
+        ("--max-auth-failures-per-address", "max_auth_failures_per_address", "per address"),
+    ):
+        serve.add_argument(
+            flag,
+            type=_at_least(0),
+            default=getattr(defaults, field),
+            help=f"failed passwords a minute {what}, 0 = off (%(default)s)",
+        )
     serve.add_argument("--tls-cert", type=Path, metavar="FILE")
     serve.add_argument("--tls-key", type=Path, metavar="FILE")
     serve.add_argument(
@@ -287,6 +299,9 @@ def _serve(args: argparse.Namespace) -> int:
         ping_timeout=args.ping_timeout,
         max_per_ip=args.max_per_ip,
         max_clients=args.max_clients,
+        max_auth_failures=args.max_auth_failures,
+        max_auth_failures_per_nick=args.max_auth_failures_per_nick,
+        max_auth_failures_per_address=args.max_auth_failures_per_address,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         server_password=server_password,

@@ -12,17 +12,23 @@ is not a charla database, or one written by a newer charla, is refused with
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .protocol import Message, format_ts
 
-__all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError"]
+__all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
+
+log = logging.getLogger(__name__)
 
 FsyncMode = Literal["normal", "full"]
 
@@ -76,37 +82,98 @@ def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
     return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
 
 
+class StoreHealth:
+    """Whether the database path still leads to the file the store has open.
+
+    SQLite keeps writing to an open file after it is deleted or replaced, so commits would
+    succeed into a file nobody will ever read again. :meth:`check` compares the path's
+    device and inode with the ones seen at open; while they differ every write is refused
+    (:attr:`problem` says why), and it is accepted again once the file is back.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._identity = _identity(os.stat(path))
+        #: Why writes are refused, or None while the file is good.
+        self.problem: str | None = None
+
+    def check(self) -> bool:
+        """Look at the path again; True when it is still the open file."""
+        # The problem is told to clients: it names no path; the log line does.
+        try:
+            same = _identity(os.stat(self.path)) == self._identity
+            problem = None if same else "the database file was replaced"
+        except OSError:
+            problem = "the database file is gone"
+        if problem != self.problem:
+            if problem is None:
+                log.warning("%s is back: storing messages again", self.path)
+            else:
+                log.error("%s (%s): refusing messages until it is back", problem, self.path)
+        self.problem = problem
+        return problem is None
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
 class Store:
-    """The SQLite file behind history, ids and registered nicks."""
+    """The SQLite file behind history, ids and registered nicks.
+
+    :meth:`close` may be called while worker threads are still reading: it waits for the
+    reads in progress (a query, never longer) and refuses new ones with
+    :class:`StoreError`, so no thread ever uses a closed connection.
+    """
 
     def __init__(self, path: str | Path, *, fsync: FsyncMode = "normal") -> None:
         self.path = Path(path)
         self.fsync = fsync
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect()
+        #: Guards the reader list, the closed flag and the count of calls in progress.
+        self._state = threading.Condition()
+        self._busy = 0
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory of {self.path}: {exc}") from None
+        self._writer = self._connect(create=True)
         self._migrate()
+        self._check_writable()
         self._last_id = self._read_last_id()
+        self.health = StoreHealth(self.path)
 
     # --- opening ------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, create: bool = False) -> sqlite3.Connection:
+        """A connection to the file; only the writer's, at start, may create it. Any
+        other opened while the file is gone would create an empty one in its place."""
+        mode = "rwc" if create else "rw"
+        target = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode={mode}"
         try:
             conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
+                target, isolation_level=None, check_same_thread=False, timeout=30, uri=True
             )
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives
             # the process being killed; FULL also fsyncs, so it survives power loss.
             conn.execute(f"PRAGMA synchronous={self.fsync.upper()}")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path} is not a usable charla database ({exc}); "
-                "move it away or pass another --db"
-            ) from None
+            raise self._unusable(exc) from None
         return conn
+
+    def _unusable(self, exc: sqlite3.Error) -> StoreError:
+        if exc.sqlite_errorname.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+            return StoreError(
+                f"{self.path} cannot be opened for writing ({exc}); "
+                "check the permissions of the file and of its directory, or pass another --db"
+            )
+        return StoreError(
+            f"{self.path} is not a usable charla database ({exc}); "
+            "move it away or pass another --db"
+        )
 
     def _migrate(self) -> None:
         try:
@@ -122,13 +189,30 @@ class Store:
                 f"{self.path} has schema version {version}, newer than this charla "
                 f"({SCHEMA_VERSION}); upgrade charla"
             )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            # executescript runs the whole step, version bump included, as one transaction.
-            self._writer.executescript(
-                "BEGIN IMMEDIATE;"
-                + _MIGRATIONS[target - 1]
-                + f"PRAGMA user_version={target}; COMMIT;"
-            )
+        try:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                # executescript runs the whole step, version bump included, as one
+                # transaction.
+                self._writer.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _MIGRATIONS[target - 1]
+                    + f"PRAGMA user_version={target}; COMMIT;"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from None
+
+    def _check_writable(self) -> None:
+        """Write once at open: a read-only file or directory stops the server at start,
+        not at its first message."""
+        try:
+            with _Transaction(self._writer):
+                self._writer.execute(
+                    "INSERT INTO meta (key, value) VALUES ('opened', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (format_ts(time.time()),),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from None
 
     def _has_tables(self) -> bool:
         row = self._writer.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -146,6 +230,46 @@ class Store:
         """The highest id ever handed out (stored messages and live-only ones alike)."""
         return self._last_id
 
+    # --- every use of a connection goes through here -----------------------------------
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        """Count a call in progress, so that :meth:`close` waits for it; refuse once
+        closed."""
+        with self._state:
+            if self._closed:
+                raise StoreError(f"{self.path} is closed (the server is stopping)")
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._busy -= 1
+                if not self._busy:
+                    self._state.notify_all()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """The calling thread's own connection, in use until the block ends."""
+        with self._in_use():
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                if self.health.problem is not None:
+                    raise StoreError(self.health.problem)
+                conn = self._connect()
+                self._local.conn = conn
+                with self._state:
+                    self._readers.append(conn)
+            yield conn
+
+    @contextlib.contextmanager
+    def _writing(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """One write transaction, refused while the file is gone (see StoreHealth)."""
+        if self.health.problem is not None:
+            raise StoreError(self.health.problem)
+        with _Transaction(conn):
+            yield
+
     # --- writing -------------------------------------------------------------------------
     # commit_batch runs on the bus's writer thread only, through the writer connection.
     # Rarer writes (accounts, pruning) go through the calling thread's own connection;
@@ -160,7 +284,7 @@ class Store:
             for m in messages
             if m.room is not None
         ]
-        with _Transaction(self._writer):
+        with self._in_use(), self._writing(self._writer):
             if rows:
                 self._writer.executemany(
                     f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
@@ -178,8 +302,7 @@ class Store:
         if retention.unlimited:
             return 0
         deleted = 0
-        conn = self._local_conn()
-        with _Transaction(conn):
+        with self._connection() as conn, self._writing(conn):
             if retention.days is not None:
                 cutoff = time.time() if now is None else now
                 cutoff_ts = format_ts(cutoff - retention.days * 86400)
@@ -198,19 +321,18 @@ class Store:
     # --- accounts (registered nicks) ---------------------------------------------------
 
     def account_hash(self, nick_key: str) -> str | None:
-        row = (
-            self._local_conn()
-            .execute("SELECT hash FROM accounts WHERE nick_key = ?", (nick_key,))
-            .fetchone()
-        )
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT hash FROM accounts WHERE nick_key = ?", (nick_key,)
+            ).fetchone()
         return None if row is None else str(row[0])
 
     def registered_keys(self) -> set[str]:
-        return {key for (key,) in self._writer.execute("SELECT nick_key FROM accounts")}
+        with self._in_use():
+            return {key for (key,) in self._writer.execute("SELECT nick_key FROM accounts")}
 
     def set_account(self, nick_key: str, nick: str, password_hash: str) -> None:
-        conn = self._local_conn()
-        with _Transaction(conn):
+        with self._connection() as conn, self._writing(conn):
             conn.execute(
                 "INSERT INTO accounts (nick_key, nick, hash, created) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (nick_key) DO UPDATE SET hash = excluded.hash",
@@ -218,20 +340,10 @@ class Store:
             )
 
     def delete_account(self, nick_key: str) -> None:
-        conn = self._local_conn()
-        with _Transaction(conn):
+        with self._connection() as conn, self._writing(conn):
             conn.execute("DELETE FROM accounts WHERE nick_key = ?", (nick_key,))
 
     # --- reading (any thread) ----------------------------------------------------------
-
-    def _local_conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
 
     def recent(self, room: str, limit: int) -> list[Message]:
         """The newest ``limit`` messages of ``room``, oldest first."""
@@ -248,31 +360,32 @@ class Store:
         return (page[1:], True) if len(page) > limit else (page, False)
 
     def _page(self, room: str, condition: str, args: tuple[int, ...], limit: int) -> list[Message]:
-        rows = (
-            self._local_conn()
-            .execute(
+        with self._connection() as conn:
+            rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM messages WHERE room = ? {condition}"
                 " ORDER BY id DESC LIMIT ?",
                 (room, *args, limit),
-            )
-            .fetchall()
-        )
+            ).fetchall()
         rows.reverse()
         return [_row_to_message(row) for row in rows]
 
     def count(self, room: str | None = None) -> int:
-        if room is None:
-            row = self._local_conn().execute("SELECT count(*) FROM messages").fetchone()
-        else:
-            row = (
-                self._local_conn()
-                .execute("SELECT count(*) FROM messages WHERE room = ?", (room,))
-                .fetchone()
-            )
+        with self._connection() as conn:
+            if room is None:
+                row = conn.execute("SELECT count(*) FROM messages").fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT count(*) FROM messages WHERE room = ?", (room,)
+                ).fetchone()
         return int(row[0])
 
     def close(self) -> None:
-        with self._readers_lock:
+        """Refuse new calls, wait for the ones in progress, then close every connection.
+        Safe to call twice."""
+        with self._state:
+            self._closed = True
+            while self._busy:
+                self._state.wait()
             readers, self._readers = self._readers, []
         for conn in readers:
             conn.close()

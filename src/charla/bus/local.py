@@ -20,7 +20,7 @@ import threading
 import time
 
 from ..protocol import Message, format_ts
-from ..store import Store
+from ..store import Store, StoreError
 from . import Delivery, Draft, InFlight, Sink
 
 __all__ = ["LocalBus"]
@@ -107,6 +107,8 @@ class LocalBus:
         error = None
         try:
             self._store.commit_batch(messages, messages[-1].id)
+        except StoreError as exc:  # the file is gone (logged once, by StoreHealth)
+            error = str(exc)
         except Exception as exc:  # disk full, I/O error: refuse, never pretend
             log.error("could not store %d messages: %s", len(batch), exc)
             error = str(exc)

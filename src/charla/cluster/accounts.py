@@ -10,7 +10,6 @@ account and is logged, never a crash.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -18,10 +17,11 @@ import argon2
 import msgspec
 import nats.errors
 import nats.js.errors
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError
 from nats.js.kv import KeyValue
 
 from ..protocol import nick_key
+from ..server.accounts import HashedAccounts
 from .checks import SkipLog, valid_key, valid_nick
 from .connect import unreachable
 from .settings import name_token
@@ -43,13 +43,12 @@ class _Account(msgspec.Struct, frozen=True):
 Announce = Callable[[str, bool], None]
 
 
-class ClusterAccounts:
+class ClusterAccounts(HashedAccounts):
     """:class:`~charla.server.accounts.Accounts` over the ``<ns>_accounts`` bucket."""
 
     def __init__(self, announce: Announce) -> None:
+        super().__init__(set())
         self._announce = announce
-        self._hasher = argon2.PasswordHasher()
-        self._registered: set[str] = set()
         self._kv: KeyValue | None = None
         self._skips = SkipLog(log)
 
@@ -79,21 +78,14 @@ class ClusterAccounts:
         else:
             self._registered.discard(key)
 
-    def is_registered(self, nick: str) -> bool:
-        return nick_key(nick) in self._registered
-
-    async def verify(self, nick: str, password: str) -> bool:
-        key = nick_key(nick)
+    async def _load_hash(self, key: str) -> str | None:
         try:
             entry = await self._bucket_kv.get(name_token(key))
         except nats.js.errors.NotFoundError:
-            return False
+            return None
         except (nats.errors.Error, OSError) as exc:
             raise unreachable(exc) from None
-        stored = self._stored_hash(key, entry.value or b"")
-        if stored is None:
-            return False
-        return await asyncio.to_thread(self._check, stored, password)
+        return self._stored_hash(key, entry.value or b"")
 
     def _stored_hash(self, key: str, value: bytes) -> str | None:
         try:
@@ -115,29 +107,18 @@ class ClusterAccounts:
             return None
         return account.hash
 
-    def _check(self, stored: str, password: str) -> bool:
-        try:
-            return bool(self._hasher.verify(stored, password))
-        except (VerificationError, InvalidHashError):
-            return False
-
-    async def register(self, nick: str, password: str) -> None:
-        key = nick_key(nick)
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
+    async def _save(self, key: str, nick: str, hashed: str) -> None:
         try:
             await self._bucket_kv.put(name_token(key), _encode(_Account(nick=nick, hash=hashed)))
         except (nats.errors.Error, OSError) as exc:
             raise unreachable(exc) from None
-        self.note(key, True)
         self._announce(key, True)
 
-    async def unregister(self, nick: str) -> None:
-        key = nick_key(nick)
+    async def _delete(self, key: str) -> None:
         try:
             await self._bucket_kv.delete(name_token(key))
         except (nats.errors.Error, OSError) as exc:
             raise unreachable(exc) from None
-        self.note(key, False)
         self._announce(key, False)
 
     @property

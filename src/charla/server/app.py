@@ -7,12 +7,13 @@ import contextlib
 import logging
 import resource
 import signal
+import sqlite3
 import ssl
 from collections.abc import Callable
 
 from ..bus import Bus
 from ..bus.local import LocalBus
-from ..store import Store
+from ..store import Store, StoreError
 from .config import ServerConfig
 from .connection import Connection
 from .hub import Hub
@@ -25,6 +26,9 @@ log = logging.getLogger("charla.server")
 
 #: How often pruning runs when a retention policy is set.
 PRUNE_EVERY = 3600.0
+#: How often the database path is compared with the open file (StoreHealth): a removed
+#: or replaced file is noticed within this many seconds.
+STORE_CHECK_EVERY = 1.0
 
 
 class ConfigError(Exception):
@@ -87,6 +91,7 @@ class ChatServer:
             await self.stop()
             raise
         self._duties.append(loop.create_task(self._check_idle_forever(hub)))
+        self._duties.append(loop.create_task(self._watch_store_forever()))
         if not self.config.retention.unlimited:
             self._duties.append(loop.create_task(self._prune_forever()))
 
@@ -117,15 +122,29 @@ class ChatServer:
             await asyncio.sleep(period)
             hub.check_idle()
 
+    async def _watch_store_forever(self) -> None:
+        while True:
+            await asyncio.sleep(STORE_CHECK_EVERY)
+            self.store.health.check()
+
     async def _prune_forever(self) -> None:
         while True:
-            deleted = await asyncio.to_thread(self.store.prune, self.config.retention)
-            if deleted:
-                log.info("retention: pruned %d messages", deleted)
+            try:
+                deleted = await asyncio.to_thread(self.store.prune, self.config.retention)
+            except (StoreError, sqlite3.Error) as exc:
+                log.error("retention: could not prune: %s", exc)
+            else:
+                if deleted:
+                    log.info("retention: pruned %d messages", deleted)
             await asyncio.sleep(PRUNE_EVERY)
 
     async def stop(self, reason: str = "shutdown") -> None:
-        """Stop accepting, deliver what is in flight, say ``bye`` to all, close the store."""
+        """Stop accepting, deliver what is in flight, say ``bye`` to all, close the store.
+
+        Everything that may use the store has ended before it closes: the duties and the
+        hub's tasks are cancelled and awaited, the bus's writer is joined, and
+        ``Store.close`` itself waits for worker threads still inside a query.
+        """
         if self._stopped.is_set():
             return
         self._stopped.set()
@@ -134,8 +153,10 @@ class ChatServer:
                 listener.close()
         for duty in self._duties:
             duty.cancel()
+        await asyncio.gather(*self._duties, return_exceptions=True)
         if self.hub is not None:
             await self.hub.shutdown(reason)
+            self.hub.accounts.close()
         await self.presence.close()
         await self.bus.close()
         self.store.close()

@@ -61,8 +61,12 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     server_password: str | None = None
-    #: Failed password attempts allowed per address per minute.
+    #: Failed password attempts allowed per minute for one nick from one address (0 = off).
     max_auth_failures: int = 10
+    #: Failed password attempts allowed per minute for one registered nick, from anywhere.
+    max_auth_failures_per_nick: int = 30
+    #: Failed password attempts allowed per minute from one address, whatever the nick.
+    max_auth_failures_per_address: int = 100
 
     # Cluster (docs/cluster.md): several nodes over NATS JetStream; None = one node.
     nats: str | None = None

@@ -270,10 +270,13 @@ class Hub:
         for member in list(self.admission.members):
             member.send_bytes(bye)
             member.link.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Cancel the handlers' slow parts and wait until they have ended (a cancelled
+        # one may start another as it ends), so none still uses the store after this.
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         # A cancelled read goes on in its thread: wait for it before the store closes.
         await asyncio.to_thread(self._readers.shutdown, wait=True, cancel_futures=True)
 

@@ -7,7 +7,6 @@ registered nick needs its password, verified off the event loop.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ from ..protocol import (
     normalize_room,
 )
 from .accounts import MIN_PASSWORD
-from .limits import FailureWindow
+from .auth import PasswordGuard
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -43,7 +42,7 @@ class Identity:
         config = hub.config
         self.nicks: dict[str, Member] = {}
         self.accounts = hub.presence.accounts(hub.store)
-        self.auth_failures = FailureWindow(config.max_auth_failures, clock=hub.clock)
+        self.passwords = PasswordGuard(self.accounts, config, clock=hub.clock)
         self.server_info = ServerInfo(name=config.name, version=__version__, node=hub.presence.node)
 
     # --- hello -------------------------------------------------------------------------
@@ -72,14 +71,7 @@ class Identity:
 
     async def _admit(self, member: Member, hello: Hello) -> str:
         """The nick ``member`` may have, after every check ``hello`` must pass."""
-        config = self._hub.config
-        if self.auth_failures.blocked(member.peer):
-            raise ProtocolError(Code.TOO_MANY_ATTEMPTS, "too many failed passwords", fatal=True)
-        if config.server_password is not None and not _same_secret(
-            hello.server_password, config.server_password
-        ):
-            self.auth_failures.record(member.peer)
-            raise ProtocolError(Code.BAD_PASSWORD, "wrong or missing server password", fatal=True)
+        self.passwords.check_server_password(member.peer, hello.nick, hello.server_password)
         nick = normalize_nick(hello.nick)
         self._check_free(nick, member)
         if self.accounts.is_registered(nick):
@@ -87,8 +79,7 @@ class Identity:
                 raise ProtocolError(
                     Code.NICK_REGISTERED, f"{nick} is registered: send its password"
                 )
-            if not await self.accounts.verify(nick, hello.password):
-                self.auth_failures.record(member.peer)
+            if not await self.passwords.verify(member.peer, nick, hello.password):
                 raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
             self._check_free(nick, member)  # someone may have taken it meanwhile
         await self._claim(member, nick)
@@ -171,16 +162,13 @@ class Identity:
         _check_password(new)
         nick = member.nick or ""
         await self._verify(member, nick, old)
-        await self.accounts.register(nick, new)
+        await self.accounts.change_password(nick, new)
         self._tell(member, "password_changed", "password changed", label)
 
     async def _verify(self, member: Member, nick: str, password: str) -> None:
         if not self.accounts.is_registered(nick):
             raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered")
-        if self.auth_failures.blocked(member.peer):
-            raise ProtocolError(Code.TOO_MANY_ATTEMPTS, "too many failed passwords", fatal=True)
-        if not await self.accounts.verify(nick, password):
-            self.auth_failures.record(member.peer)
+        if not await self.passwords.verify(member.peer, nick, password):
             raise ProtocolError(Code.BAD_PASSWORD, "wrong password")
 
     def _tell(
@@ -216,8 +204,3 @@ def _check_password(password: str) -> None:
         raise ProtocolError(
             Code.PASSWORD_TOO_SHORT, f"a password needs at least {MIN_PASSWORD} characters"
         )
-
-
-def _same_secret(given: str | None, expected: str) -> bool:
-    """Compare in constant time, so response time tells nothing about the password."""
-    return hmac.compare_digest((given or "").encode(), expected.encode())
