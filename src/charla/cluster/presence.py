@@ -614,7 +614,27 @@ class ClusterAccounts(Accounts):
             keys = await self._kv.keys()
         except nats.js.errors.NoKeysError:
             keys = []
-        self._registered = {bytes.fromhex(k).decode() for k in keys}
+        self._registered = set()
+        for token in keys:
+            key = bytes.fromhex(token).decode()
+            if nick_key(key) != key:
+                key = await self._rekey(token, nick_key(key))
+            self._registered.add(key)
+
+    async def _rekey(self, token: str, key: str) -> str:
+        """Move an account stored under a key of an older ``nick_key`` (before look-alikes
+        were folded together) to its current key. The store's migration does the same for
+        a single server; here the first node to start does it, and a look-alike already
+        holding the new key keeps it."""
+        try:
+            entry = await self._kv.get(token)
+        except nats.js.errors.NotFoundError:
+            return key  # another node moved it a moment ago
+        with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+            await self._kv.create(name_token(key), entry.value or b"")
+        await self._kv.delete(token)
+        log.info("registered nick moved to its look-alike key: %s", key)
+        return key
 
     def note(self, key: str, on: bool) -> None:
         if on:
