@@ -104,3 +104,14 @@ def test_flags_that_would_lose_history_or_lock_everyone_out_are_refused(
         timeout=10,
     )
     assert result.returncode == 2 and flag[0] in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("login", "nick"), [("root", "root_"), ("admin", "admin_"), ("ana", "ana")]
+)
+def test_default_nick_steps_around_reserved_login_names(monkeypatch, login, nick) -> None:
+    from charla import cli
+
+    monkeypatch.delenv("CHARLA_NICK", raising=False)
+    monkeypatch.setattr(cli.getpass, "getuser", lambda: login)
+    assert cli.default_nick() == nick

@@ -18,7 +18,7 @@ from . import __version__
 from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
-from .protocol import DEFAULT_ROOM
+from .protocol import DEFAULT_ROOM, ProtocolError, normalize_nick
 from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
 from .store import Retention
 
@@ -32,7 +32,17 @@ def default_db_path() -> Path:
 
 
 def default_nick() -> str:
-    return os.environ.get("CHARLA_NICK") or getpass.getuser()
+    """``$CHARLA_NICK``, or the login name; a login name the server would refuse as a
+    reserved nick (``root``, ``admin``) gets a ``_`` so scripts run as that user work."""
+    chosen = os.environ.get("CHARLA_NICK")
+    if chosen:
+        return chosen
+    login = getpass.getuser()
+    try:
+        normalize_nick(login)
+    except ProtocolError:
+        return login + "_"
+    return login
 
 
 def _positive_or_zero(text: str) -> float:

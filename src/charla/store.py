@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .protocol import Message, format_ts
+from .protocol import Message, format_ts, nick_key
 
 __all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
 
@@ -54,6 +54,21 @@ _MIGRATIONS: tuple[str, ...] = (
         hash     TEXT NOT NULL,
         created  TEXT NOT NULL
     ) WITHOUT ROWID;
+    """,
+    # nick_key became look-alike aware (аna with a Cyrillic а is ana): recompute the keys.
+    # Of accounts whose nicks now compare equal, the first registered keeps its nick.
+    """
+    CREATE TABLE accounts_rekeyed (
+        nick_key TEXT PRIMARY KEY,
+        nick     TEXT NOT NULL,
+        hash     TEXT NOT NULL,
+        created  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO accounts_rekeyed
+        SELECT charla_nick_key(nick), nick, hash, created FROM accounts
+        ORDER BY created, nick_key;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_rekeyed RENAME TO accounts;
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -189,6 +204,8 @@ class Store:
                 f"{self.path} has schema version {version}, newer than this charla "
                 f"({SCHEMA_VERSION}); upgrade charla"
             )
+        # Migrations that rewrite nick keys call the same function the server compares by.
+        self._writer.create_function("charla_nick_key", 1, nick_key, deterministic=True)
         try:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 # executescript runs the whole step, version bump included, as one

@@ -242,3 +242,23 @@ async def test_a_late_quit_from_a_users_old_node_does_not_hide_her_on_her_new_on
         assert dms == [("ana", "sigues ahí")], frames
     finally:
         await nc.close()
+
+
+async def test_an_account_under_an_old_key_is_moved_to_its_lookalike_key(cluster: Cluster) -> None:
+    # Before look-alikes were folded, keys were only case-folded: "mario", where the
+    # key is now "rnario" ("m" looks like "rn"). Starting a node moves it.
+    from argon2 import PasswordHasher
+
+    from charla.cluster.accounts import _Account, _encode
+    from charla.cluster.settings import name_token
+
+    await cluster.node("a")
+    old = cluster.nodes["a"].hub.accounts
+    account = _Account(nick="Mario", hash=PasswordHasher().hash("secreto123"))
+    await old._bucket_kv.put(name_token("mario"), _encode(account))
+    await cluster.node("b")
+    impostor = await cluster.connect("b")
+    await impostor.send({"type": "hello", "nick": "mаrio"})  # a Cyrillic а
+    assert (await impostor.error()).code == "nick_registered"
+    await impostor.send({"type": "hello", "nick": "mario", "password": "secreto123"})
+    assert (await impostor.expect(Welcome)).nick == "mario"

@@ -111,3 +111,82 @@ def test_random_frames_decode_or_fail_cleanly(kind: object, fields: dict[str, ob
         assert exc.code in (Code.BAD_FRAME, Code.UNKNOWN_TYPE)
     else:
         assert isinstance(frame, (Hello, Say)) or frame is not None
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300), max_size=20))
+def test_splitting_anywhere_gives_the_lines_of_the_whole(stream: bytes, cuts: list[int]) -> None:
+    whole = LineSplitter(1000).feed(stream)
+    splitter = LineSplitter(1000)
+    got: list[bytes] = []
+    start = 0
+    for cut in sorted(cuts):
+        got += splitter.feed(stream[start:cut])
+        start = max(start, cut)
+    got += splitter.feed(stream[start:])
+    assert got == whole
+    assert splitter.buffered == len(stream) - (stream.rfind(b"\n") + 1)
+
+
+class _Counted(bytes):
+    """Bytes that count how many bytes their methods look at, and stay counted through
+    slicing, splitting and concatenation."""
+
+    examined = 0
+
+    def _seen(self, *others: bytes) -> None:
+        _Counted.examined += len(self) + sum(map(len, others))
+
+    def find(self, sub: bytes, *args: object) -> int:  # type: ignore[override]
+        self._seen()
+        return super().find(sub, *args)  # type: ignore[arg-type]
+
+    def split(self, sep: bytes | None = None, maxsplit: int = -1) -> list[bytes]:  # type: ignore[override]
+        self._seen()
+        return [_Counted(part) for part in super().split(sep, maxsplit)]
+
+    def __add__(self, other: bytes) -> _Counted:  # type: ignore[override]
+        self._seen(other)
+        return _Counted(super().__add__(other))
+
+    def __radd__(self, other: bytes) -> _Counted:
+        self._seen(other)
+        return _Counted(bytes(other) + bytes(self))
+
+    def __getitem__(self, index: object) -> object:  # type: ignore[override]
+        part = super().__getitem__(index)  # type: ignore[index]
+        if isinstance(part, bytes):
+            _Counted.examined += len(part)
+            return _Counted(part)
+        return part
+
+
+def test_a_line_sent_a_byte_at_a_time_is_not_copied_again_for_every_byte() -> None:
+    # A peer dribbling a 64 KiB line used to cost 0.8 s of CPU: every byte re-joined and
+    # re-split the whole unfinished line. The work must grow with the bytes, not squared.
+    size = 64 * 1024
+    splitter = LineSplitter(size)
+    _Counted.examined = 0
+    lines: list[bytes] = []
+    for byte in b"x" * (size - 1) + b"\n":
+        lines += splitter.feed(_Counted(bytes([byte])))
+        assert splitter.buffered <= size
+    assert lines == [b"x" * (size - 1)]
+    assert _Counted.examined <= 10 * size  # the old way looked at about size² / 2 bytes
+
+
+DEEP_LINES = {
+    "brackets": b"[" * 10_000,
+    "objects": b'{"a":' * 10_000,
+    "closed, in an unknown field": (
+        b'{"type":"say","text":"x","extra":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    ),
+    "after a bad type": b'{"type":5,"x":' + b"[" * 10_000,
+}
+
+
+@pytest.mark.parametrize("line", DEEP_LINES.values(), ids=DEEP_LINES.keys())
+def test_deep_nesting_is_a_bad_frame_not_a_recursion_error(line: bytes) -> None:
+    for decode in (decode_client_frame, decode_server_frame):
+        with pytest.raises(ProtocolError) as exc:
+            decode(line)
+        assert exc.value.code is Code.BAD_FRAME and not exc.value.fatal

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from ..i18n import tr
 from ..protocol import Error, Message, Rooms, System, Users
 
-__all__ = ["format_line", "local_date", "local_time", "sanitize"]
+__all__ = ["format_line", "json_line", "local_date", "local_time", "sanitize", "sanitize_line"]
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC x,
 # and their 8-bit C1 forms.
@@ -31,6 +31,23 @@ def sanitize(text: str) -> str:
     overrides removed, and tabs turned into spaces."""
     text = _ESCAPES.sub("", text)
     return _CONTROLS.sub("", text.replace("\t", "    "))
+
+
+def sanitize_line(text: str) -> str:
+    """:func:`sanitize`, and on one line: for names and error messages, where a newline
+    from the server could print a line that looks like someone else's message."""
+    return sanitize(text).replace("\n", " ")
+
+
+# What a JSON encoder leaves raw that a terminal may act on: DEL, the C1 controls (0x9b is
+# CSI on its own) and the bidi overrides. C0 controls, ESC included, are always escaped.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_line(encoded: bytes) -> str:
+    """A JSON document as text safe to print: the characters a terminal could act on
+    written as ``\\uXXXX`` escapes, so the value a script parses is unchanged."""
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded.decode())
 
 
 def local_date(ts: str) -> date | None:
@@ -52,11 +69,11 @@ def local_time(ts: str) -> str:
 
 def _message_line(m: Message) -> str:
     clock = f"[{local_time(m.ts)}]"
-    user = sanitize(m.user)
+    user = sanitize_line(m.user)
     text = sanitize(m.text).replace("\n", "\n    ")
     if m.to is not None:
-        return f"{clock} *{user} → {sanitize(m.to)}* {text}"
-    where = f"#{sanitize(m.room or '')}"
+        return f"{clock} *{user} → {sanitize_line(m.to)}* {text}"
+    where = f"#{sanitize_line(m.room or '')}"
     if m.action:
         return f"{clock} {where} * {user} {text}"
     return f"{clock} {where} <{user}> {text}"
@@ -68,13 +85,17 @@ def format_line(frame: object, lang: str) -> str | None:
     if isinstance(frame, Message):
         return _message_line(frame)
     if isinstance(frame, Users):
-        names = ", ".join(sanitize(u) for u in frame.users) or "-"
-        return "-- " + tr(lang, "users in #{room}: {users}", room=frame.room, users=names)
+        names = ", ".join(sanitize_line(u) for u in frame.users) or "-"
+        return "-- " + tr(
+            lang, "users in #{room}: {users}", room=sanitize_line(frame.room), users=names
+        )
     if isinstance(frame, System):
         return "-- " + sanitize(frame.text or frame.event).replace("\n", "\n   ")
     if isinstance(frame, Rooms):
-        rooms = ", ".join(f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms)
+        rooms = ", ".join(
+            f"#{sanitize_line(r.name)} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
+        )
         return "-- " + tr(lang, "rooms: {rooms}", rooms=rooms or "-")
     if isinstance(frame, Error):
-        return "!! " + sanitize(frame.message)
+        return "!! " + sanitize_line(frame.message)
     return None

@@ -32,7 +32,7 @@ from ..protocol import (
     Say,
 )
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
-from .format import format_line
+from .format import format_line, sanitize_line
 
 __all__ = ["PlainClient", "read_lines"]
 
@@ -126,7 +126,7 @@ class PlainClient:
             try:
                 welcome, _ = await link.hello(hello)
             except HelloRefused as exc:
-                self._out("!! " + exc.message)
+                self._out("!! " + sanitize_line(exc.message))
                 if not self._interactive:
                     return False
                 if exc.code in (Code.NICK_REGISTERED, Code.BAD_PASSWORD) and self.nick:
@@ -140,12 +140,16 @@ class PlainClient:
                     continue
                 return False
             except ConnectionError as exc:
-                self._out("!! " + str(exc))
+                self._out("!! " + sanitize_line(str(exc)))
                 return False
             self.nick = welcome.nick
             self._out(
                 "-- "
-                + tr(self.lang, "connected as {nick}; /help lists the commands", nick=welcome.nick)
+                + tr(
+                    self.lang,
+                    "connected as {nick}; /help lists the commands",
+                    nick=sanitize_line(welcome.nick),
+                )
             )
             return True
 

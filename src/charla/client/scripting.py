@@ -29,7 +29,7 @@ from ..protocol import (
     normalize_room,
 )
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
-from .format import format_line, sanitize
+from .format import format_line, json_line, sanitize_line
 
 __all__ = ["send", "tail", "users"]
 
@@ -94,7 +94,7 @@ async def send(
         # errors in between are the messages that did not make it.
         while (frame := await link.recv()) is not None:
             if isinstance(frame, Error):
-                err("charla send: " + sanitize(frame.message))
+                err("charla send: " + sanitize_line(frame.message))
                 status = 1
             elif isinstance(frame, Bye):
                 return status
@@ -134,7 +134,7 @@ async def tail(
                 continue
             for message in messages:
                 if as_json:
-                    out(encoder.encode(message).decode())
+                    out(json_line(encoder.encode(message)))
                 else:
                     out(format_line(message, lang) or "")
         return 1
@@ -188,10 +188,10 @@ async def users(
             if isinstance(frame, Users):
                 for user in frame.users:
                     if user != me:
-                        out(sanitize(user))
+                        out(sanitize_line(user))
                 return 0
             if isinstance(frame, Error):
-                out("charla users: " + sanitize(frame.message))
+                out("charla users: " + sanitize_line(frame.message))
                 return 1
         return 1
     finally:
@@ -203,7 +203,7 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(coro)
     except HelloRefused as exc:
-        print(f"charla: {exc.message}", file=sys.stderr)
+        print(f"charla: {sanitize_line(exc.message)}", file=sys.stderr)
         return 1
     except ProtocolError as exc:
         # A bad argument (a room name that cannot be), found before connecting.

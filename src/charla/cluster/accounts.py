@@ -10,6 +10,7 @@ account and is logged, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -59,18 +60,43 @@ class ClusterAccounts(HashedAccounts):
             keys = await kv.keys()
         except nats.js.errors.NoKeysError:
             keys = []
-        self._registered = {key for key in map(self._key, keys) if key is not None}
+        registered = set()
+        for token in keys:
+            key = self._key(token)
+            if key is not None and name_token(key) != token:
+                await self._rekey(token, key)
+            if key is not None:
+                registered.add(key)
+        self._registered = registered
 
     def _key(self, token: str) -> str | None:
-        """The nick key a bucket key stands for, or None when it stands for none."""
+        """The nick key a bucket key stands for (rewritten as today's ``nick_key`` when
+        it was stored under an older one), or None when it stands for none."""
         try:
             key = bytes.fromhex(token).decode()
         except (ValueError, UnicodeDecodeError):
             key = ""
+        if key and valid_nick(key):
+            key = nick_key(key)  # a key of an older nick_key is a valid nick
         if not valid_key(key):
             self._skips.skipped("account key", repr(token[:80]), "not a nick key")
             return None
         return key
+
+    async def _rekey(self, token: str, key: str) -> None:
+        """Move an account stored under a key of an older ``nick_key`` (before look-alikes
+        were folded together) to its current key. The store's migration does the same for
+        a single server; here the first node to start does it, and a look-alike already
+        holding the new key keeps it."""
+        kv = self._bucket_kv
+        try:
+            entry = await kv.get(token)
+        except nats.js.errors.NotFoundError:
+            return  # another node moved it a moment ago
+        with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+            await kv.create(name_token(key), entry.value or b"")
+        await kv.delete(token)
+        log.info("registered nick moved to its look-alike key: %s", key)
 
     def note(self, key: str, on: bool) -> None:
         if on:

@@ -12,11 +12,13 @@ import time
 import unicodedata
 
 from .errors import Code, ProtocolError
+from .unicode_rules import cap_combining_runs, is_blank, is_default_ignorable, skeleton
 
 __all__ = [
     "DEFAULT_ROOM",
     "MAX_NAME",
     "MAX_TEXT",
+    "RESERVED_NICKS",
     "clean_text",
     "format_ts",
     "nick_key",
@@ -29,6 +31,20 @@ DEFAULT_ROOM = "general"
 MAX_NAME = 32
 #: Longest message text, in characters.
 MAX_TEXT = 4000
+
+#: Nicks nobody may take (nor anything that looks like them): they would pass for the
+#: server or its staff.
+RESERVED_NICKS = (
+    "server",
+    "system",
+    "admin",
+    "root",
+    "charla",
+    "operator",
+    "moderator",
+    "nickserv",
+    "chanserv",
+)
 
 _NAME_PUNCTUATION = frozenset("_-.")
 # C0 and C1 controls except tab and newline, DEL, and the bidi overrides and isolates
@@ -47,6 +63,9 @@ def _check_name(name: str, code: Code, what: str) -> str:
     name = unicodedata.normalize("NFC", name)
     if not 1 <= len(name) <= MAX_NAME:
         raise ProtocolError(code, f"{what} must have 1 to {MAX_NAME} characters")
+    # Checked first: a Hangul filler is a letter, and would pass the test below.
+    if any(map(is_default_ignorable, name)):
+        raise ProtocolError(code, f"{what} may not hold invisible characters")
     if not all(map(_is_name_char, name)):
         raise ProtocolError(
             code, f"{what} may only hold letters, digits, '_', '-' and '.': {name[:40]!r}"
@@ -55,13 +74,28 @@ def _check_name(name: str, code: Code, what: str) -> str:
 
 
 def normalize_nick(raw: str) -> str:
-    """The nick as it will be shown: NFC, 1-32 letters, digits, ``_ - .``."""
-    return _check_name(raw, Code.NICK_INVALID, "a nick")
+    """The nick as it will be shown: NFC, 1-32 letters, digits, ``_ - .``, nothing
+    invisible, and not one of :data:`RESERVED_NICKS` (nor anything that looks like one)."""
+    nick = _check_name(raw, Code.NICK_INVALID, "a nick")
+    if nick_key(nick) in _RESERVED_KEYS:
+        raise ProtocolError(Code.NICK_INVALID, f"the nick {nick!r} is reserved")
+    return nick
 
 
 def nick_key(nick: str) -> str:
-    """What two nicks are compared by: ``Ana`` and ``ana`` are the same user."""
-    return unicodedata.normalize("NFC", nick).casefold()
+    """What two nicks are compared by: two nicks with the same key are the same user.
+
+    Case does not count (``Ana``, ``ana``), nor compatibility forms (fullwidth ``ａｎａ``),
+    nor letters of other scripts that look the same (``аna`` with a Cyrillic ``а``,
+    ``Αna`` with a Greek ``Α``): NFKC, case folding, the UTS #39 skeleton, and case
+    folding again (the skeleton's prototypes may be capitals: ``0`` looks like ``O``).
+    Keys are for comparing only, never for display.
+    """
+    folded = unicodedata.normalize("NFKC", nick).casefold()
+    return skeleton(folded).casefold()
+
+
+_RESERVED_KEYS = frozenset(map(nick_key, RESERVED_NICKS))
 
 
 def normalize_room(raw: str) -> str:
@@ -71,14 +105,15 @@ def normalize_room(raw: str) -> str:
 
 def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
     """Message text as the server stores it: unsafe control characters removed, tabs
-    kept, length checked. Raises ``text_empty`` or ``text_too_long``."""
+    kept, runs of more than 8 combining marks cut to 8, length checked.
+    Raises ``text_too_long``, or ``text_empty`` when nothing visible is left."""
     if _UNSAFE.search(text):
         text = _UNSAFE.sub("", text)
     if len(text) > limit:
         raise ProtocolError(Code.TEXT_TOO_LONG, f"a message may hold at most {limit} characters")
-    if not text.strip():
-        raise ProtocolError(Code.TEXT_EMPTY, "a message needs some text")
-    return text
+    if all(map(is_blank, text)):
+        raise ProtocolError(Code.TEXT_EMPTY, "a message needs some visible text")
+    return cap_combining_runs(text)
 
 
 def format_ts(epoch: float) -> str:

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
@@ -38,7 +39,7 @@ from ...protocol import (
     normalize_room,
 )
 from ..connection import ConnectOptions
-from ..format import local_date
+from ..format import local_date, sanitize_line
 from ..session import (
     Backoff,
     Connected,
@@ -216,7 +217,9 @@ class ChatApp(App[int]):
         if tab_id is None:
             self._next_tab += 1
             tab_id = self._tab_ids[room] = f"room-{self._next_tab}"
-            self.query_one(RoomTabs).add_tab(Tab(f"#{room}", id=tab_id))
+            # Content, not a str: a str label is markup, and the name came from the server.
+            label = Content(f"#{sanitize_line(room)}")
+            self.query_one(RoomTabs).add_tab(Tab(label, id=tab_id))
             log = ChatLog(room, limit=self.scrollback, id=f"log-{tab_id}")
             # The switcher hides only the children it starts with; later ones are
             # hidden here, or they would share the screen with the current one.

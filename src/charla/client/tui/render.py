@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ...protocol import Message, nick_key
-from ..format import local_time, sanitize
+from ..format import local_time, sanitize, sanitize_line
 
 __all__ = [
     "NICK_COLORS",
@@ -93,7 +93,7 @@ def nick_color(nick: str) -> str:
 
 
 def nick_text(nick: str, *, bold: bool = False) -> Text:
-    return Text(sanitize(nick), style=Style(color=nick_color(nick), bold=bold))
+    return Text(sanitize_line(nick), style=Style(color=nick_color(nick), bold=bold))
 
 
 def mentions(text: str, nick: str) -> bool:

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ...i18n import tr
+from ..format import sanitize_line
 
 __all__ = ["StatusLine"]
 
@@ -61,8 +62,8 @@ class StatusLine(Widget):
         if self.size.width >= 100:
             line.append(" charla ", style="bold reverse")
         line.append(f" {self.server} │ ")
-        line.append(self.nick, style="bold")
-        line.append(f" │ #{self.room} │ ")
+        line.append(sanitize_line(self.nick), style="bold")
+        line.append(f" │ #{sanitize_line(self.room)} │ ")
         # What waits to be sent goes before the state: at 80 columns the end of the
         # line is the part that may not fit.
         if self.pending:
