@@ -277,10 +277,11 @@ def test_the_other_benchmarks_are_charla_bench_tools() -> None:
 
 def test_profile_sums_the_main_threads_self_time() -> None:
     raw = (
-        "process 1;MainThread;run (app.py:1);flush (connection.py:9) 30\n"
-        "process 1;MainThread;run (app.py:1);deliver (hub.py:3) 10\n"
-        "process 1;Thread-2;commit (store.py:5) 60\n"
+        'thread (0x1) "MainThread";run (app.py:1);flush (connection.py:9) 30\n'
+        'thread (0x1) "MainThread";run (app.py:1);deliver (hub.py:3) 10\n'
+        'thread (0x2) "Thread-2";commit (store.py:5) 60\n'
     )
     lines = self_time(raw).splitlines()
     assert lines[0] == "main thread: 40 samples; self time:"
     assert lines[1:] == ["  75.0 %  flush", "  25.0 %  deliver"]
+    assert self_time("") == "main thread: 0 samples; self time:"

@@ -74,5 +74,5 @@ def self_time(raw: str, top: int = 15) -> str:
             counts[stack.split(";")[-1].split(" (")[0]] += int(count)
     total = sum(counts.values())
     lines = [f"main thread: {total} samples; self time:"]
-    lines += [f"{100 * n / total:6.1f} %  {name}" for name, n in counts.most_common(top)]
+    lines += [f"{100 * n / max(total, 1):6.1f} %  {name}" for name, n in counts.most_common(top)]
     return "\n".join(lines)
