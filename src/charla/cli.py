@@ -9,9 +9,8 @@ import argparse
 import getpass
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
@@ -19,16 +18,17 @@ from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
 from .protocol import DEFAULT_ROOM, ProtocolError, normalize_nick
-from .server.config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig
-from .store import Retention
+from .server.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ServerConfig,
+    load_config,
+    print_config,
+)
+from .settings import SettingError, UnreadableFile, flag_values
+from .settings import add_flags as add_setting_flags
 
-__all__ = ["default_db_path", "main"]
-
-
-def default_db_path() -> Path:
-    """``$XDG_DATA_HOME/charla/charla.db`` (``~/.local/share/charla/charla.db``)."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "charla" / "charla.db"
+__all__ = ["main"]
 
 
 def default_nick() -> str:
@@ -43,40 +43,6 @@ def default_nick() -> str:
     except ProtocolError:
         return login + "_"
     return login
-
-
-def _positive_or_zero(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An integer flag with a floor: below it a value means something nobody wants
-    (``--retain-messages 0`` would delete every message, ``--history -1`` replay all)."""
-
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more")
-        return value
-
-    return parse
-
-
-def _days(text: str) -> float:
-    value = float(text)
-    if not value > 0:  # also refuses nan
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
-
-
-def _cluster_name(text: str) -> str:
-    # It becomes a NATS subject token, stream and bucket name: no '.', '*', '>' or spaces.
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", text):
-        raise argparse.ArgumentTypeError("1-32 letters, digits, '_' or '-'")
-    return text
 
 
 def _add_connect_flags(p: argparse.ArgumentParser) -> None:
@@ -95,115 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"charla {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run a server")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (%(default)s)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="(default %(default)s)")
-    serve.add_argument("--db", type=Path, help="SQLite file for history (default: data dir)")
-    serve.add_argument(
-        "--history", type=_at_least(0), default=50, help="messages replayed per room"
+    serve = sub.add_parser(
+        "serve",
+        help="run a server",
+        description="Run a server. Every setting is also a key of the --config file; "
+        "--print-config prints them all, explained.",
     )
     serve.add_argument(
-        "--fsync",
-        choices=("normal", "full"),
-        default="normal",
-        help="full: survive power loss too, at a cost per commit",
-    )
-    serve.add_argument("--retain-days", type=_days, help="delete messages older than this")
-    serve.add_argument("--retain-messages", type=_at_least(1), help="keep this many per room")
-    serve.add_argument(
-        "--max-line", type=_at_least(1024), default=64 * 1024, help="bytes per frame"
+        "--config", type=Path, metavar="FILE", help="read settings from this TOML file first"
     )
     serve.add_argument(
-        "--rate-limit",
-        type=_positive_or_zero,
-        default=5.0,
-        help="messages/s per client, 0 = off (default %(default)s)",
-    )
-    serve.add_argument("--burst", type=int, default=20, help="messages at once (%(default)s)")
-    serve.add_argument(
-        "--flood-queue",
-        type=int,
-        default=200,
-        help="queued messages before a flooder is cut off (%(default)s)",
-    )
-    serve.add_argument(
-        "--max-sendq",
-        type=int,
-        default=256 * 1024,
-        help="bytes held for a slow reader before it is cut off (%(default)s)",
-    )
-    serve.add_argument(
-        "--handshake-timeout",
-        type=_positive_or_zero,
-        default=10.0,
-        help="seconds to send hello (%(default)s)",
-    )
-    serve.add_argument("--ping-interval", type=float, default=30.0)
-    serve.add_argument("--ping-timeout", type=float, default=90.0)
-    serve.add_argument(
-        "--max-per-ip", type=int, default=256, help="connections per address, 0 = off (%(default)s)"
-    )
-    serve.add_argument("--max-clients", type=int, default=10_000, help="(default %(default)s)")
-    defaults = ServerConfig()
-    for flag, field, what in (
-        ("--max-auth-failures", "max_auth_failures", "for one nick from one address"),
-        ("--max-auth-failures-per-nick", "max_auth_failures_per_nick", "for one nick"),
-        ("--max-auth-failures-per-address", "max_auth_failures_per_address", "per address"),
-    ):
-        serve.add_argument(
-            flag,
-            type=_at_least(0),
-            default=getattr(defaults, field),
-            help=f"failed passwords a minute {what}, 0 = off (%(default)s)",
-        )
-    serve.add_argument("--tls-cert", type=Path, metavar="FILE")
-    serve.add_argument("--tls-key", type=Path, metavar="FILE")
-    serve.add_argument(
-        "--password-file", type=Path, metavar="FILE", help="file holding the server password"
-    )
-    serve.add_argument("--motd", help="message of the day shown on connect")
-    serve.add_argument(
-        "--metrics-port",
-        type=int,
-        metavar="PORT",
-        help="serve Prometheus /metrics on this port (off by default)",
-    )
-    cluster = serve.add_argument_group("cluster (docs/cluster.md)")
-    cluster.add_argument(
-        "--nats", metavar="URL", help="join a cluster over NATS JetStream (nats://host:4222)"
-    )
-    cluster.add_argument(
-        "--nats-creds",
-        type=Path,
-        metavar="FILE",
-        help="NATS credentials: a .creds file, or user=/password= or token= lines",
-    )
-    cluster.add_argument(
-        "--nats-tls-ca", type=Path, metavar="FILE", help="CA of the NATS server's certificate"
-    )
-    cluster.add_argument(
-        "--nats-tls-cert", type=Path, metavar="FILE", help="this node's certificate for NATS"
-    )
-    cluster.add_argument("--nats-tls-key", type=Path, metavar="FILE", help="its private key")
-    cluster.add_argument(
-        "--node-name", help="this node's name, unique in the cluster (default: host-pid)"
-    )
-    cluster.add_argument(
-        "--cluster-name",
-        type=_cluster_name,
-        default="charla",
-        help="stream/bucket prefix: letters, digits, '_', '-' (%(default)s)",
-    )
-    cluster.add_argument(
-        "--heartbeat", type=float, default=2.0, help="seconds between heartbeats (%(default)s)"
-    )
-    cluster.add_argument(
-        "--dead-after",
-        type=float,
-        default=15.0,
-        help="silence after which a node's users are announced gone (%(default)s)",
+        "--print-config", action="store_true", help="print the commented default config file"
     )
     serve.add_argument("-v", "--verbose", action="store_true")
+    add_setting_flags(serve, ServerConfig)
 
     join = sub.add_parser("join", help="chat (full screen on a terminal, lines otherwise)")
     _add_connect_flags(join)
@@ -272,74 +143,40 @@ def _serve(args: argparse.Namespace) -> int:
     from .server.app import ConfigError
     from .store import StoreError
 
+    if args.print_config:
+        print(print_config(), end="")
+        return 0
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    server_password = None
-    for cert, key in (("tls_cert", "tls_key"), ("nats_tls_cert", "nats_tls_key")):
-        if (getattr(args, cert) is None) != (getattr(args, key) is None):
-            print(f"charla serve: --{_flag(cert)} and --{_flag(key)} go together", file=sys.stderr)
-            return 2
-    files = (args.password_file, args.tls_cert, args.tls_key)
-    nats_files = (args.nats_creds, args.nats_tls_ca, args.nats_tls_cert, args.nats_tls_key)
-    for path in (*files, *nats_files):
+    flags = flag_values(args)
+
+    def load() -> ServerConfig:
+        return load_config(args.config, flags)
+
+    try:
+        config = load()
+    except UnreadableFile as exc:
+        print(f"charla serve: {exc}", file=sys.stderr)
+        return 1
+    except SettingError as exc:
+        print(f"charla serve: {exc}", file=sys.stderr)
+        return 2
+    files = (config.tls_cert, config.tls_key, config.nats_creds, config.nats_tls_ca)
+    for path in (*files, config.nats_tls_cert, config.nats_tls_key):
         if path is not None and not path.is_file():
             print(f"charla serve: cannot read {path}", file=sys.stderr)
             return 1
-    if args.password_file is not None:
-        server_password = args.password_file.read_text(encoding="utf-8").strip()
-        if not server_password:
-            print(f"charla serve: {args.password_file} is empty", file=sys.stderr)
-            return 1
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        db=args.db or default_db_path(),
-        history=args.history,
-        fsync=args.fsync,
-        retention=Retention(days=args.retain_days, messages=args.retain_messages),
-        max_line=args.max_line,
-        rate_limit=args.rate_limit,
-        burst=args.burst,
-        flood_queue=args.flood_queue,
-        max_sendq=args.max_sendq,
-        handshake_timeout=args.handshake_timeout,
-        ping_interval=args.ping_interval,
-        ping_timeout=args.ping_timeout,
-        max_per_ip=args.max_per_ip,
-        max_clients=args.max_clients,
-        max_auth_failures=args.max_auth_failures,
-        max_auth_failures_per_nick=args.max_auth_failures_per_nick,
-        max_auth_failures_per_address=args.max_auth_failures_per_address,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        server_password=server_password,
-        motd=args.motd,
-        metrics_port=args.metrics_port,
-        nats=args.nats,
-        nats_creds=args.nats_creds,
-        nats_tls_ca=args.nats_tls_ca,
-        nats_tls_cert=args.nats_tls_cert,
-        nats_tls_key=args.nats_tls_key,
-        node_name=args.node_name,
-        cluster_name=args.cluster_name,
-        heartbeat=args.heartbeat,
-        dead_after=args.dead_after,
-    )
     try:
-        run(config, cluster_server if config.nats is not None else ChatServer)
+        run(config, cluster_server if config.nats is not None else ChatServer, reload=load)
     except (StoreError, ConfigError, BusUnavailable) as exc:
         print(f"charla serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"charla serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"charla serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def _flag(field: str) -> str:
-    return field.replace("_", "-")
 
 
 def _connect_options(args: argparse.Namespace) -> ConnectOptions:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from .protocol import Message, format_ts, nick_key
+from .settings import at_least, more_than, setting
 
 __all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
 
@@ -82,10 +83,26 @@ class StoreError(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retention:
-    """How much history each room keeps. ``None`` keeps everything."""
+    """How much history each room keeps. ``None`` keeps everything.
 
-    days: float | None = None
-    messages: int | None = None
+    There is no "0 = off" here: 0 messages would delete every message, 0 days the same.
+    """
+
+    days: float | None = setting(
+        None,
+        help="delete messages older than this many days",
+        defends="a database that grows without end",
+        check=more_than(0),
+        example=30,
+        metavar="DAYS",
+    )
+    messages: int | None = setting(
+        None,
+        help="keep at most this many messages per room",
+        defends="a database that grows without end",
+        check=at_least(1),
+        example=100_000,
+    )
 
     @property
     def unlimited(self) -> bool:

@@ -1,5 +1,9 @@
 """``charla bench``: how many deliveries per second a server fans out, side by side.
 
+``charla bench TOOL`` runs the other benchmarks, one module each: ``room-rate``
+(:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``profile`` (:mod:`.profile`)
+and ``plot`` (:mod:`.replot`, a saved run drawn again).
+
 The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
 rate raised step by step (``--rates``). :mod:`.runner` runs it, :mod:`.loadgen` is the
 load generator (worker processes), :mod:`.wire` what it says to charla or to an IRC server,
@@ -14,9 +18,11 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
-from .report import LiveDisplay, machine, plot, summary, table
-from .runner import Plan, ServerResult, default_workers, run_load
+from . import profile, replot, room_rate, store_scale
+from .report import LiveDisplay, machine, plot, ratio, summary, table
+from .runner import Plan, ServerResult, default_workers, parse_rates, run_load
 from .servers import (
     NGIRCD_MISSING,
     Target,
@@ -29,17 +35,25 @@ from .servers import (
 
 PEERS = {"ngircd": ngircd_server, "relay": relay_server}
 
+
+class Tool(Protocol):
+    """A benchmark module runnable as ``charla bench NAME``."""
+
+    __doc__: str | None
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def main(self, args: argparse.Namespace) -> int: ...
+
+
+TOOLS: dict[str, Tool] = {
+    "room-rate": room_rate,
+    "store-scale": store_scale,
+    "profile": profile,
+    "plot": replot,
+}
+
 __all__ = ["Plan", "ServerResult", "add_arguments", "main", "run_load"]
-
-
-def _rates(text: str) -> tuple[float, ...]:
-    try:
-        rates = tuple(float(r) for r in text.split(",") if r.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
-    if not rates or any(r <= 0 for r in rates):
-        raise argparse.ArgumentTypeError("rates must be positive")
-    return rates
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--senders", type=int, default=default.senders, help="(default %(default)s)")
     p.add_argument(
         "--rates",
-        type=_rates,
+        type=parse_rates,
         default=default.rates,
         help="offered messages/s per step, comma-separated (default 100,200,...,51200)",
     )
@@ -60,6 +74,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--step-seconds", type=float, default=default.step_seconds)
     p.add_argument("--p99-limit-ms", type=float, default=default.p99_limit_ms)
+    p.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=default.warmup_seconds,
+        help="a run at the lowest rate before the ladder, not counted (default %(default)s)",
+    )
     p.add_argument(
         "--target",
         metavar="HOST:PORT[,…]",
@@ -91,6 +111,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FLAG",
         help="extra flag for the charla server the bench starts (repeatable)",
     )
+    tools = p.add_subparsers(
+        dest="tool", metavar="TOOL", title="other benchmarks (charla bench TOOL --help)"
+    )
+    for name, tool in TOOLS.items():
+        doc = tool.__doc__ or ""
+        sub = tools.add_parser(
+            name,
+            help=doc.splitlines()[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        tool.add_arguments(sub)
+
+
+def _ratio_json(results: list[ServerResult]) -> dict[str, Any]:
+    """``ratio`` (None when either passed no step) and the range the ladder allows."""
+    found = ratio(*results) if len(results) == 2 else None
+    if found is None:
+        return {"ratio": None, "ratio_range": None}
+    return {"ratio": found.value, "ratio_range": [found.low, found.high]}
 
 
 @contextlib.contextmanager
@@ -103,6 +143,8 @@ def _charla(args: argparse.Namespace) -> Iterator[Target]:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.tool is not None:
+        return TOOLS[args.tool].main(args)
     if not 0 < args.senders <= args.clients:
         print("charla bench: --senders must be between 1 and --clients", file=sys.stderr)
         return 2
@@ -121,6 +163,7 @@ def main(args: argparse.Namespace) -> int:
         workers=args.workers,
         connect_timeout=args.connect_timeout,
         room_size=args.room_size,
+        warmup_seconds=args.warmup_seconds,
     )
     display = LiveDisplay()
     display.note(
@@ -155,13 +198,10 @@ def main(args: argparse.Namespace) -> int:
                 "step_seconds": plan.step_seconds,
                 "p99_limit_ms": plan.p99_limit_ms,
                 "workers": plan.workers,
+                "warmup_seconds": plan.warmup_seconds,
             },
             "results": [r.to_json() for r in results],
-            "ratio": (
-                results[0].figure / results[1].figure
-                if len(results) == 2 and results[1].figure
-                else None
-            ),
+            **_ratio_json(results),
         }
         print(json.dumps(document, indent=2))
     return 1 if any(r.error for r in results) else 0

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import os
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from .runner import ServerResult, StepResult
 
-__all__ = ["LiveDisplay", "machine", "plot", "summary", "table"]
+__all__ = ["LiveDisplay", "Ratio", "machine", "plot", "ratio", "ratio_line", "summary", "table"]
 
 _HEADER = (
     f"{'server':<8} {'step':>4} {'offered/s':>9} {'deliveries/s':>12} {'delivered':>9} "
@@ -98,8 +100,11 @@ def summary(results: Sequence[ServerResult]) -> str:
             if not r.steps:
                 continue
         best = r.best
-        at = f" (at {best.rate:.0f} msg/s, p99 {best.p99_ms:.1f} ms)" if best else ""
-        lines.append(f"{r.name}: {r.figure:,.0f} deliveries/s{at}")
+        if best is None:
+            first = r.steps[0]
+            lines.append(f"{r.name}: FAILED its first step: {_step_figures(first)}")
+        else:
+            lines.append(f"{r.name}: {r.figure:,.0f} deliveries/s (at {_step_figures(best)})")
         per_client = r.rss_per_client_kib
         if per_client is not None:
             lines.append(
@@ -107,10 +112,61 @@ def summary(results: Sequence[ServerResult]) -> str:
                 f"server RSS {r.rss_before_mib:.0f} -> {r.rss_connected_mib:.0f} MiB "
                 f"({per_client:.1f} KiB per client)"
             )
-    if len(results) == 2 and results[1].figure:
-        ratio = results[0].figure / results[1].figure
-        lines.append(f"{results[0].name} / {results[1].name}: {ratio:.2f}x")
+    if len(results) == 2:
+        lines.append(ratio_line(results[0], results[1]))
     return "\n".join(lines)
+
+
+def _step_figures(step: StepResult) -> str:
+    return (
+        f"{step.rate:g} msg/s offered, {_si(step.deliveries_per_s)} deliveries/s, "
+        f"{step.delivered_pct:.1f}% delivered, p99 {_num(step.p99_ms, '.1f')} ms"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """``a``'s figure over ``b``'s, and the range the ladder allows: each figure is only
+    known to one step (the real limit lies between the best passing step and the first
+    failing one), so a ratio read off a doubling ladder is good to a factor of 2 each way.
+    """
+
+    value: float
+    low: float
+    high: float | None
+
+
+def ratio(a: ServerResult, b: ServerResult) -> Ratio | None:
+    """None when either server passed no step: 0 deliveries/s is a failure, not a figure."""
+    a_limit, b_limit = a.limit, b.limit
+    if a_limit is None or b_limit is None:
+        return None
+    (a_low, a_high), (b_low, b_high) = a_limit, b_limit
+    return Ratio(
+        value=a_low / b_low,
+        low=a_low / b_high if b_high is not None else 0.0,
+        high=a_high / b_low if a_high is not None else None,
+    )
+
+
+def ratio_line(a: ServerResult, b: ServerResult) -> str:
+    found = ratio(a, b)
+    if found is None:
+        failed = [r.name for r in (a, b) if r.best is None]
+        return f"no {a.name} / {b.name} ratio: {' and '.join(failed)} passed no step"
+    high = f"{found.high:.2f}x" if found.high is not None else "unknown (no step failed)"
+    low = f"{found.low:.2f}x" if found.low else "unknown (no step failed)"
+    return (
+        f"{a.name} / {b.name}: {found.value:.2f}x, somewhere between {low} and {high}: "
+        f"the ladder's steps are up to {ladder_step(a, b):.2f}x apart, and each figure is "
+        "only known to one step"
+    )
+
+
+def ladder_step(*results: ServerResult) -> float:
+    """The largest factor between two consecutive rates of the ladder."""
+    rates = sorted({s.rate for r in results for s in r.steps})
+    return max((b / a for a, b in itertools.pairwise(rates)), default=1.0)
 
 
 def machine() -> dict[str, Any]:
@@ -178,5 +234,7 @@ def results_from_json(document: dict[str, Any]) -> list[ServerResult]:
     for data in document["results"]:
         fields = {k: v for k, v in data.items() if k not in ("figure", "rss_per_client_kib")}
         fields["steps"] = [StepResult(**step) for step in data["steps"]]
+        if fields.get("warmup") is not None:
+            fields["warmup"] = StepResult(**fields["warmup"])
         results.append(ServerResult(**fields))
     return results

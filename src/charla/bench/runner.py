@@ -10,13 +10,15 @@ server's figure is the deliveries per second of its best passing step.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import math
 import multiprocessing
 import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait
 from typing import Any
@@ -33,7 +35,15 @@ from .loadgen import (
 from .servers import Target
 from .wire import DIALECTS
 
-__all__ = ["MIN_DELIVERED", "Plan", "ServerResult", "StepResult", "percentile", "run_load"]
+__all__ = [
+    "MIN_DELIVERED",
+    "Plan",
+    "ServerResult",
+    "StepResult",
+    "parse_rates",
+    "percentile",
+    "run_load",
+]
 
 #: Share of the expected copies a passing step must deliver.
 MIN_DELIVERED = 0.99
@@ -56,6 +66,9 @@ class Plan:
     connect_timeout: float = 120.0
     #: Clients per room; 0 puts everyone in one room.
     room_size: int = 0
+    #: A run at the ladder's lowest rate before the first step, its numbers discarded: a
+    #: server's first seconds (caches, allocator, JIT-less warm paths) are not its speed.
+    warmup_seconds: float = 2.0
 
     def recipients(self, sender_gets_copy: bool) -> int:
         """Copies of each message the server should deliver."""
@@ -102,11 +115,29 @@ class ServerResult:
     rss_connected_mib: float | None = None
     connect_seconds: float = 0.0
     error: str | None = None
+    #: The warm-up run: reported, never counted in the figure.
+    warmup: StepResult | None = None
 
     @property
     def best(self) -> StepResult | None:
         passing = [s for s in self.steps if s.passed]
         return max(passing, key=lambda s: s.deliveries_per_s) if passing else None
+
+    @property
+    def failed_first_step(self) -> bool:
+        return bool(self.steps) and not self.steps[0].passed
+
+    @property
+    def limit(self) -> tuple[float, float | None] | None:
+        """Where the server's real limit lies, in deliveries/s: at least the figure, and
+        below what the first failing step would have delivered (None: no step failed,
+        no upper bound). None when no step passed."""
+        best = self.best
+        if best is None:
+            return None
+        failed = next((s for s in self.steps if not s.passed and s.rate > best.rate), None)
+        upper = best.deliveries_per_s * failed.rate / best.rate if failed else None
+        return best.deliveries_per_s, upper
 
     @property
     def figure(self) -> float:
@@ -232,6 +263,13 @@ def run_load(
         time.sleep(SETTLE)
         if stats is not None:
             result.rss_connected_mib = _mib(stats.rss_bytes())
+        if plan.warmup_seconds > 0:
+            warm = replace(plan, step_seconds=plan.warmup_seconds)
+            try:
+                result.warmup = _run_step(workers, target, warm, 0, min(plan.rates), None)
+            except (RuntimeError, OSError) as exc:
+                result.error = f"the warm-up broke off: {exc}"
+                return result
         for index, rate in enumerate(plan.rates, 1):
             try:
                 step = _run_step(workers, target, plan, index, rate, progress)
@@ -359,6 +397,17 @@ def _result(
         dropped=sum(t.dropped for t in tallies),
         passed=share >= MIN_DELIVERED and p99 is not None and p99 <= plan.p99_limit_ms,
     )
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """``--rates 100,200,400``: offered messages/s per step."""
+    try:
+        rates = tuple(float(r) for r in text.split(",") if r.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
+    if not rates or not all(math.isfinite(r) and r > 0 for r in rates):
+        raise argparse.ArgumentTypeError("rates must be positive")
+    return rates
 
 
 def default_workers() -> int:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +26,15 @@ __all__ = [
     "NGIRCD_MISSING",
     "ProcStats",
     "Target",
+    "charla_serve_cmd",
     "charla_server",
     "free_port",
     "ngircd_config",
     "ngircd_server",
+    "python_env",
     "relay_server",
     "remote_target",
+    "wait_listening",
 ]
 
 NGIRCD_MISSING = (
@@ -129,33 +132,37 @@ def _process(
                 proc.wait()
 
 
-def _python_env() -> dict[str, str]:
+def python_env() -> dict[str, str]:
     """The environment for a child Python that must import this very charla."""
     src = str(Path(charla.__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
     return dict(os.environ, PYTHONPATH=path)
 
 
+def charla_serve_cmd(port: int, db: Path, clients: int, extra: Sequence[str] = ()) -> list[str]:
+    """``charla serve`` with the limits a benchmark needs off, storage on."""
+    return [
+        sys.executable,
+        "-m",
+        "charla",
+        "serve",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--db={db}",
+        "--rate-limit=0",
+        "--max-per-ip=0",
+        f"--max-clients={clients + 100}",
+        *extra,
+    ]
+
+
 @contextlib.contextmanager
 def charla_server(clients: int, *, extra: tuple[str, ...] = ()) -> Iterator[Target]:
-    """``charla serve`` with the limits a benchmark needs off, storage on, a temp db."""
-    env = _python_env()
+    """:func:`charla_serve_cmd` on a free port with a temporary database."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "charla",
-            "serve",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            f"--db={Path(tmp) / 'bench.db'}",
-            "--rate-limit=0",
-            "--max-per-ip=0",
-            f"--max-clients={clients + 100}",
-            *extra,
-        ]
-        with _process("charla", "charla", cmd, port, Path(tmp), env) as target:
+        cmd = charla_serve_cmd(port, Path(tmp) / "bench.db", clients, extra)
+        with _process("charla", "charla", cmd, port, Path(tmp), python_env()) as target:
             yield target
 
 
@@ -165,7 +172,7 @@ def relay_server() -> Iterator[Target]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="charla-bench-relay-") as tmp:
         cmd = [sys.executable, "-m", "charla.bench.relay", str(port)]
-        with _process("relay", "charla", cmd, port, Path(tmp), _python_env()) as target:
+        with _process("relay", "charla", cmd, port, Path(tmp), python_env()) as target:
             yield target
 
 

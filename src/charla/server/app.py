@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from ..bus import Bus
 from ..bus.local import LocalBus
-from ..store import Store, StoreError
-from .config import ServerConfig
+from ..settings import SettingError
+from ..store import Retention, Store, StoreError
+from .config import ServerConfig, diff_reloadable, reloaded
 from .connection import Connection
 from .hub import Hub
 from .metrics_http import start_metrics_server
@@ -64,6 +65,7 @@ class ChatServer:
         self._stopped = asyncio.Event()
         self._metrics: asyncio.Server | None = None
         self.metrics_port: int | None = None
+        self._prune_now = asyncio.Event()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -92,8 +94,7 @@ class ChatServer:
             raise
         self._duties.append(loop.create_task(self._check_idle_forever(hub)))
         self._duties.append(loop.create_task(self._watch_store_forever()))
-        if not self.config.retention.unlimited:
-            self._duties.append(loop.create_task(self._prune_forever()))
+        self._duties.append(loop.create_task(self._prune_forever()))
 
     def render_metrics(self) -> str:
         assert self.hub is not None
@@ -128,15 +129,51 @@ class ChatServer:
             self.store.health.check()
 
     async def _prune_forever(self) -> None:
+        # Reads the retention each time round: a reload may set, change or clear it.
         while True:
-            try:
-                deleted = await asyncio.to_thread(self.store.prune, self.config.retention)
-            except (StoreError, sqlite3.Error) as exc:
-                log.error("retention: could not prune: %s", exc)
-            else:
-                if deleted:
-                    log.info("retention: pruned %d messages", deleted)
-            await asyncio.sleep(PRUNE_EVERY)
+            self._prune_now.clear()
+            retention = self.config.retention
+            if not retention.unlimited:
+                await self._prune(retention)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._prune_now.wait(), PRUNE_EVERY)
+
+    async def _prune(self, retention: Retention) -> None:
+        try:
+            deleted = await asyncio.to_thread(self.store.prune, retention)
+        except (StoreError, sqlite3.Error) as exc:
+            log.error("retention: could not prune: %s", exc)
+            return
+        if deleted:
+            log.info("retention: pruned %d messages", deleted)
+
+    def reload(self, new: ServerConfig) -> None:
+        """Take the settings of ``new`` that can change while running; log the others.
+
+        The hub and the connections read limits from ``hub.config`` when they use them,
+        so swapping the object is the whole reload.
+        """
+        changes, needs_restart = diff_reloadable(self.config, new)
+        for key, (before, after) in changes.items():
+            log.info("reload: %s %r -> %r", key, before, after)
+        for key in needs_restart:  # no values: one of them may be the server password
+            log.warning("reload: %s changed, which needs a restart; still the old value", key)
+        if not changes and not needs_restart:
+            log.info("reload: no setting changed")
+        retention = self.config.retention
+        self.config = reloaded(self.config, new)
+        if self.hub is not None:
+            self.hub.config = self.config
+        if self.config.retention != retention:
+            self._prune_now.set()
+
+    def _reload_from(self, load: Callable[[], ServerConfig]) -> None:
+        try:
+            new = load()
+        except SettingError as exc:
+            log.error("reload refused, the running settings stay: %s", exc)
+            return
+        self.reload(new)
 
     async def stop(self, reason: str = "shutdown") -> None:
         """Stop accepting, deliver what is in flight, say ``bye`` to all, close the store.
@@ -161,16 +198,19 @@ class ChatServer:
         await self.bus.close()
         self.store.close()
 
-    async def serve_forever(self) -> None:
-        """Run until SIGTERM or SIGINT, then stop cleanly."""
+    async def serve_forever(self, reload: Callable[[], ServerConfig] | None = None) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly; on SIGHUP, :meth:`reload`
+        what ``reload()`` returns (the config file read again)."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if reload is not None:
+            loop.add_signal_handler(signal.SIGHUP, self._reload_from, reload)
         try:
             await stop.wait()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             log.info("stopping")
             await self.stop()
@@ -206,10 +246,14 @@ def install_uvloop() -> bool:
 
 
 def run(
-    config: ServerConfig, make_server: Callable[[ServerConfig], ChatServer] = ChatServer
+    config: ServerConfig,
+    make_server: Callable[[ServerConfig], ChatServer] = ChatServer,
+    *,
+    reload: Callable[[], ServerConfig] | None = None,
 ) -> None:
     """Run a server in this process until SIGTERM/SIGINT (what ``charla serve`` does);
-    ``make_server`` makes a cluster node instead (``charla.cluster.cluster_server``)."""
+    ``make_server`` makes a cluster node instead (``charla.cluster.cluster_server``);
+    SIGHUP reloads the settings ``reload()`` returns."""
     fast = install_uvloop()
     limit = raise_file_limit(config.max_clients)
 
@@ -227,6 +271,6 @@ def run(
             "uvloop" if fast else "asyncio",
             limit,
         )
-        await server.serve_forever()
+        await server.serve_forever(reload)
 
     asyncio.run(main())

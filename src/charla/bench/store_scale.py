@@ -1,6 +1,6 @@
 """How a large history database behaves: open time and page latency at millions of rows.
 
-    python bench/store_scale.py [--messages 2000000] [--rooms 20]
+    charla bench store-scale [--messages 2000000] [--rooms 20]
 
 Builds (once) a database of N messages spread over R rooms with the real Store, then
 measures: opening it (what `charla serve` does at start), the last 50 of a room, a page of
@@ -13,10 +13,13 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from charla.protocol import Message, format_ts
-from charla.store import Store
+from ..protocol import Message, format_ts
+from ..store import Store
+
+__all__ = ["add_arguments", "main"]
 
 
 def build(path: Path, messages: int, rooms: int) -> None:
@@ -38,7 +41,8 @@ def build(path: Path, messages: int, rooms: int) -> None:
     store.close()
 
 
-def timed(fn, repeat: int = 200) -> float:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], object], repeat: int = 200) -> float:
+    """The median time of ``fn()``, in milliseconds."""
     samples = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -47,11 +51,12 @@ def timed(fn, repeat: int = 200) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=2_000_000)
-    parser.add_argument("--rooms", type=int, default=20)
-    args = parser.parse_args()
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--messages", type=int, default=2_000_000, help="(default %(default)s)")
+    parser.add_argument("--rooms", type=int, default=20, help="(default %(default)s)")
+
+
+def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.db"
         t0 = time.perf_counter()
@@ -81,7 +86,4 @@ def main() -> None:
             f"{timed(lambda: store.since('room3', args.messages - 5000, 500)):.3f} ms"
         )
         store.close()
-
-
-if __name__ == "__main__":
-    main()
+    return 0

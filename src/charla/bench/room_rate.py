@@ -1,6 +1,6 @@
 """Sustained message rate of one room with durable storage on, and the commits it took.
 
-    python bench/room_rate.py [--senders 10] [--listeners 50] [--seconds 5] [--window 200]
+    charla bench room-rate [--senders 10] [--listeners 50] [--seconds 5] [--window 200]
 
 Starts `charla serve` as `charla bench` does (rate limit and per-address cap off, a
 temporary database), connects the listeners and the senders to `general`, and has every
@@ -16,14 +16,17 @@ import asyncio
 import time
 import urllib.request
 
-from charla.bench.servers import charla_server, free_port
-from charla.server.app import install_uvloop
+from .servers import charla_server, free_port
+
+__all__ = ["add_arguments", "main"]
 
 HELLO = b'{"type":"hello","nick":"%s"}\n'
 
 
 def metric(port: int, name: str) -> float:
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    url = f"http://127.0.0.1:{port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -82,20 +85,22 @@ async def run(args: argparse.Namespace, port: int, metrics_port: int) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--senders", type=int, default=10)
-    parser.add_argument("--listeners", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--window", type=int, default=200)
-    parser.add_argument("--fsync", default="normal")
-    args = parser.parse_args()
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--senders", type=int, default=10, help="(default %(default)s)")
+    parser.add_argument("--listeners", type=int, default=50, help="(default %(default)s)")
+    parser.add_argument("--seconds", type=float, default=5, help="(default %(default)s)")
+    parser.add_argument(
+        "--window", type=int, default=200, help="messages in flight per sender (%(default)s)"
+    )
+    parser.add_argument("--fsync", choices=("normal", "full"), default="normal")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..server.app import install_uvloop
+
     metrics_port = free_port()
     extra = (f"--metrics-port={metrics_port}", f"--fsync={args.fsync}")
     with charla_server(args.senders + args.listeners, extra=extra) as target:
         install_uvloop()
         asyncio.run(run(args, target.port, metrics_port))
-
-
-if __name__ == "__main__":
-    main()
+    return 0
