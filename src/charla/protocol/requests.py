@@ -230,6 +230,7 @@ REQUESTS: tuple[Request, ...] = (
         summary="leave the chat",
         parse=_parse_quit,
         metered=False,
+        before_welcome=True,
     ),
 )
 

@@ -1,18 +1,18 @@
 """Who may connect, how long they may take to say hello, and how they are cut off.
 
 Caps are checked when a socket is accepted (``--max-clients``, ``--max-per-ip``); a
-client that has not been welcomed within ``--handshake-timeout`` is cut off. Every
+client that has not been welcomed within ``--handshake-timeout`` is cut off, and one that
+stays silent past ``--ping-timeout`` too. Time is the hub's clock, so tests drive it. Every
 refusal and cut-off is one log line and a counter, never a traceback.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..protocol import Bye, Code
+from ..protocol import Bye, Code, Ping
 from .member import Link, Member
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ class Admission:
         self.members: set[Member] = set()
         self.per_ip: Counter[str] = Counter()
         self.accepting = True
-        self._handshakes: dict[Member, asyncio.TimerHandle] = {}
 
     def __len__(self) -> int:
         return len(self.members)
@@ -54,10 +53,6 @@ class Admission:
             return None
         self.members.add(member)
         self.per_ip[link.peer] += 1
-        if config.handshake_timeout > 0:
-            self._handshakes[member] = hub.loop.call_later(
-                config.handshake_timeout, self._handshake_expired, member
-            )
         return member
 
     def _refuse(self, member: Member, code: Code, message: str) -> None:
@@ -66,15 +61,22 @@ class Admission:
         member.send_error(code, message)
         member.link.close()
 
-    def welcomed(self, member: Member) -> None:
-        timer = self._handshakes.pop(member, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _handshake_expired(self, member: Member) -> None:
-        self._handshakes.pop(member, None)
-        if member.nick is None and not member.closed:
-            self.cut_off(member, Code.HANDSHAKE_TIMEOUT, "no valid hello in time")
+    def check_timeouts(self, now: float) -> None:
+        """Cut off who took too long to say hello; ping quiet clients and drop the ones
+        that stay silent (no ghost users)."""
+        config = self._hub.config
+        for member in list(self.members):
+            if member.nick is None:
+                waited = now - member.connected_at
+                if 0 < config.handshake_timeout <= waited:
+                    self.cut_off(member, Code.HANDSHAKE_TIMEOUT, "no valid hello in time")
+                continue
+            silent = now - member.last_seen
+            if silent >= config.ping_timeout:
+                self.cut_off(member, Code.PING_TIMEOUT, "no answer to ping")
+            elif silent >= config.ping_interval and not member.pinged:
+                member.pinged = True
+                member.send(Ping())
 
     def cut_off(self, member: Member, code: Code, message: str, *, tell: bool = True) -> None:
         """Disconnect a client for ``code``: one log line, a counter, no traceback."""
@@ -95,7 +97,6 @@ class Admission:
         if member not in self.members:
             return False
         self.members.discard(member)
-        self.welcomed(member)
         self.per_ip[member.peer] -= 1
         if self.per_ip[member.peer] <= 0:
             del self.per_ip[member.peer]

@@ -9,6 +9,7 @@ import resource
 import signal
 import sqlite3
 import ssl
+import time
 from collections.abc import Callable
 
 from ..bus import Bus
@@ -18,6 +19,7 @@ from ..store import Retention, Store, StoreError
 from .config import ServerConfig, diff_reloadable, reloaded
 from .connection import Connection
 from .hub import Hub
+from .limits import Clock
 from .metrics_http import start_metrics_server
 from .presence import LocalPresence, Presence
 
@@ -50,11 +52,14 @@ class ChatServer:
         store: Store | None = None,
         bus: Bus | None = None,
         presence: Presence | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         if config.nats is not None and bus is None:
             # Never a silent single server where a cluster node was asked for.
             raise ConfigError("a cluster node needs its bus: use charla.cluster.cluster_server")
         self.config = config
+        #: The one clock of limits, timeouts and liveness (tests pass a fake one).
+        self.clock = clock
         self.store = store if store is not None else Store(config.db, fsync=config.fsync)
         self.presence: Presence = presence if presence is not None else LocalPresence()
         self.bus: Bus = bus if bus is not None else LocalBus(self.store)
@@ -70,7 +75,9 @@ class ChatServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         tls = self._tls_context()  # before anything starts: a bad certificate stops here
-        hub = self.hub = Hub(self.config, self.store, self.bus, loop=loop, presence=self.presence)
+        hub = self.hub = Hub(
+            self.config, self.store, self.bus, loop=loop, clock=self.clock, presence=self.presence
+        )
         # Presence first: events in the log are handed to it while the bus catches up.
         await self.presence.start(hub)
         await self.bus.start(hub)
@@ -92,7 +99,7 @@ class ChatServer:
         except BaseException:
             await self.stop()
             raise
-        self._duties.append(loop.create_task(self._check_idle_forever(hub)))
+        self._duties.append(loop.create_task(self._check_timeouts_forever(hub)))
         self._duties.append(loop.create_task(self._watch_store_forever()))
         self._duties.append(loop.create_task(self._prune_forever()))
 
@@ -117,11 +124,12 @@ class ChatServer:
             ) from None
         return context
 
-    async def _check_idle_forever(self, hub: Hub) -> None:
-        period = max(0.05, min(self.config.ping_interval, self.config.ping_timeout) / 3)
+    async def _check_timeouts_forever(self, hub: Hub) -> None:
         while True:
-            await asyncio.sleep(period)
-            hub.check_idle()
+            config = hub.config  # a reload may change the timeouts
+            timeouts = [config.ping_interval, config.ping_timeout, config.handshake_timeout]
+            await asyncio.sleep(max(0.05, min(t for t in timeouts if t > 0) / 4))
+            hub.check_timeouts()
 
     async def _watch_store_forever(self) -> None:
         while True:

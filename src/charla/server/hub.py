@@ -32,7 +32,6 @@ from ..protocol import (
     Code,
     Goodbye,
     Paused,
-    Ping,
     ProtocolError,
     Rejected,
     Wait,
@@ -243,21 +242,11 @@ class Hub:
         if local is not None:
             self.rooms.announce(local, event, user, new=new)
 
-    # --- liveness ----------------------------------------------------------------------
+    # --- time ------------------------------------------------------------------------
 
-    def check_idle(self) -> None:
-        """Ping quiet clients; drop the ones that stay silent (no ghost users)."""
-        now = self.clock()
-        config = self.config
-        for member in list(self.admission.members):
-            if member.nick is None:
-                continue
-            silent = now - member.last_seen
-            if silent >= config.ping_timeout:
-                self.cut_off(member, Code.PING_TIMEOUT, "no answer to ping")
-            elif silent >= config.ping_interval and not member.pinged:
-                member.pinged = True
-                member.send(Ping())
+    def check_timeouts(self) -> None:
+        """Handshake and ping timeouts, by the hub's clock (a duty calls this)."""
+        self.admission.check_timeouts(self.clock())
 
     # --- shutdown ----------------------------------------------------------------------
 

@@ -86,7 +86,6 @@ class Identity:
         return nick
 
     def _welcome(self, member: Member, hello: Hello, nick: str) -> None:
-        self._hub.admission.welcomed(member)
         member.nick = nick
         member.lang = normalize_lang(hello.lang)
         self.nicks[nick_key(nick)] = member

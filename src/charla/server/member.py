@@ -36,6 +36,7 @@ class Link(Protocol):
 
 class Member:
     __slots__ = (
+        "connected_at",
         "hub",
         "lang",
         "last_seen",
@@ -62,7 +63,7 @@ class Member:
         #: Rooms joined (announced, listed in ``users``) and rooms only read.
         self.rooms: set[str] = set()
         self.watching: set[str] = set()
-        self.last_seen = hub.clock()
+        self.connected_at = self.last_seen = hub.clock()
         self.pinged = False
         #: Set while the next request waits for the rate limit.
         self.wait_timer: asyncio.TimerHandle | None = None
