@@ -92,7 +92,7 @@ async def send(
         for text in texts:
             if text.strip():
                 await link.send(Say(text=text, room=room))
-        await link.send(Quit())
+        await link.send(Quit(reason="quit"))
         # The server says bye only after every earlier message was stored and sent back:
         # errors in between are the messages that did not make it.
         while (frame := await link.recv()) is not None:
