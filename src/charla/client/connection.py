@@ -88,6 +88,12 @@ class Link:
         self._writer.write(self.protocol.send(frame))
         await self._writer.drain()
 
+    async def send_together(self, frames: list[ClientFrame]) -> None:
+        """Send ``frames`` in one write (as a bot piping lines does): the server handles
+        and answers them in order all the same."""
+        self._writer.write(b"".join(map(self.protocol.send, frames)))
+        await self._writer.drain()
+
     def next_label(self) -> str:
         """A label no earlier request on this connection carried."""
         return self.protocol.next_label()
