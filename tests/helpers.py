@@ -56,7 +56,11 @@ async def running(config: ServerConfig) -> AsyncIterator[ChatServer]:
 
 
 class Peer:
-    """A raw client: sends dicts or bytes, receives decoded server frames."""
+    """A raw client: sends dicts or bytes, receives decoded server frames.
+
+    Unlike the clients (which speak through :class:`charla.protocol.ClientConnection`),
+    it sends whatever a test asks, in any state (that is what the server must survive),
+    and shows the server's pings instead of answering them."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader

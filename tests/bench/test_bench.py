@@ -183,14 +183,13 @@ def test_irc_login_follows_numerics_not_substrings() -> None:
     assert login.done
 
 
-def test_charla_login_with_a_room_leaves_general() -> None:
+def test_charla_login_with_a_room_joins_only_that_room() -> None:
     login = wire.Login(wire.CHARLA, "b1", "r3")
-    assert json.loads(login.start())["rooms"] == ["r3"]
-    assert login.feed(b'{"type":"history","room":"general","messages":[]}') == b""
-    answer = login.feed(b'{"type":"history","room":"r3","messages":[]}')
-    assert json.loads(answer) == {"type": "say", "text": "/dejar general"}
+    hello = json.loads(login.start())
+    assert (hello["rooms"], hello["join_default"]) == (["r3"], False)
+    assert login.feed(b'{"type":"joined","room":"r3"}') == b""
     assert not login.done
-    login.feed(b'{"type":"parted","room":"general"}')
+    login.feed(b'{"type":"history","room":"r3","messages":[]}')
     assert login.done
     assert json.loads(wire.CHARLA.message("r3", b"hola")) == {
         "type": "say",

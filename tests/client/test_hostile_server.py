@@ -28,36 +28,43 @@ def _message(**fields: Any) -> dict[str, Any]:
 
 def _answer(frame: dict[str, Any], refuse: bool) -> list[dict[str, Any]]:
     """What the hostile server says to one client frame."""
-    kind, text = frame.get("type"), str(frame.get("text", ""))
+    kind, text, label = frame.get("type"), str(frame.get("text", "")), frame.get("label")
+    history = {"type": "history", "room": "general", "messages": [_message()], "label": label}
     if kind == "hello":
         if refuse:
             return [{"type": "error", "code": "bad_password", "message": "no" + EVIL}]
-        return [
-            {"type": "welcome", "nick": EVIL + "ana", "server": {"name": EVIL, "version": "1"}},
-            {"type": "joined", "room": "general"},
-            {"type": "history", "room": "general", "messages": [_message()]},
-        ]
+        welcome = {
+            "type": "welcome",
+            "nick": EVIL + "ana",
+            "server": {"name": EVIL, "version": "1"},
+        }
+        joined = [{"type": "joined", "room": "general"}, history]
+        return [welcome, *(joined if frame.get("join_default", True) else [])]
+    if kind == "watch":
+        return [{"type": "watching", "room": "general", "label": label}, history]
     if kind == "ping":
         return [{"type": "pong", "token": frame.get("token")}]
-    if text.startswith("/usuarios"):
-        return [{"type": "users", "room": "general" + EVIL, "users": ["eve" + EVIL, "zoe"]}]
-    if text == "/salir":
+    if kind == "users" or text.startswith("/usuarios"):
+        users = {"type": "users", "room": "general" + EVIL, "users": ["eve" + EVIL, "zoe"]}
+        return [users | {"label": label}]
+    if kind == "quit" or text == "/salir":
         return [{"type": "error", "code": "flood", "message": EVIL}, {"type": "bye"}]
     return [_message(id=2, text=text + EVIL), {"type": "error", "code": "x", "message": EVIL}]
 
 
 @contextlib.asynccontextmanager
 async def hostile_server(*, refuse: bool = False, once: bool = False) -> AsyncIterator[int]:
-    """A server on a free port; ``once``: it hangs up after answering the hello (for
-    ``tail``, which would follow the room forever)."""
+    """A server on a free port; ``once``: it hangs up after answering the first request
+    after the hello (for ``tail``, which would follow the room forever)."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError):
             while line := await reader.readline():
-                for frame in _answer(json.loads(line), refuse):
-                    writer.write(msgspec.json.encode(frame) + b"\n")
+                frame = json.loads(line)
+                for answer in _answer(frame, refuse):
+                    writer.write(msgspec.json.encode(answer) + b"\n")
                 await writer.drain()
-                if once:
+                if once and frame.get("type") != "hello":
                     break
         writer.close()
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from charla.protocol import Message
+from charla.protocol import Message, System, Users
 
 from ..helpers import (
     TIMEOUT,
@@ -139,3 +139,44 @@ async def test_tail_since_past_the_resume_cap_prints_everything_in_order(
         proc.terminate()
         await proc.wait()
         await bob.close()
+
+
+async def test_tail_and_users_are_never_seen(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        port = str(server.port)
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob", rooms=["dev"])
+        tails = [
+            await asyncio.create_subprocess_exec(
+                *charla_cmd("tail", "--port", port, "--nick", nick, *room),
+                stdout=asyncio.subprocess.PIPE,
+                env=subprocess_env(),
+            )
+            for nick, room in (("lector", ()), ("lector_dev", ("--room", "dev")))
+        ]
+        try:
+            await bob.say("hola")
+            await bob.say("hola dev", room="dev")
+            for tail, text in zip(tails, ("hola", "hola dev"), strict=True):
+                assert tail.stdout is not None  # it follows the room: it is reading it
+                line = await asyncio.wait_for(tail.stdout.readline(), TIMEOUT)
+                assert line.decode().rstrip().endswith(f"<bob> {text}")
+            status, out, _ = await run("users", "--port", port, "--nick", "sonda")
+            assert (status, out.splitlines()) == (0, ["bob"])
+            seen = await bob.sync()
+            await bob.say("/usuarios")
+            await bob.say("/usuarios dev")
+            seen += await bob.sync("listed")
+        finally:
+            for tail in tails:
+                tail.terminate()
+                await tail.wait()
+        assert server.hub is not None
+        async with asyncio.timeout(TIMEOUT):  # the server saw them go: a leave would be out
+            while len(server.hub.admission.members) > 1:
+                await asyncio.sleep(0.02)
+        seen += await bob.sync("after")
+        await bob.close()
+    listed = [frame.users for frame in seen if isinstance(frame, Users)]
+    assert listed == [["bob"], ["bob"]]
+    assert [f for f in seen if isinstance(f, System)] == []  # no join, no leave

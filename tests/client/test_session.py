@@ -13,6 +13,7 @@ from pathlib import Path
 from charla.client.connection import ConnectOptions
 from charla.client.session import (
     Backoff,
+    Confirmed,
     Connected,
     Disconnected,
     Ended,
@@ -21,7 +22,7 @@ from charla.client.session import (
     Session,
     Unsent,
 )
-from charla.protocol import History, Message, Parted
+from charla.protocol import History, Joined, Message, Parted
 
 from ..helpers import TIMEOUT, Peer, free_port, make_config, running
 from .tui_helpers import seed
@@ -309,11 +310,11 @@ async def test_a_room_left_stays_left_after_a_reconnect(tmp_path: Path) -> None:
         seen = len(rec.events)
         async with running(config):
             await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
+            s.say("sigo aquí", "dev")
             await rec.wait(
-                lambda e: (
-                    any(x is e for x in rec.events[seen:])
-                    and isinstance(e, Incoming)
-                    and isinstance(e.frame, Parted)
-                )
+                lambda e: isinstance(e, Confirmed) and any(x is e for x in rec.events[seen:])
             )
             assert s.rooms == ["dev"]
+            # Not joined and left again: nobody in general saw the reconnect.
+            frames = [e.frame for e in rec.events[seen:] if isinstance(e, Incoming)]
+            assert not [f for f in frames if isinstance(f, Joined | Parted) and f.room == "general"]

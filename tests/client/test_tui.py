@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +22,7 @@ from charla.protocol import Message, System, Users
 from ..helpers import Peer, free_port, make_config, running
 from .tui_helpers import log_text, make_app, seed, until
 
-
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    """Times are shown in local time: fix the zone so ``HH:MM`` is known."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ..protocol import ClientPong, Hello, Say, encode
+
 __all__ = ["CHARLA", "DIALECTS", "IRC", "Dialect", "Login", "marker", "probe_pattern"]
 
 #: Text after the timestamp, so a message is about as long as a short chat line.
@@ -90,41 +92,43 @@ class Login:
 
 
 class Charla(Dialect):
-    """charla's JSON lines. Everyone starts in ``general``; with a room of its own a
-    client joins that room in its hello and then leaves ``general``."""
+    """charla's JSON lines, written and read with the protocol's codec. A client with a
+    room of its own joins only that room (``join_default`` off); the others join the
+    default room.
+
+    The bench clients do not go through :class:`~charla.protocol.ClientConnection`:
+    its state check parses every ``say`` for a ``/command`` (about 2 µs a message
+    against 0.5 µs for :func:`~charla.protocol.encode`, measured), and its per-line
+    decoding would replace the single ``bytes.count`` receivers rely on (2.6 µs a line
+    against 0.1 µs). A bench client sends only ``hello``, then ``say`` and ``pong``,
+    which every state after ``welcome`` allows.
+    """
 
     name = "charla"
     sender_gets_copy = True
     ping_needle = b'"type":"ping"'
     # Any frame proves a client alive; a pong needs no answer.
-    keepalive_frame = b'{"type":"pong"}\n'
+    keepalive_frame = encode(ClientPong())
 
     def hello(self, nick: str, room: str | None) -> bytes:
-        rooms = f',"rooms":["{room}"]' if room else ""
-        return f'{{"type":"hello","nick":"{nick}","lang":"en"{rooms}}}\n'.encode()
+        rooms = [room] if room else []
+        return encode(Hello(nick=nick, lang="en", rooms=rooms, join_default=room is None))
 
     def message(self, room: str | None, text: bytes) -> bytes:
-        where = f'"room":"{room}",'.encode() if room else b""
-        return b'{"type":"say",' + where + b'"text":"' + text + b'"}\n'
+        return encode(Say(room=room, text=text.decode()))
 
     def kind(self, line: bytes) -> bytes:
         start = line.find(b'"type":"') + 8
         return line[start : line.find(b'"', start)] if start >= 8 else b""
 
     def keepalive(self, line: bytes) -> bytes:
-        return b'{"type":"pong"}\n' if self.ping_needle in line else b""
+        return self.keepalive_frame if self.ping_needle in line else b""
 
     def login_step(self, login: Login, kind: bytes, line: bytes) -> bytes:
         if kind == b"error":
             return login.fail("refused", line)
         if kind == b"history":
-            # One history per room joined, general first: the last one ends the join.
-            login.histories += 1
-            if login.room is None:
-                login.done = True
-            elif login.histories == 2:
-                return b'{"type":"say","text":"/dejar general"}\n'
-        elif kind == b"parted":
+            # One room joined: its history ends the join.
             login.done = True
         return b""
 

@@ -9,22 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections import deque
 from dataclasses import dataclass
 
-import msgspec
-
 from ..protocol import (
-    ClientPong,
+    ClientConnection,
+    ClientFrame,
     Code,
     Error,
     Hello,
-    LineSplitter,
-    Ping,
-    ProtocolError,
     ServerFrame,
     Welcome,
-    decode_server_frame,
-    encode,
 )
 
 __all__ = ["Access", "ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
@@ -77,18 +72,31 @@ def tls_context(options: ConnectOptions) -> ssl.SSLContext | None:
 
 
 class Link:
-    """One open connection to a server."""
+    """One open connection to a server, speaking through a
+    :class:`~charla.protocol.ClientConnection`: it decides what may be sent when, and
+    answers the server's keep-alive pings."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._splitter = LineSplitter(CLIENT_MAX_LINE)
-        self._lines: list[bytes] = []
-        self._unread: list[ServerFrame] = []
+        self.protocol = ClientConnection(max_line=CLIENT_MAX_LINE)
+        self._frames: deque[ServerFrame] = deque()
 
-    async def send(self, frame: msgspec.Struct) -> None:
-        self._writer.write(encode(frame))
+    async def send(self, frame: ClientFrame) -> None:
+        """Send ``frame``; raises :class:`~charla.protocol.LocalProtocolError` (and sends
+        nothing) when the connection's state does not allow it."""
+        self._writer.write(self.protocol.send(frame))
         await self._writer.drain()
+
+    async def send_together(self, frames: list[ClientFrame]) -> None:
+        """Send ``frames`` in one write (as a bot piping lines does): the server handles
+        and answers them in order all the same."""
+        self._writer.write(b"".join(map(self.protocol.send, frames)))
+        await self._writer.drain()
+
+    def next_label(self) -> str:
+        """A label no earlier request on this connection carried."""
+        return self.protocol.next_label()
 
     async def recv(self) -> ServerFrame | None:
         """The next frame the server sent, or ``None`` when the connection ended.
@@ -98,29 +106,32 @@ class Link:
         reads (``tail``, a quiet ``--plain``) would otherwise be dropped after
         ``--ping-timeout``.
         """
-        if self._unread:
-            return self._unread.pop(0)
-        while True:
-            while self._lines:
-                line = self._lines.pop(0)
-                try:
-                    frame = decode_server_frame(line)
-                except ProtocolError as exc:
-                    if exc.code is Code.UNKNOWN_TYPE:
-                        continue
-                    raise
-                if isinstance(frame, Ping):
-                    self._writer.write(encode(ClientPong(token=frame.token)))
-                    continue
-                return frame
+        while not self._frames:
             data = await self._reader.read(65536)
             if not data:
                 return None
-            self._lines.extend(self._splitter.feed(data))
+            self._frames.extend(self.protocol.receive_data(data))
+            if owed := self.protocol.data_to_send():
+                self._writer.write(owed)
+        return self._frames.popleft()
+
+    async def recv_answer(self, label: str) -> ServerFrame:
+        """Read up to the first frame labelled ``label`` (the answer to a request sent
+        with it, or its ``error``); frames before it are kept, in order, for the next
+        :meth:`recv` calls. Raises ``ConnectionError`` when the connection ends first."""
+        others: list[ServerFrame] = []
+        try:
+            while (frame := await self.recv()) is not None:
+                if frame.label == label:
+                    return frame
+                others.append(frame)
+            raise ConnectionError("the server closed the connection")
+        finally:
+            self.unread(others)
 
     def unread(self, frames: list[ServerFrame]) -> None:
         """Put ``frames`` back, to be returned by the next :meth:`recv` calls in order."""
-        self._unread[:0] = frames
+        self._frames.extendleft(reversed(frames))
 
     async def hello(self, hello: Hello) -> tuple[Welcome, list[ServerFrame]]:
         """Send ``hello`` and wait for ``welcome``. Frames that came before it (none, from

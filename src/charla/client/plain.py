@@ -26,11 +26,15 @@ from ..protocol import (
     Code,
     Hello,
     History,
+    Join,
     Joined,
+    Part,
     Parted,
     Pong,
+    Quit,
     Say,
 )
+from .commands import request_of
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
 from .format import format_line, sanitize_line
 
@@ -38,8 +42,8 @@ __all__ = ["PlainClient", "read_lines"]
 
 _EOF = None
 
-#: Commands after which typed lines go to another room (see ``_track_rooms``).
-_ROOM_COMMANDS = frozenset({"/unirse", "/join", "/dejar", "/part", "/leave"})
+#: Requests after which typed lines go to another room (see ``_track_rooms``).
+_MOVES_ROOM = (Join, Part)
 
 
 def read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
@@ -177,15 +181,15 @@ class PlainClient:
         while True:
             line = await lines.get()
             if line is None:
-                await link.send(Say(text="/salir"))
+                await link.send(Quit(reason="quit"))
                 return
             if not line.strip():
                 continue
             await link.send(Say(text=line, room=self.room))
-            word = line.split()[0].lower()
-            if word in ("/salir", "/quit", "/exit"):
+            request = request_of(line, self.room)
+            if isinstance(request, Quit):
                 return
-            if word in _ROOM_COMMANDS:
+            if isinstance(request, _MOVES_ROOM):
                 # The next line belongs to the room this one joins or leaves: wait for the
                 # answer, or a piped "/join dev" then "hola" says hola in the old room.
                 await self._barrier(link)

@@ -14,18 +14,20 @@ from typing import Any
 import msgspec
 
 from ..protocol import (
-    DEFAULT_ROOM,
     Bye,
     ClientHistory,
+    ClientUsers,
     Code,
     Error,
     Hello,
     History,
     Message,
     ProtocolError,
+    Quit,
     Say,
     ServerFrame,
     Users,
+    Watch,
     normalize_room,
 )
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
@@ -46,15 +48,16 @@ async def _open(
     *,
     rooms: list[str],
     access: Access,
-    since: int | None = None,
     lang: str = "es",
 ) -> tuple[Link, list[ServerFrame], str]:
+    """Connect and say hello, joining ``rooms`` (none at all, not even the default
+    room, when empty: a reader is never seen)."""
     link = await connect(options)
     for _ in range(_NICK_RETRIES):
         hello = Hello(
             nick=nick,
             rooms=rooms,
-            since=since,
+            join_default=bool(rooms),
             password=access.password,
             server_password=access.server_password,
             lang=lang,
@@ -89,7 +92,7 @@ async def send(
         for text in texts:
             if text.strip():
                 await link.send(Say(text=text, room=room))
-        await link.send(Say(text="/salir"))
+        await link.send(Quit(reason="quit"))
         # The server says bye only after every earlier message was stored and sent back:
         # errors in between are the messages that did not make it.
         while (frame := await link.recv()) is not None:
@@ -115,19 +118,22 @@ async def tail(
     lang: str,
     access: Access,
 ) -> int:
-    """Print the room's history (or what came after ``since``), then follow it."""
+    """Print the room's history (or what came after ``since``), then follow it. The room
+    is watched, not joined: nobody sees this reader come, stay or go."""
     room = normalize_room(room)
-    rooms = [room] if room != DEFAULT_ROOM else []
-    link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, access=access)
+    link, _, _ = await _open(options, nick, rooms=[], lang=lang, access=access)
     encoder = msgspec.json.Encoder()
     try:
+        label = link.next_label()
+        await link.send(Watch(room=room, label=label))
         while (frame := await link.recv()) is not None:
-            if isinstance(frame, History) and frame.room == room:
-                messages: list[Message] = frame.messages
-                if frame.more and since is not None and messages:
-                    messages = await _page_back(link, room, since, messages) + messages
+            if isinstance(frame, History) and frame.label == label:
+                messages = await _history_since(link, room, since, frame.messages)
             elif isinstance(frame, Message) and frame.room == room:
                 messages = [frame]
+            elif isinstance(frame, Error) and frame.label == label:
+                out("charla tail: " + sanitize_line(frame.message))
+                return 1
             elif isinstance(frame, Bye):
                 return 0
             else:
@@ -142,15 +148,31 @@ async def tail(
         link.close()
 
 
+async def _history_since(
+    link: Link, room: str, since: int | None, recent: list[Message]
+) -> list[Message]:
+    """What to print of a room's ``recent`` history: all of it, or, after ``since``,
+    the part above it together with the older pages down to it."""
+    if since is None:
+        return recent
+    fresh = [m for m in recent if m.id > since]
+    if len(fresh) < len(recent) or not fresh:
+        return fresh
+    return await _page_back(link, room, since, fresh) + fresh
+
+
 async def _page_back(link: Link, room: str, since: int, replay: list[Message]) -> list[Message]:
-    """The messages of ``room`` between ``since`` and a capped resume's ``replay``
-    (oldest first). Live messages arriving meanwhile stay queued in the link and are
-    printed after."""
+    """The messages of ``room`` between ``since`` and ``replay`` (oldest first). Live
+    messages arriving meanwhile stay queued in the link and are printed after."""
     older: list[Message] = []
     before = replay[0].id
     while True:
-        await link.send(ClientHistory(room=room, before=before, limit=_PAGE))
-        page = await _next_page(link, room, before)
+        label = link.next_label()
+        await link.send(ClientHistory(room=room, before=before, limit=_PAGE, label=label))
+        answer = await link.recv_answer(label)
+        if not isinstance(answer, History):
+            raise ConnectionError(_refusal(answer))
+        page = answer.messages
         fresh = [m for m in page if m.id > since]
         older[:0] = fresh
         if len(page) < _PAGE or len(fresh) < len(page):
@@ -158,17 +180,8 @@ async def _page_back(link: Link, room: str, since: int, replay: list[Message]) -
         before = page[0].id
 
 
-async def _next_page(link: Link, room: str, before: int) -> list[Message]:
-    """Read up to the answer to a ``history`` request, keeping what came before it."""
-    skipped: list[ServerFrame] = []
-    try:
-        while (frame := await link.recv()) is not None:
-            if isinstance(frame, History) and frame.room == room and frame.before == before:
-                return frame.messages
-            skipped.append(frame)
-        raise ConnectionError("the server closed the connection")
-    finally:
-        link.unread(skipped)
+def _refusal(frame: ServerFrame) -> str:
+    return sanitize_line(frame.message) if isinstance(frame, Error) else type(frame).__name__
 
 
 async def users(
@@ -179,20 +192,20 @@ async def users(
     out: Output,
     access: Access,
 ) -> int:
-    """Print who is in ``room`` (not counting this probe itself)."""
+    """Print who is in ``room``. The probe joins no room, so it is not among them."""
     room = normalize_room(room)
-    link, _, me = await _open(options, nick, rooms=[], access=access)
+    link, _, _ = await _open(options, nick, rooms=[], access=access)
     try:
-        await link.send(Say(text=f"/usuarios {room}"))
-        while (frame := await link.recv()) is not None:
-            if isinstance(frame, Users):
-                for user in frame.users:
-                    if user != me:
-                        out(sanitize_line(user))
-                return 0
-            if isinstance(frame, Error):
-                out("charla users: " + sanitize_line(frame.message))
-                return 1
+        label = link.next_label()
+        await link.send(ClientUsers(room=room, label=label))
+        answer = await link.recv_answer(label)
+        if not isinstance(answer, Users):
+            out("charla users: " + _refusal(answer))
+            return 1
+        for user in answer.users:
+            out(sanitize_line(user))
+        return 0
+    except ConnectionError:
         return 1
     finally:
         link.close()

@@ -33,6 +33,7 @@ import msgspec
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    ClientFrame,
     ClientHistory,
     ClientPing,
     Code,
@@ -40,10 +41,12 @@ from ..protocol import (
     Hello,
     History,
     Joined,
+    LocalProtocolError,
     Message,
     Parted,
     Pong,
     ProtocolError,
+    Quit,
     Say,
     ServerFrame,
     System,
@@ -51,6 +54,7 @@ from ..protocol import (
     clean_text,
     nick_key,
 )
+from .commands import request_of
 from .connection import ConnectOptions, HelloRefused, Link, connect
 
 __all__ = [
@@ -76,7 +80,6 @@ DEFAULT_QUEUE_LIMIT = 500
 #: After this long without a frame the session pings the server; after as long again
 #: it gives the connection up (a server that vanished without closing it).
 DEFAULT_KEEPALIVE = 30.0
-_QUIT_WORDS = frozenset({"/salir", "/quit", "/exit"})
 _RESUME_TOKEN = "resume"
 #: Page size when fetching what a capped resume left out (the server's largest page).
 BACKFILL_PAGE = 200
@@ -175,6 +178,10 @@ class _Line:
     def is_command(self) -> bool:
         return self.text.startswith("/") and not self.text.startswith("//")
 
+    @property
+    def is_quit(self) -> bool:
+        return isinstance(request_of(self.text, self.room), Quit)
+
     def as_stored(self) -> str:
         """The text as the server would store it, to recognise it in a replay."""
         text = self.text[1:] if self.text.startswith("//") else self.text
@@ -238,11 +245,12 @@ class Session:
         self._unconfirmed: list[_Line] = []
         self._replayed_own: Counter[tuple[str, str]] = Counter()
         self._seq = 0
-        #: Rooms whose resume was capped (``more``): room -> the ``since`` to page back to.
+        #: Pages asked for because a resume was capped (``more``): the label of the page
+        #: -> the ``since`` to page back to.
         self._backfill: dict[str, int] = {}
-        #: Frames for this connection only (pages, silent queries): never confirmed,
-        #: never re-sent, dropped with the connection.
-        self._requests: deque[ClientHistory | Say] = deque()
+        #: Frames for this connection only (pages, queries): never confirmed, never
+        #: re-sent, dropped with the connection.
+        self._requests: deque[ClientFrame] = deque()
         self._link: Link | None = None
         self._ready = False
         self._welcomed_once = False
@@ -279,25 +287,29 @@ class Session:
             self._emit(Unsent(text, room, "queue_full"))
             return
         self._seq += 1
-        self._queue.append(_Line(self._seq, text, room))
-        if words[0].lower() in _QUIT_WORDS:
+        line = _Line(self._seq, text, room)
+        self._queue.append(line)
+        if line.is_quit:
             self._quitting = True
         self._wake.set()
 
-    def older(self, room: str, before: int, limit: int = BACKFILL_PAGE) -> None:
+    def older(self, room: str, before: int, limit: int = BACKFILL_PAGE) -> str | None:
         """Ask for the messages of ``room`` before id ``before`` (scrolling back past the
-        start of the log); the page arrives as an ``Incoming`` ``history`` with ``before``."""
-        if self._link is not None:
-            self._requests.append(ClientHistory(room=room, before=before, limit=limit))
-            self._wake.set()
+        start of the log); the page arrives as an ``Incoming`` ``history`` with ``before``
+        and the label returned (``None``: not connected, nothing asked)."""
+        return self.query(ClientHistory(room=room, before=before, limit=limit))
 
-    def ask(self, command: str, room: str) -> None:
-        """Send a query command (``/usuarios dev``) on the current connection only,
-        outside the user's queue: it is not counted as pending nor reported as unsent,
-        and a dropped connection just forgets it."""
-        if self._link is not None:
-            self._requests.append(Say(text=command, room=room))
-            self._wake.set()
+    def query(self, request: ClientFrame) -> str | None:
+        """Send ``request`` (``users {room}``...) with a fresh label on the current
+        connection only, outside the user's queue: it is not counted as pending nor
+        reported as unsent, and a dropped connection just forgets it. Its answers arrive
+        as ``Incoming`` frames carrying the label returned (``None``: not connected)."""
+        if self._link is None:
+            return None
+        label = self._link.next_label()
+        self._requests.append(msgspec.structs.replace(request, label=label))
+        self._wake.set()
+        return label
 
     def quit(self) -> None:
         """Leave: once connected, after the server has confirmed every line sent before;
@@ -359,11 +371,11 @@ class Session:
         resuming = self._welcomed_once
         rooms = self._rooms.joined if resuming else self._wanted_rooms
         since = (self.last_id or 0) if resuming else None
-        # ``hello`` always joins the default room; one the user had left is left again.
-        left_default = resuming and DEFAULT_ROOM not in rooms
+        # A resume joins the default room only if the user was still in it.
         hello = Hello(
             nick=self.nick,
             rooms=[r for r in rooms if r != DEFAULT_ROOM],
+            join_default=not resuming or DEFAULT_ROOM in rooms,
             since=since,
             lang=self.lang,
             password=self._password,
@@ -378,8 +390,6 @@ class Session:
         self._emit(Connected(welcome, resumed=resuming))
         for frame in early:
             self._handle(frame)
-        if left_default:
-            await link.send(Say(text=f"/dejar {DEFAULT_ROOM}", room=DEFAULT_ROOM))
         # The pong to this ping comes after every room's history (a join counts as work
         # in flight on the server): then the replay is complete and lines can go out.
         await link.send(ClientPing(token=_RESUME_TOKEN))
@@ -416,11 +426,16 @@ class Session:
             await self._wake.wait()
             self._wake.clear()
             while self._requests:
-                await link.send(self._requests.popleft())
+                with contextlib.suppress(LocalProtocolError):  # asked after quitting
+                    await link.send(self._requests.popleft())
             while self._ready and self._queue:
                 line = self._queue.popleft()
+                try:
+                    await link.send(Say(text=line.text, room=line.room))
+                except LocalProtocolError:
+                    self._emit(Unsent(line.text, line.room, "ended"))  # typed after /salir
+                    continue
                 self._in_flight.append(line)
-                await link.send(Say(text=line.text, room=line.room))
                 await link.send(ClientPing(token=str(line.seq)))
 
     # --- frames ----------------------------------------------------------------------
@@ -460,22 +475,20 @@ class Session:
     def _page_back(self, room: str, before: int, *, floor: int) -> None:
         """Ask for the page before ``before``: a capped resume sent only the newest
         messages, and the ones down to ``floor`` (the ``since``) are still missing."""
-        self._backfill[room] = floor
-        self._requests.append(ClientHistory(room=room, before=before, limit=BACKFILL_PAGE))
-        self._wake.set()
+        label = self.older(room, before)
+        if label is not None:
+            self._backfill[label] = floor
 
     def _backfilled(self, page: History) -> History:
         """A page of older messages: keep what is above the resume's floor, and ask for
-        the next page until the floor is reached. Pages this session did not ask for
-        pass through as they are."""
-        floor = self._backfill.get(page.room)
+        the next page until the floor is reached. Pages the session did not ask for
+        itself (the user scrolling back) pass through as they are."""
+        floor = self._backfill.pop(page.label or "", None)
         if floor is None:
             return page
         fresh = [m for m in page.messages if m.id > floor]
         if len(fresh) == len(page.messages) == BACKFILL_PAGE:
             self._page_back(page.room, fresh[0].id, floor=floor)
-        else:
-            del self._backfill[page.room]
         return msgspec.structs.replace(page, messages=fresh)
 
     def _saw(self, message: Message) -> None:
@@ -516,7 +529,7 @@ class Session:
     def _connection_lost(self) -> None:
         for line in self._in_flight:
             if line.is_command:
-                if line.text.split(maxsplit=1)[0].lower() not in _QUIT_WORDS:
+                if not line.is_quit:
                     self._emit(Unsent(line.text, line.room, "connection_lost"))
             else:
                 self._unconfirmed.append(line)

@@ -326,11 +326,26 @@ def _decode(line: bytes) -> _Entry:
         return Rejected(exc, frame.label)
 
 
+def _request_of(frame: ClientFrame) -> ClientFrame:
+    """The request ``frame`` stands for. A ``/command`` this side cannot parse is still
+    sent as typed: the server's answer (``unknown_command``, the usage) is the one the
+    user should see, in the user's language."""
+    if not isinstance(frame, Say):
+        return frame
+    try:
+        return parse_command(frame)
+    except ProtocolError:
+        return frame
+
+
 class ClientConnection:
     """The client's half of one connection.
 
     :meth:`send` turns a frame into bytes, refusing (``LocalProtocolError``) what the
-    server would not handle: anything but ``hello`` first, anything after quitting.
+    server would not handle: anything but ``hello`` (or ``ping``) first, a second
+    ``hello`` unless the first was refused, anything but ``ping`` after quitting, a label
+    that is not one. Requests may follow ``hello`` before its ``welcome``: the server
+    handles them after it, in order.
     :meth:`receive_data` turns bytes into server frames; the server's keep-alive ``ping``
     is answered by itself (take the answer with :meth:`data_to_send`), and frames of a type
     this client does not know (a newer server) are skipped.
@@ -347,11 +362,19 @@ class ClientConnection:
         return f"c{next(self._labels)}"
 
     def send(self, frame: ClientFrame) -> bytes:
+        """``frame`` as bytes; raises :class:`LocalProtocolError` when the state forbids
+        it (or its label is not one), before anything is written."""
         if self.state in (QUITTING, CLOSED) and not isinstance(frame, ClientPing | ClientPong):
             raise LocalProtocolError(f"cannot send {_kind(frame)!r} after quitting")
-        request = parse_command(frame) if isinstance(frame, Say) else frame
+        request = _request_of(frame)
         if self.state is NEW and not request_for(request).before_welcome:
             raise LocalProtocolError(f"send hello before {_kind(frame)!r}")
+        if self.state is not NEW and isinstance(request, Hello):
+            raise LocalProtocolError("hello was already sent")
+        try:
+            check_label(frame.label)
+        except ProtocolError as exc:
+            raise LocalProtocolError(exc.message) from None
         self.state = _next_state(self.state, "client", _kind(request))
         return _encode(frame)
 

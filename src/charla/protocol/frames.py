@@ -87,6 +87,8 @@ class Hello(_Frame, tag="hello"):
     password: str | None = None
     server_password: str | None = None
     lang: str | None = None
+    #: False: the default room is not joined either (a reader that only ``watch``es).
+    join_default: bool = True
 
 
 class Say(_Frame, tag="say"):

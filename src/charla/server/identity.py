@@ -188,7 +188,8 @@ class Identity:
 
 def _rooms_of(hello: Hello) -> tuple[list[str], list[str]]:
     """The rooms a ``hello`` asks for (the default room first) and the invalid names."""
-    rooms = {DEFAULT_ROOM: None}  # an ordered set: a long list stays linear
+    # An ordered set: a long list stays linear.
+    rooms: dict[str, None] = {DEFAULT_ROOM: None} if hello.join_default else {}
     bad: list[str] = []
     for raw in [*([hello.room] if hello.room else []), *hello.rooms]:
         try:

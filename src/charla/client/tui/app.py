@@ -24,13 +24,16 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
+    ClientUsers,
     Code,
     Error,
     History,
+    Join,
     Joined,
     Message,
     Parted,
     ProtocolError,
+    Quit,
     Rooms,
     ServerFrame,
     System,
@@ -38,6 +41,7 @@ from ...protocol import (
     nick_key,
     normalize_room,
 )
+from ..commands import request_of
 from ..connection import ConnectOptions
 from ..format import local_date, sanitize_line
 from ..session import (
@@ -56,6 +60,7 @@ from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
 from .nickscreen import NickScreen
 from .render import Entry, day_entry, message_entry, notice_entry
+from .sessions import ChatSession, SessionFactory
 from .status import StatusLine
 from .userlist import UserList
 
@@ -63,8 +68,6 @@ __all__ = ["ChatApp"]
 
 Clock = Callable[[], datetime]
 
-_QUIT_WORDS = ("/salir", "/quit", "/exit")
-_JOIN_WORDS = ("/unirse", "/join")
 _NICK_PROBLEMS = (Code.NICK_INVALID, Code.NICK_TAKEN, Code.NICK_REGISTERED, Code.BAD_PASSWORD)
 
 
@@ -110,6 +113,7 @@ class ChatApp(App[int]):
         server_label: str | None = None,
         clock: Clock = _local_now,
         backoff: Backoff | None = None,
+        session_factory: SessionFactory | None = None,
     ) -> None:
         super().__init__()
         self.options = options
@@ -122,12 +126,14 @@ class ChatApp(App[int]):
         self.server_label = server_label or f"{options.host}:{options.port}"
         self.clock = clock
         self.backoff = backoff
-        self.session: Session | None = None
+        self._new_session = session_factory or self._network_session
+        self.session: ChatSession | None = None
         self._first_nick = nick
         self._tab_ids: dict[str, str] = {}
         self._next_tab = 0
         self._users: dict[str, set[str]] = {}
-        self._quiet_users: dict[str, int] = {}
+        #: Labels of the ``users`` asked for the user list: their answers are not printed.
+        self._quiet_users: set[str] = set()
         self._switch_to: set[str] = set()
         #: The last room left, kept on screen (with its log) until another is joined.
         self._left_last: str | None = None
@@ -190,23 +196,26 @@ class ChatApp(App[int]):
 
     def _start(self, nick: str) -> None:
         self.nick = nick
-        self.session = Session(
+        self.session = self._new_session(nick, self._emit)
+        self._run_session(self.session)
+
+    def _network_session(self, nick: str, emit: Callable[[Event], None]) -> ChatSession:
+        return Session(
             self.options,
             nick=nick,
-            emit=self._emit,
+            emit=emit,
             lang=self.lang,
             rooms=self.wanted_rooms,
             password=self.password,
             server_password=self.server_password,
             backoff=self.backoff,
         )
-        self._run_session(self.session)
 
     def _emit(self, event: Event) -> None:
         self.post_message(NetEvent(event))
 
     @work(group="net", exclusive=True)
-    async def _run_session(self, session: Session) -> None:
+    async def _run_session(self, session: ChatSession) -> None:
         await session.run()
 
     # --- rooms and logs --------------------------------------------------------------
@@ -344,9 +353,8 @@ class ChatApp(App[int]):
         self.send_line(event.text)
 
     def send_line(self, line: str) -> None:
-        words = line.split(maxsplit=1)
-        first = words[0].lower() if words else ""
-        if first in _QUIT_WORDS:
+        request = request_of(line, self.room)
+        if isinstance(request, Quit):
             self.action_leave()
             return
         if self.session is None:
@@ -361,9 +369,9 @@ class ChatApp(App[int]):
             )
             self.query_one(ChatInput).remember(line.replace("\n", NEWLINE_MARK))
             return
-        if first in _JOIN_WORDS and len(words) > 1:
+        if isinstance(request, Join):
             with contextlib.suppress(ProtocolError):
-                self._switch_to.add(normalize_room(words[1].split()[0]))
+                self._switch_to.add(normalize_room(request.room))
         self.session.say(line, self.room)
         # Whoever writes wants to see the answer: back to the newest lines.
         self.current_log.jump_to_end()
@@ -592,15 +600,16 @@ class ChatApp(App[int]):
             self._switch_to.discard(room)
             self.room = room
             self.notice(tr(self.lang, "you are now in #{room}", room=room), room=room)
-        # Ask who is there, without printing the answer.
+        # Ask who is there for the user list; the labelled answer is not printed.
         if self.session is not None:
-            self._quiet_users[room] = self._quiet_users.get(room, 0) + 1
-            self.session.ask(f"/usuarios {room}", room)
+            label = self.session.query(ClientUsers(room=room))
+            if label is not None:
+                self._quiet_users.add(label)
 
     def _users_frame(self, frame: Users) -> None:
         self._set_users(frame.room, set(frame.users))
-        if self._quiet_users.get(frame.room, 0) > 0:
-            self._quiet_users[frame.room] -= 1
+        if frame.label in self._quiet_users:
+            self._quiet_users.discard(frame.label)
             return
         names = ", ".join(frame.users) or "-"
         self.notice(tr(self.lang, "users in #{room}: {users}", room=frame.room, users=names))

@@ -7,34 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...protocol import REQUESTS
+
 __all__ = ["COMMANDS", "Completion", "candidates"]
 
-#: Every command the server knows (Spanish first, then the English aliases).
-COMMANDS = (
-    "/usuarios",
-    "/unirse",
-    "/dejar",
-    "/salas",
-    "/msg",
-    "/nick",
-    "/me",
-    "/registrar",
-    "/desregistrar",
-    "/clave",
-    "/ayuda",
-    "/salir",
-    "/users",
-    "/join",
-    "/part",
-    "/leave",
-    "/rooms",
-    "/m",
-    "/register",
-    "/unregister",
-    "/passwd",
-    "/help",
-    "/quit",
-    "/exit",
+#: Every command the server knows, from the one request table: the Spanish names first,
+#: then the English aliases.
+COMMANDS = tuple(
+    "/" + name
+    for name in [r.names[0] for r in REQUESTS if r.names]
+    + [alias for r in REQUESTS for alias in r.names[1:]]
 )
 
 
