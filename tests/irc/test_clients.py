@@ -121,7 +121,6 @@ async def test_nicks_are_one_namespace_across_both_protocols(tmp_path: Path) -> 
         await raw.send("NICK ana")
         await raw.expect("001")
         await bob.send({"type": "hello", "nick": "Ana"})
-        from charla.protocol import Error
 
         error = await bob.error()
         assert error.code == "already_welcomed"
