@@ -147,9 +147,52 @@ def registered() -> IrcSession:
 
 
 irc_words = st.sampled_from(
-    "CAP LS REQ END 302 NICK USER PASS AUTHENTICATE PLAIN * + JOIN PART PRIVMSG NOTICE "
-    "NAMES LIST WHO WHOIS TOPIC MODE KICK INVITE PING PONG QUIT BATCH CHATHISTORY LATEST "
-    "BEFORE msgid=1 #general #x ana : \x01ACTION \x01 0 @label=a @batch=x +x -x draft/multiline".split()
+    [
+        "CAP",
+        "LS",
+        "REQ",
+        "END",
+        "302",
+        "NICK",
+        "USER",
+        "PASS",
+        "AUTHENTICATE",
+        "PLAIN",
+        "*",
+        "+",
+        "JOIN",
+        "PART",
+        "PRIVMSG",
+        "NOTICE",
+        "NAMES",
+        "LIST",
+        "WHO",
+        "WHOIS",
+        "TOPIC",
+        "MODE",
+        "KICK",
+        "INVITE",
+        "PING",
+        "PONG",
+        "QUIT",
+        "BATCH",
+        "CHATHISTORY",
+        "LATEST",
+        "BEFORE",
+        "msgid=1",
+        "#general",
+        "#x",
+        "ana",
+        ":",
+        "\x01ACTION",
+        "\x01",
+        "0",
+        "@label=a",
+        "@batch=x",
+        "+x",
+        "-x",
+        "draft/multiline",
+    ]
 )
 irc_lines = st.lists(irc_words | st.text(max_size=12), max_size=8).map(" ".join) | st.text(
     max_size=60
