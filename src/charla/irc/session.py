@@ -112,6 +112,8 @@ class IrcSession:
         self.nick = "*"
         self.user: str | None = None
         self.caps: set[str] = set()
+        #: ``caps`` frozen, for caches keyed by what a client negotiated.
+        self.caps_key: frozenset[str] = frozenset()
         self.cap_version = 0
         self.negotiating = False
         self.registered = False
@@ -393,6 +395,7 @@ class IrcSession:
             self.cap_version = max(self.cap_version, _int(message.param(1), 0))
             if self.cap_version >= 302:
                 self.caps.add("cap-notify")
+                self.caps_key = frozenset(self.caps)
             self._cap_reply("LS", self.offered(), pending)
         elif sub == "LIST":
             self._cap_reply("LIST", sorted(self.caps), pending)
@@ -432,6 +435,7 @@ class IrcSession:
                 self.caps.discard(name[1:])
             else:
                 self.caps.add(name)
+        self.caps_key = frozenset(self.caps)
         self._cap_reply("ACK", [wanted], pending)
 
     def pass_command(self, message: IrcMessage, pending: Pending) -> None:

@@ -16,7 +16,15 @@ import time
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..protocol import ClientFrame, ProtocolError, decode_server_frame, encode, nick_key
+from ..protocol import (
+    ClientFrame,
+    Message,
+    ProtocolError,
+    ServerFrame,
+    decode_server_frame,
+    encode,
+    nick_key,
+)
 from ..server.connection import Connection
 from .messages import IrcLineSplitter
 from .session import IrcOptions, IrcSession
@@ -27,6 +35,12 @@ if TYPE_CHECKING:
 __all__ = ["IrcConnection", "irc_options", "split_address"]
 
 log = logging.getLogger("charla.irc")
+
+#: Room messages as IRC lines, by the bytes fan-out shares and the capabilities they were
+#: rendered for: a message to a room of a thousand IRC clients is rendered once per set
+#: of capabilities, not once per client (what encode-once is for native clients).
+_RENDERED: dict[tuple[bytes, frozenset[str]], bytes] = {}
+_RENDERED_MAX = 256
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -56,6 +70,12 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         is_registered=hub.accounts.is_registered,
         find_nick=find_nick,
     )
+
+
+def _same_for_everyone(frame: ServerFrame) -> bool:
+    """A room message nobody's label is on renders the same for every client with the
+    same capabilities."""
+    return isinstance(frame, Message) and frame.label is None and frame.room is not None
 
 
 class IrcConnection(Connection):
@@ -99,6 +119,13 @@ class IrcConnection(Connection):
         """Frames for the member, as IRC lines."""
         if self.closed:
             return
+        session = self.session
+        key = (data, session.caps_key)
+        rendered = _RENDERED.get(key)
+        if rendered is not None and session.registered:
+            super().send(rendered)
+            return
+        shared = session.registered
         for line in data.split(b"\n"):
             if not line:
                 continue
@@ -106,10 +133,16 @@ class IrcConnection(Connection):
                 frame = decode_server_frame(line)
             except ProtocolError:  # a frame type this front-end does not render
                 continue
-            self.session.receive_frame(frame)
-        out, frames = self.session.take()
+            shared = shared and _same_for_everyone(frame)
+            session.receive_frame(frame)
+        out, frames = session.take()
         if out:
-            super().send(b"".join(out))
+            rendered = b"".join(out)
+            if shared and not frames:
+                if len(_RENDERED) >= _RENDERED_MAX:
+                    _RENDERED.clear()
+                _RENDERED[key] = rendered
+            super().send(rendered)
         if frames:
             # A request made while the hub is handing out frames runs after it: never
             # inside the hub's own loop over this member's requests.
