@@ -145,9 +145,7 @@ def _charla(args: argparse.Namespace) -> Iterator[Target]:
     if args.target:
         yield remote_target(args.target)
     else:
-        with charla_server(
-            args.clients, extra=tuple(args.server_arg), proto=args.proto
-        ) as target:
+        with charla_server(args.clients, extra=tuple(args.server_arg), proto=args.proto) as target:
             yield target
 
 
