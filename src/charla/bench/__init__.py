@@ -91,6 +91,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="also run the workload against ngircd, or a trivial relay (calibration)",
     )
     p.add_argument(
+        "--proto",
+        choices=("charla", "irc"),
+        default="charla",
+        help="what the load speaks to charla: its own protocol, or IRC to --irc (the same "
+        "workload ngircd gets)",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=default_workers(),
@@ -138,7 +145,7 @@ def _charla(args: argparse.Namespace) -> Iterator[Target]:
     if args.target:
         yield remote_target(args.target)
     else:
-        with charla_server(args.clients, extra=tuple(args.server_arg)) as target:
+        with charla_server(args.clients, extra=tuple(args.server_arg), proto=args.proto) as target:
             yield target
 
 

@@ -157,12 +157,19 @@ def charla_serve_cmd(port: int, db: Path, clients: int, extra: Sequence[str] = (
 
 
 @contextlib.contextmanager
-def charla_server(clients: int, *, extra: tuple[str, ...] = ()) -> Iterator[Target]:
-    """:func:`charla_serve_cmd` on a free port with a temporary database."""
+def charla_server(
+    clients: int, *, extra: tuple[str, ...] = (), proto: str = "charla"
+) -> Iterator[Target]:
+    """:func:`charla_serve_cmd` on a free port with a temporary database; with ``proto``
+    ``irc``, the load speaks IRC to its IRC listener (docs/irc.md)."""
     port = free_port()
+    loaded = port
+    if proto == "irc":
+        loaded = free_port()
+        extra = (*extra, f"--irc=127.0.0.1:{loaded}")
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp:
         cmd = charla_serve_cmd(port, Path(tmp) / "bench.db", clients, extra)
-        with _process("charla", "charla", cmd, port, Path(tmp), python_env()) as target:
+        with _process("charla", proto, cmd, loaded, Path(tmp), python_env()) as target:
             yield target
 
 

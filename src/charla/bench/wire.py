@@ -162,7 +162,8 @@ class Irc(Dialect):
     def login_step(self, login: Login, kind: bytes, line: bytes) -> bytes:
         if kind == b"001":
             return f"JOIN #{login.room or 'bench'}\r\n".encode()
-        if kind == b"366":  # end of NAMES: the join is complete
+        # End of NAMES of the bench room (not of the #general charla joins first).
+        if kind == b"366" and f" #{login.room or 'bench'} ".encode() in line:
             login.done = True
         elif kind in (b"433", b"ERROR"):
             return login.fail("nick in use" if kind == b"433" else "refused", line)

@@ -71,6 +71,8 @@ class ChatServer:
         self._metrics: asyncio.Server | None = None
         self.metrics_port: int | None = None
         self._prune_now = asyncio.Event()
+        self._irc_listeners: list[asyncio.Server] = []
+        self.irc_ports: list[int] = []
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -91,6 +93,7 @@ class ChatServer:
                 reuse_address=True,
             )
             self.port = self._listener.sockets[0].getsockname()[1]
+            await self._start_irc(hub, tls)
             if self.config.metrics_port is not None:
                 self._metrics = await start_metrics_server(
                     self.config.host, self.config.metrics_port, self.render_metrics
@@ -102,6 +105,23 @@ class ChatServer:
         self._duties.append(loop.create_task(self._check_timeouts_forever(hub)))
         self._duties.append(loop.create_task(self._watch_store_forever()))
         self._duties.append(loop.create_task(self._prune_forever()))
+
+    async def _start_irc(self, hub: Hub, tls: ssl.SSLContext | None) -> None:
+        """The IRC listeners (docs/irc.md): ``irc`` in clear, ``irc_tls`` with the
+        server's certificate; ``irc_ports`` holds the ports they got."""
+        from ..irc.transport import IrcConnection, split_address
+
+        loop = asyncio.get_running_loop()
+        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        for address, context in ((self.config.irc, None), (self.config.irc_tls, tls)):
+            if address is None:
+                continue
+            host, port = split_address(address)
+            listener = await loop.create_server(
+                lambda: IrcConnection(hub, created), host, port, ssl=context, reuse_address=True
+            )
+            self._irc_listeners.append(listener)
+            self.irc_ports.append(listener.sockets[0].getsockname()[1])
 
     def render_metrics(self) -> str:
         assert self.hub is not None
@@ -193,7 +213,7 @@ class ChatServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for listener in (self._listener, self._metrics):
+        for listener in (self._listener, self._metrics, *self._irc_listeners):
             if listener is not None:
                 listener.close()
         for duty in self._duties:

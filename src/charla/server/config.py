@@ -53,6 +53,8 @@ CLUSTER = "cluster (docs/cluster.md)"
 
 _PORT = between(0, 65535)
 _ZERO_OR_MORE = at_least(0)
+#: ``HOST:PORT`` (``[::1]:6667`` for IPv6) of an extra listener.
+_ADDRESS = r"(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]*):[0-9]{1,5}"
 
 
 def default_db_path() -> Path:
@@ -84,6 +86,23 @@ class ServerConfig:
         help="port of the Prometheus /metrics endpoint on the same address (0 = any port)",
         check=_PORT,
         example=9112,
+        section=LISTEN,
+    )
+
+    irc: str | None = setting(
+        None,
+        help="also speak IRC on this address (docs/irc.md): same rooms, nicks and limits",
+        check=matches(_ADDRESS, "HOST:PORT"),
+        example="127.0.0.1:6667",
+        metavar="HOST:PORT",
+        section=LISTEN,
+    )
+    irc_tls: str | None = setting(
+        None,
+        help="also speak IRC over TLS on this address, with tls_cert and tls_key",
+        check=matches(_ADDRESS, "HOST:PORT"),
+        example="0.0.0.0:6697",
+        metavar="HOST:PORT",
         section=LISTEN,
     )
 
@@ -408,6 +427,8 @@ def check_config(config: ServerConfig) -> None:
     if (config.nats_tls_cert is None) != (config.nats_tls_key is None):
         key = "nats_tls_key" if config.nats_tls_key is None else "nats_tls_cert"
         raise SettingError(key, "nats_tls_cert and nats_tls_key go together")
+    if config.irc_tls is not None and config.tls_cert is None:
+        raise SettingError("irc_tls", "irc_tls needs tls_cert and tls_key")
 
 
 def diff_reloadable(

@@ -1,0 +1,614 @@
+"""IRC commands as charla requests, and charla frames as IRC lines.
+
+Commands (after registration): each IRC command is one small function that sends the
+typed requests a native client would send (``JOIN`` → ``join``, ``PRIVMSG #room`` →
+``say``, ``PRIVMSG nick`` → ``msg``, CTCP ``ACTION`` → ``me``, ``NAMES`` → ``users``,
+``LIST`` → ``rooms``, ``NICK`` → ``nick``, ``QUIT`` → ``quit``, ``CHATHISTORY`` →
+``history``), or answers at once what needs no request (``PING``, ``MODE``, ``TOPIC``).
+
+Frames: :func:`render` turns each frame the member is sent into the lines an IRC client
+expects (``message`` → ``PRIVMSG`` with ``time``/``msgid``/``account`` tags as
+negotiated; a join or leave → ``JOIN``/``PART``; ``users`` → 353/366; ``error`` → the
+standard numeric).
+
+Channel modes: charla rooms have none yet. :data:`CHANNEL_MODES` and
+:data:`MEMBER_PREFIXES` are where the moderation roles and modes (``+i +m +t``, ``+o +v``)
+map in once the server has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..protocol import (
+    Bye,
+    ClientHistory,
+    ClientPong,
+    ClientRooms,
+    ClientUsers,
+    Code,
+    Error,
+    History,
+    Join,
+    Joined,
+    Me,
+    Message,
+    Msg,
+    Part,
+    Parted,
+    Ping,
+    Pong,
+    Quit,
+    Rooms,
+    Say,
+    ServerFrame,
+    System,
+    Users,
+)
+from . import numerics as n
+from .messages import IrcMessage
+from .session import IrcOptions, IrcSession, Pending, mask
+
+__all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
+
+#: Channel mode letters charla rooms support (none yet: moderation adds +i +m +t here).
+CHANNEL_MODES = ""
+#: Member prefixes by role, highest first (moderation adds ("o", "@"), ("v", "+")).
+MEMBER_PREFIXES: tuple[tuple[str, str], ...] = ()
+#: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
+MAX_TARGETS = 4
+#: Messages replayed on join to a client without ``batch``.
+SHORT_REPLAY = 10
+#: Bytes of text in one PRIVMSG: what fits in 512 with the longest source and target.
+CHUNK = 350
+_CTCP = "\x01"
+
+
+def isupport_tokens(options: IrcOptions) -> list[str]:
+    modes = "".join(m for m, _ in MEMBER_PREFIXES)
+    prefixes = "".join(p for _, p in MEMBER_PREFIXES)
+    return [
+        "CASEMAPPING=rfc8265",
+        "CHANTYPES=#",
+        "CHANNELLEN=33",
+        "NICKLEN=32",
+        f"CHANMODES=,,,{CHANNEL_MODES}",
+        f"PREFIX=({modes}){prefixes}",
+        f"NETWORK={options.network}",
+        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:{MAX_TARGETS},PART:{MAX_TARGETS}",
+        f"CHATHISTORY={options.max_page}",
+        "MSGREFTYPES=msgid",
+        "LINELEN=512",
+        "UTF8ONLY",
+    ]
+
+
+def channel(room: str) -> str:
+    return f"#{room}"
+
+
+def _need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
+    """Whether ``message`` has ``count`` parameters; 461 if not."""
+    if len([p for p in message.params[:count] if p]) >= count:
+        return True
+    session.reply(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters", pending=pending)
+    return False
+
+
+def _targets(text: str) -> list[str]:
+    return [t for t in text.split(",") if t][:MAX_TARGETS]
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def _ping(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    token = message.param(0) or session.options.server_name
+    server = session.options.server_name
+    session.emit(IrcMessage("PONG", [server, token], server), pending)
+
+
+def _pong(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    session.request(ClientPong(token=message.param(0)[:64] or None), pending)
+
+
+def _quit(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    session.request(Quit(reason=(message.param(0) or "quit")[:200]), pending)
+
+
+def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not _need(session, message, 1, pending):
+        return
+    if message.params[0] == "0":
+        for room in sorted(session.channels):
+            session.request(Part(room=room), pending.part("PART", channel(room)))
+        return
+    for target in _targets(message.params[0]):
+        if not target.startswith("#"):
+            session.reply(n.ERR_NOSUCHCHANNEL, target[:64], "No such channel", pending=pending)
+            continue
+        session.request(Join(room=target), pending.part("JOIN", target))
+        # Asked now, so that the names come inside a labelled JOIN's response.
+        session.request(ClientUsers(room=target), pending.part("JOIN", target))
+
+
+def _part(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not _need(session, message, 1, pending):
+        return
+    for target in _targets(message.params[0]):
+        session.request(Part(room=target), pending.part("PART", target))
+
+
+def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    notice = message.command == "NOTICE"
+    if not message.params or not message.params[0]:
+        if not notice:
+            session.reply(n.ERR_NORECIPIENT, "No recipient given (PRIVMSG)", pending=pending)
+        return
+    if len(message.params) < 2 or not message.params[1]:
+        if not notice:
+            session.reply(n.ERR_NOTEXTTOSEND, "No text to send", pending=pending)
+        return
+    text = message.params[1]
+    batch = message.tags.get("batch")
+    if batch is not None and batch in session.multiline:
+        _add_to_multiline(session, batch, text, "draft/multiline-concat" in message.tags)
+        return
+    for target in _targets(message.params[0]):
+        _send_text(session, target, text, pending.part(message.command, target))
+
+
+def _send_text(session: IrcSession, target: str, text: str, pending: Pending) -> None:
+    action = False
+    if text.startswith(_CTCP):
+        verb, _, rest = text.strip(_CTCP).partition(" ")
+        if verb.upper() != "ACTION":
+            return  # other CTCP (VERSION, PING...) has nobody to answer it
+        text, action = rest, True
+    if text.startswith("/"):
+        text = "/" + text  # text, never a charla /command
+    if target.startswith("#"):
+        frame: Say | Me | Msg = (
+            Me(text=text, room=target) if action else Say(text=text, room=target)
+        )
+    else:
+        if action:
+            text = f"* {session.nick} {text}"
+        frame = Msg(to=target, text=text)
+    session.request(frame, pending)
+
+
+def _batch(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """A client's ``draft/multiline`` batch: one charla message of several lines."""
+    ref = message.param(0)
+    if ref.startswith("+") and message.param(1) == "draft/multiline" and len(message.params) > 2:
+        if "draft/multiline" in session.caps and len(session.multiline) < 4:
+            session.multiline[ref[1:]] = (message.params[2], [])
+            return
+        session.emit(
+            IrcMessage("FAIL", ["BATCH", "MULTILINE_INVALID", "Cannot open the batch"]), pending
+        )
+    elif ref.startswith("-") and ref[1:] in session.multiline:
+        target, lines = session.multiline.pop(ref[1:])
+        if lines:
+            _send_text(session, target, "\n".join(lines), pending.part("PRIVMSG", target))
+
+
+def _add_to_multiline(session: IrcSession, ref: str, text: str, concat: bool) -> None:
+    lines = session.multiline[ref][1]
+    if concat and lines:
+        lines[-1] += text
+    else:
+        lines.append(text)
+    too_big = (
+        len(lines) > session.options.max_lines or sum(map(len, lines)) > session.options.max_text
+    )
+    if too_big:
+        del session.multiline[ref]
+        session.emit(IrcMessage("FAIL", ["BATCH", "MULTILINE_MAX_BYTES", "Batch too long"]))
+
+
+def _names(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not message.params:
+        session.reply(n.RPL_ENDOFNAMES, "*", "End of /NAMES list.", pending=pending)
+        return
+    for target in _targets(message.params[0]):
+        session.request(ClientUsers(room=target), pending.part("NAMES", target))
+
+
+def _list(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    session.request(ClientRooms(), pending)
+
+
+def _who(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    mask_ = message.param(0) or "*"
+    if mask_.startswith("#"):
+        session.request(ClientUsers(room=mask_), pending.part("WHO", mask_))
+        return
+    nick = session.options.find_nick(mask_)
+    if nick is not None:
+        _who_reply(session, "*", nick, pending)
+    session.reply(n.RPL_ENDOFWHO, mask_[:64], "End of WHO list", pending=pending)
+
+
+def _who_reply(session: IrcSession, where: str, nick: str, pending: Pending) -> None:
+    server = session.options.server_name
+    session.reply(
+        n.RPL_WHOREPLY, where, nick, "charla", server, nick, "H", f"0 {nick}", pending=pending
+    )
+
+
+def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not _need(session, message, 1, pending):
+        return
+    wanted = message.params[-1].split(",")[0]
+    nick = session.options.find_nick(wanted)
+    if nick is None:
+        session.reply(n.ERR_NOSUCHNICK, wanted[:64], "No such nick/channel", pending=pending)
+    else:
+        server = session.options.server_name
+        session.reply(n.RPL_WHOISUSER, nick, nick, "charla", "*", nick, pending=pending)
+        session.reply(n.RPL_WHOISSERVER, nick, server, session.options.network, pending=pending)
+        if session.options.is_registered(nick):
+            session.reply(n.RPL_WHOISACCOUNT, nick, nick, "is logged in as", pending=pending)
+    session.reply(n.RPL_ENDOFWHOIS, wanted[:64], "End of /WHOIS list", pending=pending)
+
+
+def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not _need(session, message, 1, pending):
+        return
+    target = message.params[0][:64]
+    if len(message.params) > 1:
+        session.reply(
+            n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no topic yet", pending=pending
+        )
+    else:
+        session.reply(n.RPL_NOTOPIC, target, "No topic is set", pending=pending)
+
+
+def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not _need(session, message, 1, pending):
+        return
+    target = message.params[0][:64]
+    changes = message.param(1)
+    if target.startswith("#"):
+        if not changes:
+            session.reply(n.RPL_CHANNELMODEIS, target, f"+{CHANNEL_MODES}", pending=pending)
+        elif changes in ("b", "+b"):
+            session.reply("368", target, "End of channel ban list", pending=pending)
+        else:
+            session.reply(
+                n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no modes yet", pending=pending
+            )
+    elif target.casefold() != session.nick.casefold():
+        session.reply(n.ERR_USERSDONTMATCH, "Cannot change mode for other users", pending=pending)
+    elif not changes:
+        session.reply(n.RPL_UMODEIS, "+", pending=pending)
+    elif changes.strip("+-") != "i":  # +i is what every charla user is already
+        session.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag", pending=pending)
+
+
+def _operator_only(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """KICK and INVITE: for room moderators, which charla rooms do not have yet."""
+    index = 0 if message.command == "KICK" else 1
+    if not _need(session, message, index + 1, pending):
+        return
+    target = message.params[index][:64]
+    session.reply(n.ERR_CHANOPRIVSNEEDED, target, "You're not channel operator", pending=pending)
+
+
+def _away(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if message.param(0):
+        session.reply(n.RPL_NOWAWAY, "You have been marked as being away", pending=pending)
+    else:
+        session.reply(n.RPL_UNAWAY, "You are no longer marked as being away", pending=pending)
+
+
+def _motd(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    motd = session.options.motd
+    if not motd:
+        session.reply(n.ERR_NOMOTD, "MOTD File is missing", pending=pending)
+        return
+    session.reply(
+        n.RPL_MOTDSTART, f"- {session.options.server_name} Message of the day -", pending=pending
+    )
+    for line in motd.splitlines():
+        session.reply(n.RPL_MOTD, f"- {line}", pending=pending)
+    session.reply(n.RPL_ENDOFMOTD, "End of /MOTD command.", pending=pending)
+
+
+def _version(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    o = session.options
+    session.reply(n.RPL_VERSION, f"charla-{o.version}", o.server_name, "", pending=pending)
+
+
+def _ison(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    wanted = " ".join(message.params).split()[:32]
+    online = [nick for nick in map(session.options.find_nick, wanted) if nick is not None]
+    session.reply(n.RPL_ISON, " ".join(online), pending=pending)
+
+
+def _userhost(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    found = [session.options.find_nick(w) for w in message.params[:5]]
+    session.reply(
+        n.RPL_USERHOST,
+        " ".join(f"{nick}=+{nick}@charla" for nick in found if nick),
+        pending=pending,
+    )
+
+
+def _chathistory(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """``CHATHISTORY LATEST #room *|msgid=N limit`` and ``BEFORE #room msgid=N limit``."""
+    sub = message.param(0).upper()
+    target, ref, limit = message.param(1), message.param(2), _count(message.param(3))
+    before: int | None = None
+    if ref.startswith("msgid=") and ref[6:].isdigit() and len(ref) < 26:
+        before = int(ref[6:])
+    if sub != "BEFORE":
+        before = None
+    known = (sub == "LATEST" and ref == "*") or before is not None
+    if not known or not limit or not target.startswith("#"):
+        session.emit(
+            IrcMessage(
+                "FAIL",
+                [
+                    "CHATHISTORY",
+                    "INVALID_PARAMS",
+                    sub[:16] or "*",
+                    "Only LATEST * and BEFORE msgid= are supported",
+                ],
+            ),
+            pending,
+        )
+        return
+    limit = min(limit, session.options.max_page)
+    frame = ClientHistory(room=target.removeprefix("#"), before=before, limit=limit)
+    session.request(frame, pending.part("CHATHISTORY", target))
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 6 else 0
+
+
+def _registered_already(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    session.reply(n.ERR_ALREADYREGISTERED, "You may not reregister", pending=pending)
+
+
+_Handler = Callable[[IrcSession, IrcMessage, Pending], None]
+COMMANDS: dict[str, _Handler] = {
+    "PING": _ping,
+    "PONG": _pong,
+    "QUIT": _quit,
+    "JOIN": _join,
+    "PART": _part,
+    "PRIVMSG": _privmsg,
+    "NOTICE": _privmsg,
+    "BATCH": _batch,
+    "NAMES": _names,
+    "LIST": _list,
+    "WHO": _who,
+    "WHOIS": _whois,
+    "TOPIC": _topic,
+    "MODE": _mode,
+    "KICK": _operator_only,
+    "INVITE": _operator_only,
+    "AWAY": _away,
+    "MOTD": _motd,
+    "VERSION": _version,
+    "ISON": _ison,
+    "USERHOST": _userhost,
+    "CHATHISTORY": _chathistory,
+}
+
+
+# --- frames ----------------------------------------------------------------------------
+
+
+def render(session: IrcSession, frame: ServerFrame) -> None:
+    """Tell the IRC client what ``frame`` tells a native one."""
+    pending = session.pending_for(frame.label)
+    renderer = _RENDERERS.get(type(frame))
+    if renderer is not None:
+        renderer(session, frame, pending)
+
+
+def _render_message(session: IrcSession, frame: Message, pending: Pending | None) -> None:
+    if pending is not None and "echo-message" not in session.caps:
+        return  # the sender's own copy (only the sender's copy carries our label)
+    command = "NOTICE" if pending is not None and pending.command == "NOTICE" else "PRIVMSG"
+    for line in message_lines(session, frame, command):
+        session.emit(line, pending)
+
+
+def message_lines(
+    session: IrcSession, frame: Message, command: str = "PRIVMSG", batch: str | None = None
+) -> list[IrcMessage]:
+    """``frame`` as PRIVMSGs: one per line of its text (cut to fit 512 bytes), or one
+    ``draft/multiline`` batch for a client that asked for it."""
+    caps = session.caps
+    tags: dict[str, str] = {}
+    if "server-time" in caps:
+        tags["time"] = frame.ts
+    if "message-tags" in caps:
+        tags["msgid"] = str(frame.id)
+    if "account-tag" in caps and session.options.is_registered(frame.user):
+        tags["account"] = frame.user
+    if batch is not None:
+        tags["batch"] = batch
+    target = channel(frame.room) if frame.room is not None else frame.to or session.nick
+    pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", CHUNK)]
+    if frame.action:
+        pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
+    source = mask(frame.user)
+    if len(pieces) > 1 and {"draft/multiline", "batch"} <= caps and batch is None:
+        ref = session.new_batch()
+        opening = IrcMessage("BATCH", [f"+{ref}", "draft/multiline", target], source, tags)
+        inner = {"batch": ref}
+        lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
+        return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
+    first = IrcMessage(command, [target, pieces[0]], source, tags)
+    rest_tags = {k: v for k, v in tags.items() if k != "msgid"}
+    return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` UTF-8 bytes, never splitting a character."""
+    data = text.encode()
+    if len(data) <= size:
+        return [text]
+    pieces: list[str] = []
+    while data:
+        cut = data[:size].decode(errors="ignore")
+        pieces.append(cut)
+        data = data[len(cut.encode()) :]
+    return pieces
+
+
+def _render_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
+    requested = pending is not None and pending.command == "CHATHISTORY"
+    messages = frame.messages
+    if "batch" not in session.caps:
+        if requested:
+            return  # CHATHISTORY needs batch; without it, nothing to frame the answer
+        messages = messages[-SHORT_REPLAY:]
+        for message in messages:
+            for line in message_lines(session, message):
+                session.emit(line, pending)
+        return
+    ref = session.new_batch()
+    session.emit(
+        IrcMessage(
+            "BATCH", [f"+{ref}", "chathistory", channel(frame.room)], session.options.server_name
+        ),
+        pending,
+    )
+    for message in messages:
+        for line in message_lines(session, message, batch=ref):
+            session.emit(line, pending)
+    session.emit(IrcMessage("BATCH", [f"-{ref}"], session.options.server_name), pending)
+
+
+def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) -> None:
+    if frame.room in session.channels:
+        return
+    session.channels.add(frame.room)
+    session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
+    if pending is None or pending.command != "JOIN":  # a room joined with the hello
+        session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
+
+
+def _render_parted(session: IrcSession, frame: Parted, pending: Pending | None) -> None:
+    session.channels.discard(frame.room)
+    session.emit(IrcMessage("PART", [channel(frame.room)], session.source), pending)
+
+
+def _render_users(session: IrcSession, frame: Users, pending: Pending | None) -> None:
+    where = channel(frame.room)
+    command = pending.command if pending is not None else "NAMES"
+    if command == "JOIN" and frame.room not in session.channels:
+        return  # the join was refused: its error said so
+    if command == "WHO":
+        for nick in frame.users:
+            _who_reply(session, where, nick, pending or Pending("WHO"))
+        session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
+        return
+    line: list[str] = []
+    for nick in frame.users:
+        line.append(nick)
+        if sum(len(x) + 1 for x in line) > 400:
+            session.reply(n.RPL_NAMREPLY, "=", where, " ".join(line), pending=pending)
+            line = []
+    if line:
+        session.reply(n.RPL_NAMREPLY, "=", where, " ".join(line), pending=pending)
+    session.reply(n.RPL_ENDOFNAMES, where, "End of /NAMES list.", pending=pending)
+
+
+def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) -> None:
+    session.reply(n.RPL_LISTSTART, "Channel", "Users  Name", pending=pending)
+    for room in frame.rooms:
+        session.reply(n.RPL_LIST, channel(room.name), str(room.users), "", pending=pending)
+    session.reply(n.RPL_LISTEND, "End of /LIST", pending=pending)
+
+
+def _render_system(session: IrcSession, frame: System, pending: Pending | None) -> None:
+    user = frame.user or ""
+    if frame.event == "join" and frame.room:
+        session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
+    elif frame.event == "leave" and frame.room:
+        session.emit(IrcMessage("PART", [channel(frame.room)], mask(user)), pending)
+    elif frame.event == "nick" and frame.new:
+        if (user, frame.new) == session.last_rename and pending is None:
+            return  # told already, for another room
+        session.last_rename = (user, frame.new)
+        if pending is not None:  # our own rename
+            session.nick = frame.new
+        session.emit(IrcMessage("NICK", [frame.new], mask(user)), pending)
+    else:
+        session.notice(frame.text, pending)
+
+
+def _render_error(session: IrcSession, frame: Error, pending: Pending | None) -> None:
+    if pending is None:
+        session.notice(f"{frame.code}: {frame.message}")
+        return
+    if pending.command == "NOTICE":
+        return  # NOTICE is never answered with an error
+    try:
+        code: Code | None = Code(frame.code)
+    except ValueError:
+        code = None
+    numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
+    if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
+        numeric = n.ERR_CANNOTSENDTOCHAN
+    if pending.command == "CHATHISTORY":
+        session.emit(
+            IrcMessage("FAIL", ["CHATHISTORY", "MESSAGE_ERROR", pending.target, frame.message]),
+            pending,
+        )
+    elif numeric is None:
+        session.reply(n.ERR_UNKNOWNERROR, pending.command, frame.message, pending=pending)
+    elif numeric in _NO_TARGET:
+        session.reply(numeric, frame.message, pending=pending)
+    elif numeric in _COMMAND_TARGET:
+        session.reply(numeric, pending.command, frame.message, pending=pending)
+    else:
+        session.reply(numeric, pending.target[:64] or "*", frame.message, pending=pending)
+
+
+_NO_TARGET = frozenset(
+    {
+        n.ERR_NOTEXTTOSEND,
+        n.ERR_INPUTTOOLONG,
+        n.ERR_PASSWDMISMATCH,
+        n.ERR_NOTREGISTERED,
+        n.ERR_ALREADYREGISTERED,
+    }
+)
+_COMMAND_TARGET = frozenset({n.ERR_UNKNOWNCOMMAND, n.ERR_NEEDMOREPARAMS})
+
+
+def _render_ping(session: IrcSession, frame: Ping, pending: Pending | None) -> None:
+    session.emit(IrcMessage("PING", [frame.token or session.options.server_name]))
+
+
+def _render_bye(session: IrcSession, frame: Bye, pending: Pending | None) -> None:
+    session.error(frame.reason or "bye")
+
+
+def _render_pong(session: IrcSession, frame: Pong, pending: Pending | None) -> None:
+    session.barrier_answered(frame.label)
+
+
+_RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
+    Message: _render_message,  # type: ignore[dict-item]
+    History: _render_history,  # type: ignore[dict-item]
+    Joined: _render_joined,  # type: ignore[dict-item]
+    Parted: _render_parted,  # type: ignore[dict-item]
+    Users: _render_users,  # type: ignore[dict-item]
+    Rooms: _render_rooms,  # type: ignore[dict-item]
+    System: _render_system,  # type: ignore[dict-item]
+    Error: _render_error,  # type: ignore[dict-item]
+    Ping: _render_ping,  # type: ignore[dict-item]
+    Pong: _render_pong,  # type: ignore[dict-item]
+    Bye: _render_bye,  # type: ignore[dict-item]
+}

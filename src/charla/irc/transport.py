@@ -1,0 +1,162 @@
+"""The IRC listener's sockets: a :class:`~charla.server.connection.Connection` that speaks
+IRC on the wire and charla to its member.
+
+Everything below the member is the native path: the hub admits the socket (caps, per
+address), the member's :class:`~charla.protocol.ServerConnection` orders, meters and
+bounds its requests, and fan-out hands it the same bytes as everybody else. This class
+only translates: IRC lines in become the request frames :class:`IrcSession` makes of them
+(fed to the member as the bytes a native client would send); frames out (JSON lines)
+become IRC lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..protocol import (
+    ClientFrame,
+    Message,
+    ProtocolError,
+    ServerFrame,
+    decode_server_frame,
+    encode,
+    nick_key,
+)
+from ..server.connection import Connection
+from .messages import IrcLineSplitter
+from .session import IrcOptions, IrcSession
+
+if TYPE_CHECKING:
+    from ..server.hub import Hub
+
+__all__ = ["IrcConnection", "irc_options", "split_address"]
+
+log = logging.getLogger("charla.irc")
+
+#: Room messages as IRC lines, by the bytes fan-out shares and the capabilities they were
+#: rendered for: a message to a room of a thousand IRC clients is rendered once per set
+#: of capabilities, not once per client (what encode-once is for native clients).
+_RENDERED: dict[tuple[bytes, frozenset[str]], bytes] = {}
+_RENDERED_MAX = 256
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:6667``) as host and port."""
+    host, _, port = address.rpartition(":")
+    return host.removeprefix("[").removesuffix("]") or "0.0.0.0", int(port)
+
+
+def irc_options(hub: Hub, created: str) -> IrcOptions:
+    config = hub.config
+
+    def find_nick(nick: str) -> str | None:
+        if not nick or len(nick) > 64:
+            return None
+        member = hub.nicks.get(nick_key(nick))
+        return member.nick if member is not None else hub.presence.find(nick)
+
+    return IrcOptions(
+        server_name=config.name,
+        network=config.name,
+        version=__version__,
+        created=created,
+        motd=config.motd,
+        max_text=config.max_text,
+        max_page=config.max_page,
+        server_password=config.server_password is not None,
+        is_registered=hub.accounts.is_registered,
+        find_nick=find_nick,
+    )
+
+
+def _same_for_everyone(frame: ServerFrame) -> bool:
+    """A room message nobody's label is on renders the same for every client with the
+    same capabilities."""
+    return isinstance(frame, Message) and frame.label is None and frame.room is not None
+
+
+class IrcConnection(Connection):
+    """One IRC client's socket."""
+
+    def __init__(self, hub: Hub, created: str = "") -> None:
+        super().__init__(hub)
+        self.session = IrcSession(irc_options(hub, created or time.strftime("%Y-%m-%d")))
+        self._lines = IrcLineSplitter()
+        self._requests_scheduled = False
+        #: Requests the session made while frames were being rendered, for the member.
+        self._requests: list[ClientFrame] = []
+
+    # --- IRC lines in --------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.member is None or self.closed:
+            return
+        for line in self._lines.feed(data):
+            self.session.receive_line(line)
+        self._forward()
+
+    def _forward(self) -> None:
+        """Write the session's IRC lines; hand its requests to the member."""
+        self._requests_scheduled = False
+        out, frames = self.session.take()
+        frames, self._requests = self._requests + frames, []
+        if out:
+            super().send(b"".join(out))
+        if frames and self.member is not None and not self.closed:
+            self.member.receive_data(b"".join(map(encode, frames)))
+        elif self.member is not None and not self.closed:
+            self.member.last_seen = self._hub.clock()  # a PING answered here is life too
+            self.member.pinged = False
+        if self.session.closing:
+            super().close()
+
+    # --- charla frames out -----------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Frames for the member, as IRC lines."""
+        if self.closed:
+            return
+        session = self.session
+        key = (data, session.caps_key)
+        rendered = _RENDERED.get(key)
+        if rendered is not None and session.registered:
+            super().send(rendered)
+            return
+        shared = session.registered
+        for line in data.split(b"\n"):
+            if not line:
+                continue
+            try:
+                frame = decode_server_frame(line)
+            except ProtocolError:  # a frame type this front-end does not render
+                continue
+            shared = shared and _same_for_everyone(frame)
+            session.receive_frame(frame)
+        out, frames = session.take()
+        if out:
+            rendered = b"".join(out)
+            if shared and not frames:
+                if len(_RENDERED) >= _RENDERED_MAX:
+                    _RENDERED.clear()
+                _RENDERED[key] = rendered
+            super().send(rendered)
+        if frames:
+            # A request made while the hub is handing out frames runs after it: never
+            # inside the hub's own loop over this member's requests.
+            self._requests.extend(frames)
+            if not self._requests_scheduled:
+                self._requests_scheduled = True
+                self._hub.loop.call_soon(self._forward)
+        if self.session.closing:
+            self.close()
+
+    def close(self, *, abort: bool = False) -> None:
+        if not abort and not self.session.closing:
+            self.session.error("closed")
+            out, _ = self.session.take()
+            if out:
+                super().send(b"".join(out))
+        super().close(abort=abort)

@@ -1,0 +1,223 @@
+"""The IRC session without a server: lines and frames in, requests and lines out."""
+
+from __future__ import annotations
+
+import base64
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from charla.irc.messages import IrcLineSplitter, IrcMessage, TooLong, parse, serialize
+from charla.irc.session import IrcOptions, IrcSession
+from charla.protocol import (
+    Error,
+    Hello,
+    History,
+    Joined,
+    Message,
+    Say,
+    ServerInfo,
+    Users,
+    Welcome,
+)
+
+
+def options(**overrides: object) -> IrcOptions:
+    base: dict[str, object] = {
+        "server_name": "charla",
+        "network": "charla",
+        "version": "1",
+        "created": "today",
+        "motd": None,
+        "max_text": 4000,
+        "max_page": 200,
+        "server_password": False,
+        "is_registered": lambda nick: nick == "robot",
+        "find_nick": lambda nick: None,
+    }
+    base.update(overrides)
+    return IrcOptions(**base)  # type: ignore[arg-type]
+
+
+def lines(session: IrcSession) -> list[IrcMessage]:
+    out, _ = session.take()
+    return [parse(line.decode().rstrip("\r\n")) for line in out]
+
+
+def test_tags_are_escaped_and_parsed_back() -> None:
+    message = IrcMessage("PRIVMSG", ["#general", "a b :c"], "ana!ana@charla", {"k": "x; y\\z"})
+    assert parse(serialize(message).decode().rstrip("\r\n")) == message
+
+
+def test_a_line_over_the_bound_is_reported_once_and_skipped() -> None:
+    splitter = IrcLineSplitter(max_line=16)
+    assert splitter.feed(b"x" * 40) == [TooLong()]
+    assert splitter.feed(b"y" * 40 + b"\r\nPING a\r\n") == ["PING a"]
+
+
+def test_nick_and_user_make_one_hello_and_its_welcome_the_001() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    _, frames = session.take()
+    assert frames == [Hello(nick="ana", label="hello")]
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    assert [m.command for m in lines(session)][:5] == ["001", "002", "003", "004", "005"]
+
+
+def test_a_taken_nick_is_433_and_another_nick_tries_again() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.take()
+    session.receive_frame(Error(code="nick_taken", message="taken", label="hello"))
+    assert lines(session)[0].command == "433"
+    session.receive_line("NICK ana_")
+    assert session.take()[1] == [Hello(nick="ana_", label="hello")]
+
+
+def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() -> None:
+    session = IrcSession(options())
+    session.receive_line("CAP LS 302")
+    session.receive_line("CAP REQ :sasl")
+    session.receive_line("AUTHENTICATE PLAIN")
+    assert lines(session)[-1] == IrcMessage("AUTHENTICATE", ["+"])
+    session.receive_line("AUTHENTICATE " + base64.b64encode(b"\0nadie\0pw").decode())
+    assert lines(session)[-1].command == "904"
+    session.receive_line("AUTHENTICATE PLAIN")
+    session.receive_line("AUTHENTICATE " + base64.b64encode(b"robot\0robot\0pw").decode())
+    _, frames = session.take()
+    assert frames == [Hello(nick="robot", password="pw", label="sasl")]
+
+
+def test_messages_before_registration_ends_are_held_then_told() -> None:
+    session = IrcSession(options())
+    session.receive_line("CAP LS 302")
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.receive_line("AUTHENTICATE PLAIN")
+    session.receive_line("AUTHENTICATE " + base64.b64encode(b"\0robot\0pw").decode())
+    session.take()
+    info = ServerInfo(name="c", version="1")
+    session.receive_frame(Welcome(nick="robot", server=info, label="sasl"))
+    session.receive_frame(Joined(room="general", label="sasl"))
+    session.receive_frame(History(room="general", messages=[], label="sasl"))
+    assert [m.command for m in lines(session)] == ["900", "903"]
+    session.receive_line("CAP END")
+    told = [m.command for m in lines(session)]
+    assert told[0] == "001" and "JOIN" in told
+
+
+def test_text_that_looks_like_a_command_is_said_as_text() -> None:
+    session = registered()
+    session.receive_line("PRIVMSG #general :/nick robot")
+    _, frames = session.take()
+    assert isinstance(frames[0], Say) and frames[0].text == "//nick robot"
+
+
+def test_own_messages_are_not_echoed_without_echo_message() -> None:
+    session = registered()
+    session.receive_line("PRIVMSG #general :hola")
+    _, frames = session.take()
+    own = Message(id=1, user="ana", text="hola", ts="t", room="general", label=frames[0].label)
+    session.receive_frame(own)
+    assert lines(session) == []
+
+
+def test_names_are_split_to_fit_the_line() -> None:
+    session = registered()
+    session.receive_frame(Users(room="general", users=[f"user{i:03d}" for i in range(200)]))
+    told = lines(session)
+    assert [m.command for m in told][-1] == "366"
+    assert sum(m.params[-1].count(" ") + 1 for m in told if m.command == "353") == 200
+    assert all(len(serialize(m)) <= 512 for m in told)
+
+
+def registered() -> IrcSession:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.take()
+    return session
+
+
+irc_words = st.sampled_from(
+    [
+        "CAP",
+        "LS",
+        "REQ",
+        "END",
+        "302",
+        "NICK",
+        "USER",
+        "PASS",
+        "AUTHENTICATE",
+        "PLAIN",
+        "*",
+        "+",
+        "JOIN",
+        "PART",
+        "PRIVMSG",
+        "NOTICE",
+        "NAMES",
+        "LIST",
+        "WHO",
+        "WHOIS",
+        "TOPIC",
+        "MODE",
+        "KICK",
+        "INVITE",
+        "PING",
+        "PONG",
+        "QUIT",
+        "BATCH",
+        "CHATHISTORY",
+        "LATEST",
+        "BEFORE",
+        "msgid=1",
+        "#general",
+        "#x",
+        "ana",
+        ":",
+        "\x01ACTION",
+        "\x01",
+        "0",
+        "@label=a",
+        "@batch=x",
+        "+x",
+        "-x",
+        "draft/multiline",
+    ]
+)
+irc_lines = st.lists(irc_words | st.text(max_size=12), max_size=8).map(" ".join) | st.text(
+    max_size=60
+)
+frames = st.sampled_from(
+    [
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello"),
+        Error(code="nick_taken", message="x", label="hello"),
+        Error(code="bogus", message="x", label="i1"),
+        Joined(room="general", label="i2"),
+        History(room="general", messages=[], label="i3"),
+        Message(id=1, user="bob", text="a\nb", ts="t", room="general"),
+        Users(room="x", users=["a"], label="i1"),
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(irc_lines | frames, max_size=30))
+def test_nothing_a_client_sends_raises(inputs: list[object]) -> None:
+    session = IrcSession(options())
+    for item in inputs:
+        if isinstance(item, str):
+            session.receive_line(item)
+        else:
+            session.receive_frame(item)  # type: ignore[arg-type]
+        out, _ = session.take()
+        assert all(len(line) <= 512 + 8191 for line in out)
