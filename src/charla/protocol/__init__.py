@@ -79,6 +79,10 @@ from .names import (
 )
 from .requests import COMMANDS, REQUESTS, Request, command_names, parse_command, request_for
 
+# Search and direct-message history.
+from .frames import ClientDms, Conversation, Dms, Results, Search
+from .search_query import SearchQuery, match_ranges, parse_query
+
 PROTOCOL_VERSION = 2
 
 __all__ = [
@@ -151,4 +155,14 @@ __all__ = [
     "normalize_room",
     "parse_command",
     "request_for",
+]
+__all__ += [
+    "ClientDms",
+    "Conversation",
+    "Dms",
+    "Results",
+    "Search",
+    "SearchQuery",
+    "match_ranges",
+    "parse_query",
 ]

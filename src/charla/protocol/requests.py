@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .errors import Code, ProtocolError
 from .frames import (
+    ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
@@ -35,6 +36,7 @@ from .frames import (
     Quit,
     Register,
     Say,
+    Search,
     Unregister,
     Unwatch,
     Watch,
@@ -137,6 +139,15 @@ def _parse_help(args: str, room: str, label: str | None) -> ClientFrame:
     return Help(label=label)
 
 
+def _parse_search(args: str, room: str, label: str | None) -> ClientFrame:
+    (query,) = _words(args, 1, "/buscar <words>")
+    return Search(query=query.strip(), label=label)
+
+
+def _parse_dms(args: str, room: str, label: str | None) -> ClientFrame:
+    return ClientDms(label=label)
+
+
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
     return Quit(reason=args.strip() or "quit", label=label)
 
@@ -222,6 +233,19 @@ REQUESTS: tuple[Request, ...] = (
         usage="<old> <new>",
         summary="change your password",
         parse=_parse_passwd,
+    ),
+    Request(
+        frame=Search,
+        names=("buscar", "search"),
+        usage="<words>",
+        summary="find messages (\"phrase\", prefix*, from:nick, in:#room, before:/after:DATE)",
+        parse=_parse_search,
+    ),
+    Request(
+        frame=ClientDms,
+        names=("privados", "dms"),
+        summary="list your direct conversations",
+        parse=_parse_dms,
     ),
     Request(frame=Help, names=("ayuda", "help"), summary="show this help", parse=_parse_help),
     Request(
