@@ -45,6 +45,11 @@ class Scope:
         return cls("m.room = ?", (room,))
 
     @classmethod
+    def rooms(cls) -> Scope:
+        """Every room's messages (no direct ones)."""
+        return cls(f"m.room != '{DIRECT}'")
+
+    @classmethod
     def conversation(cls, reader: str, other: str) -> Scope:
         """The direct messages between ``reader`` and ``other`` that ``reader`` (a
         registered nick) may read back."""

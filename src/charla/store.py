@@ -481,11 +481,16 @@ class Store:
         rows.reverse()
         return [_row_to_message(row) for row in rows]
 
-    def query(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args) -> T:
-        """``fn(connection, *args)`` on the calling thread's own connection: how the
+    def query(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``fn(connection, ...)`` on the calling thread's own connection: how the
         queries of other modules (:mod:`charla.archive`) read."""
         with self._connection() as conn:
-            return fn(conn, *args)
+            return fn(conn, *args, **kwargs)
 
     def forget_directs(self, nick: str) -> None:
         """``nick`` is no longer registered: whoever holds it next must not read the
