@@ -291,6 +291,12 @@ class Session:
             self._requests.append(ClientHistory(room=room, before=before, limit=limit))
             self._wake.set()
 
+    def request(self, frame: ClientHistory | Say) -> None:
+        """Send a typed request on the current connection only, like :meth:`ask`."""
+        if self._link is not None:
+            self._requests.append(frame)
+            self._wake.set()
+
     def ask(self, command: str, room: str) -> None:
         """Send a query command (``/usuarios dev``) on the current connection only,
         outside the user's queue: it is not counted as pending nor reported as unsent,
@@ -433,6 +439,8 @@ class Session:
             if not self._rooms.fresh(frame):
                 return
             self._saw(frame)
+        elif isinstance(frame, History) and (frame.around is not None or frame.with_):
+            pass  # context or a conversation asked for: shown as it is
         elif isinstance(frame, History) and frame.before is not None:
             frame = self._backfilled(frame)
         elif isinstance(frame, History):
