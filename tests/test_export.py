@@ -97,8 +97,15 @@ async def test_the_html_export_renders_in_a_browser_and_hostile_text_stays_text(
     assert "&lt;script&gt;document.title" in dom and "bienvenidos al curso" in dom
     shot = tmp_path / "clase.png"
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         f"--screenshot={shot}", "--window-size=900,500", page.as_uri()],
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={shot}",
+            "--window-size=900,500",
+            page.as_uri(),
+        ],
         capture_output=True,
         timeout=60,
     )

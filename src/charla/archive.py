@@ -95,9 +95,7 @@ def _select(
     return [to_message(row) for row in rows]
 
 
-def page(
-    conn: sqlite3.Connection, scope: Scope, before: int | None, limit: int
-) -> list[Message]:
+def page(conn: sqlite3.Connection, scope: Scope, before: int | None, limit: int) -> list[Message]:
     """The newest ``limit`` messages of ``scope`` below id ``before`` (all without it),
     oldest first."""
     condition, args = ("AND m.id < ?", (before,)) if before is not None else ("", ())

@@ -115,7 +115,7 @@ def html_page(messages: Iterable[Message], title: str) -> Iterator[str]:
     """One self-contained HTML page: every message escaped text, no script allowed."""
     esc = html.escape
     yield (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{esc(_CSP, quote=False)}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{esc(title)}</title>\n<style>{_STYLE}</style></head>\n"

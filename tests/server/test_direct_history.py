@@ -74,9 +74,7 @@ async def test_an_unregistered_nick_gets_direct_messages_live_only(connect) -> N
     replayed = await again.sync()
     assert [f for f in replayed if isinstance(f, Message)] == []
     # ana, registered when she sent it, still has her side.
-    assert [m.text for m in (await _conversation(ana, "beto")).messages] == [
-        "secreto para beto"
-    ]
+    assert [m.text for m in (await _conversation(ana, "beto")).messages] == ["secreto para beto"]
 
 
 async def test_unregistering_drops_the_claim_on_old_direct_messages(connect) -> None:

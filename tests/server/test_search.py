@@ -114,7 +114,7 @@ async def test_a_bad_query_is_answered_with_bad_query(connect, query: str, says:
 async def test_fts5_syntax_is_only_text(connect) -> None:
     ana = await connect("ana")
     await _post(ana, "NEAR OR AND NOT ( ) ^ : - ganar")
-    for query in ('NEAR(a b)', "OR AND", "-ganar", "ganar^", "col:ganar", '"a"" b"'):
+    for query in ("NEAR(a b)", "OR AND", "-ganar", "ganar^", "col:ganar", '"a"" b"'):
         await ana.send({"type": "search", "query": query, "label": "q"})
         frame = await ana.expect((Results, Error), label="q")  # type: ignore[arg-type]
         assert isinstance(frame, Results) or frame.code == "bad_query"

@@ -1,8 +1,8 @@
 """``charla bench``: how many deliveries per second a server fans out, side by side.
 
 ``charla bench TOOL`` runs the other benchmarks, one module each: ``room-rate``
-(:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``search`` (:mod:`.search`), ``profile`` (:mod:`.profile`)
-and ``plot`` (:mod:`.replot`, a saved run drawn again).
+(:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``search`` (:mod:`.search`),
+``profile`` (:mod:`.profile`) and ``plot`` (:mod:`.replot`, a saved run drawn again).
 
 The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
 rate raised step by step (``--rates``). :mod:`.runner` runs it, :mod:`.loadgen` is the

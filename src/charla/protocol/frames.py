@@ -20,8 +20,8 @@ import msgspec
 
 __all__ = [
     "Bye",
-    "ClientFrame",
     "ClientDms",
+    "ClientFrame",
     "ClientHistory",
     "ClientPing",
     "ClientPong",

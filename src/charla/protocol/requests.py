@@ -238,7 +238,7 @@ REQUESTS: tuple[Request, ...] = (
         frame=Search,
         names=("buscar", "search"),
         usage="<words>",
-        summary="find messages (\"phrase\", prefix*, from:nick, in:#room, before:/after:DATE)",
+        summary='find messages ("phrase", prefix*, from:nick, in:#room, before:/after:DATE)',
         parse=_parse_search,
     ),
     Request(

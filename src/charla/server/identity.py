@@ -24,8 +24,8 @@ from ..protocol import (
     normalize_nick,
     normalize_room,
 )
-from .accounts import MIN_PASSWORD
 from . import recall
+from .accounts import MIN_PASSWORD
 from .auth import PasswordGuard
 
 if TYPE_CHECKING:

@@ -71,9 +71,7 @@ async def conversation(hub: Hub, member: Member, frame: ClientHistory) -> None:
     other = normalize_nick(frame.with_ or "")
     scope = Scope.conversation(reader, other)
     if frame.around is not None:
-        messages = await hub.read(
-            hub.store.query, archive.around, scope, frame.around, frame.limit
-        )
+        messages = await hub.read(hub.store.query, archive.around, scope, frame.around, frame.limit)
     else:
         messages = await hub.read(hub.store.query, archive.page, scope, frame.before, frame.limit)
     history = History(

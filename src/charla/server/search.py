@@ -66,9 +66,7 @@ async def _answer(
     marked = [msgspec.structs.replace(m, match=match_ranges(m.text, query)) for m in found]
     # fit() keeps the newest of an oldest-first list: results are newest first.
     kept, cut = fit(marked[::-1])
-    results = Results(
-        query=frame.query, messages=kept[::-1], more=more or cut, label=frame.label
-    )
+    results = Results(query=frame.query, messages=kept[::-1], more=more or cut, label=frame.label)
     await member.link.drained()
     member.send(results)
 
