@@ -21,7 +21,7 @@ def _pane(app) -> SearchPane | None:  # type: ignore[no-untyped-def]
 
 async def test_search_pane_finds_highlights_and_jumps_to_the_context(tmp_path: Path) -> None:
     seed(tmp_path / "charla.db", CONVERSATION)
-    async with chat(tmp_path, wait=False) as (app, pilot, _bob):
+    async with chat(tmp_path, wait=False, lang="en") as (app, pilot, _bob):
         await until(pilot, lambda: connected(app) and "otra cosa" in log_text(app))
         await pilot.press("ctrl+f")
         await until(pilot, lambda: _pane(app) is not None)
