@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 from charla.client.tui.searchpane import SearchPane
 
 from ..helpers import make_config
+from .test_tui import utc  # noqa: F401 (autouse: times in UTC)
 from .tui_helpers import make_app, seed, server_thread, until
 
 CONVERSATION = [
@@ -24,17 +23,9 @@ CONVERSATION = [
 
 @pytest.fixture
 def port(tmp_path: Path) -> Iterator[int]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     seed(tmp_path / "charla.db", CONVERSATION)
     with server_thread(make_config(tmp_path)) as server:
         yield server.port
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 async def _searched(pilot) -> None:  # type: ignore[no-untyped-def]
