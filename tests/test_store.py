@@ -92,13 +92,16 @@ def test_serve_on_a_corrupt_file_says_so_and_exits_1(tmp_path: Path) -> None:
     assert "charla serve:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_last_id_covers_unstored_direct_messages(tmp_path: Path) -> None:
+def test_direct_messages_are_stored_and_last_id_covers_ids_beyond_them(
+    tmp_path: Path,
+) -> None:
     store = Store(tmp_path / "c.db")
     dm = Message(id=5, user="ana", to="bob", text="x", ts="2026-11-25T10:00:00.000Z")
-    store.commit_batch([_msg(4), dm], last_id=5)
+    store.commit_batch([_msg(4), dm], last_id=6)
     store.close()
     again = Store(tmp_path / "c.db")
-    assert again.last_id == 5 and again.count() == 1
+    assert again.last_id == 6 and again.count() == 2
+    assert again.recent("general", 10) == [_msg(4)]  # no room shows a direct message
     again.close()
 
 

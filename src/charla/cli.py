@@ -1,4 +1,5 @@
-"""The ``charla`` command: ``serve``, ``join``, ``send``, ``tail``, ``users``.
+"""The ``charla`` command: ``serve``, ``join``, ``send``, ``tail``, ``users``, ``search``,
+``export``.
 
 argparse from the standard library: the flags are few and need no framework.
 """
@@ -103,6 +104,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connect_flags(users)
     users.add_argument("--nick", default=None)
     users.add_argument("--room", default=DEFAULT_ROOM)
+
+    search = sub.add_parser(
+        "search",
+        help="find messages",
+        description='Words (all of them), "exact phrases", prefix*, from:nick, in:#room, '
+        "before:YYYY-MM-DD, after:YYYY-MM-DD. Newest first.",
+    )
+    _add_connect_flags(search)
+    search.add_argument("--nick", default=None)
+    search.add_argument("query", help='what to look for, e.g. "tarea from:profe"')
+    search.add_argument("--room", help="only in this room")
+    search.add_argument("--from", dest="sender", metavar="NICK", help="only by this nick")
+    search.add_argument("--limit", type=int, default=20, help="(default %(default)s)")
+    search.add_argument("--json", action="store_true", help="one JSON object per message")
+
+    export = sub.add_parser(
+        "export",
+        help="write a room's or a conversation's history from the database",
+        description="Reads the server's database directly (read-only; the server may be "
+        "running). Without --room or --with, every room.",
+    )
+    export.add_argument("--db", type=Path, required=True, help="the server's database file")
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--room", help="this room only")
+    which.add_argument("--with", dest="with_", metavar="NICK", help="NICK's direct messages")
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="from this day on")
+    export.add_argument(
+        "--format", choices=("jsonl", "txt", "html"), default="txt", help="(default %(default)s)"
+    )
 
     stats = sub.add_parser("stats", help="print a running server's counters")
     stats.add_argument("--host", default=DEFAULT_HOST)
@@ -238,6 +268,22 @@ def _scripting(args: argparse.Namespace) -> int:
                 access=_access(),
             )
         )
+    if args.command == "search":
+        query = args.query + (f" from:{args.sender}" if args.sender else "")
+        return scripting.run(
+            scripting.search(
+                options,
+                nick,
+                query,
+                room=args.room,
+                limit=args.limit,
+                as_json=args.json,
+                out=out,
+                err=_eprintln,
+                lang=lang,
+                access=_access(),
+            )
+        )
     if args.command == "tail":
         return scripting.run(
             scripting.tail(
@@ -270,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _join(args)
     if args.command == "stats":
         return _stats(args)
+    if args.command == "export":
+        from .export import main as export
+
+        return export(args)
     if args.command == "bench":
         from .bench import main as bench
 

@@ -19,19 +19,21 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from .protocol import Message, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
-__all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
+__all__ = ["DIRECT", "SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
 
 log = logging.getLogger(__name__)
 
 FsyncMode = Literal["normal", "full"]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Each entry moves the schema from version i to i + 1. Never edit one that has shipped:
 # append a new one.
@@ -71,10 +73,46 @@ _MIGRATIONS: tuple[str, ...] = (
     DROP TABLE accounts;
     ALTER TABLE accounts_rekeyed RENAME TO accounts;
     """,
+    # Search and direct messages. A direct message is a row with room '' (never a room
+    # name), its recipient in to_user, and each party's nick key; from_reg / to_reg say
+    # whether that party was a registered nick when it was sent: only then may it read
+    # the message back (an unregistered nick's next holder is someone else). The FTS5
+    # index holds no copy of the text (external content) and follows every insert,
+    # update and delete of messages.text through triggers, whoever writes; built once
+    # here for the messages already stored.
+    """
+    ALTER TABLE messages ADD COLUMN to_user TEXT;
+    ALTER TABLE messages ADD COLUMN from_key TEXT;
+    ALTER TABLE messages ADD COLUMN to_key TEXT;
+    ALTER TABLE messages ADD COLUMN from_reg INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN to_reg INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_dm_from ON messages (from_key, id) WHERE from_key IS NOT NULL;
+    CREATE INDEX messages_dm_to ON messages (to_key, id) WHERE to_key IS NOT NULL;
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        text, content = 'messages', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+            VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+            VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _COLUMNS = "id, room, user, text, ts, action"
+_STORED_COLUMNS = _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg"
+#: The ``room`` of a direct message's row: no room has this name.
+DIRECT = ""
 
 
 class StoreError(Exception):
@@ -107,6 +145,28 @@ class Retention:
     @property
     def unlimited(self) -> bool:
         return self.days is None and self.messages is None
+
+
+def _message_row(
+    m: Message, registered: Callable[[str], bool]
+) -> tuple[int, str, str, str, str, int, str | None, str | None, str | None, int, int]:
+    """The row of ``m`` in ``messages`` (``_STORED_COLUMNS``)."""
+    if m.room is not None:
+        return (m.id, m.room, m.user, m.text, m.ts, int(m.action), None, None, None, 0, 0)
+    to = m.to or ""
+    return (
+        m.id,
+        DIRECT,
+        m.user,
+        m.text,
+        m.ts,
+        int(m.action),
+        to,
+        nick_key(m.user),
+        nick_key(to),
+        int(registered(m.user)),
+        int(registered(to)),
+    )
 
 
 def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
@@ -176,6 +236,10 @@ class Store:
         self._check_writable()
         self._last_id = self._read_last_id()
         self.health = StoreHealth(self.path)
+        #: Whether a nick is registered, asked (on the writer thread) for both parties of
+        #: each direct message as it is stored. The server points it at its accounts
+        #: (which may live in a cluster); alone, the store asks its own table.
+        self.registered: Callable[[str], bool] = self._registered_here
 
     # --- opening ------------------------------------------------------------------------
 
@@ -223,6 +287,7 @@ class Store:
             )
         # Migrations that rewrite nick keys call the same function the server compares by.
         self._writer.create_function("charla_nick_key", 1, nick_key, deterministic=True)
+        started = time.perf_counter()
         try:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 # executescript runs the whole step, version bump included, as one
@@ -234,6 +299,15 @@ class Store:
                 )
         except sqlite3.DatabaseError as exc:
             raise self._unusable(exc) from None
+        if 0 < version < SCHEMA_VERSION:
+            # An upgrade may rebuild an index over every message (search): say how long.
+            log.info(
+                "upgraded %s from schema %d to %d in %.1f s",
+                self.path,
+                version,
+                SCHEMA_VERSION,
+                time.perf_counter() - started,
+            )
 
     def _check_writable(self) -> None:
         """Write once at open: a read-only file or directory stops the server at start,
@@ -310,18 +384,16 @@ class Store:
     # SQLite serialises writers, and its busy timeout makes the other one wait.
 
     def commit_batch(self, messages: Sequence[Message], last_id: int) -> None:
-        """Store the room messages of one batch and the id high-water mark, in one
-        transaction. Direct messages are not stored, but their ids are covered by
-        ``last_id`` so that no id is ever handed out twice, even after a crash."""
-        rows = [
-            (m.id, m.room, m.user, m.text, m.ts, int(m.action))
-            for m in messages
-            if m.room is not None
-        ]
+        """Store the messages of one batch, direct ones included, and the id high-water
+        mark, in one transaction (``last_id`` may be above the last message's id, so
+        that no id is ever handed out twice, even after a crash)."""
+        rows = [_message_row(m, self.registered) for m in messages]
         with self._in_use(), self._writing(self._writer):
             if rows:
                 self._writer.executemany(
-                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
+                    f"INSERT INTO messages ({_STORED_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
                 )
             if last_id > self._last_id:
                 self._writer.execute(
@@ -360,6 +432,12 @@ class Store:
                 "SELECT hash FROM accounts WHERE nick_key = ?", (nick_key,)
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def _registered_here(self, nick: str) -> bool:
+        row = self._writer.execute(
+            "SELECT 1 FROM accounts WHERE nick_key = ?", (nick_key(nick),)
+        ).fetchone()
+        return row is not None
 
     def registered_keys(self) -> set[str]:
         with self._in_use():
@@ -402,6 +480,25 @@ class Store:
             ).fetchall()
         rows.reverse()
         return [_row_to_message(row) for row in rows]
+
+    def query(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``fn(connection, ...)`` on the calling thread's own connection: how the
+        queries of other modules (:mod:`charla.archive`) read."""
+        with self._connection() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def forget_directs(self, nick: str) -> None:
+        """``nick`` is no longer registered: whoever holds it next must not read the
+        direct messages it had."""
+        key = nick_key(nick)
+        with self._connection() as conn, self._writing(conn):
+            conn.execute("UPDATE messages SET from_reg = 0 WHERE from_key = ?", (key,))
+            conn.execute("UPDATE messages SET to_reg = 0 WHERE to_key = ?", (key,))
 
     def count(self, room: str | None = None) -> int:
         with self._connection() as conn:

@@ -24,7 +24,9 @@ from ..protocol import (
     Message,
     ProtocolError,
     Quit,
+    Results,
     Say,
+    Search,
     ServerFrame,
     Users,
     Watch,
@@ -33,7 +35,7 @@ from ..protocol import (
 from .connection import Access, ConnectOptions, HelloRefused, Link, connect
 from .format import format_line, json_line, sanitize_line
 
-__all__ = ["send", "tail", "users"]
+__all__ = ["search", "send", "tail", "users"]
 
 Output = Callable[[str], None]
 
@@ -209,6 +211,42 @@ async def users(
         return 1
     finally:
         link.close()
+
+
+async def search(
+    options: ConnectOptions,
+    nick: str,
+    query: str,
+    *,
+    room: str | None,
+    limit: int,
+    as_json: bool,
+    out: Output,
+    err: Output,
+    lang: str,
+    access: Access,
+) -> int:
+    """Print the messages matching ``query``, newest first; 1 when the server refused."""
+    room = None if room is None else normalize_room(room)
+    link, _, _ = await _open(options, nick, rooms=[], lang=lang, access=access)
+    encoder = msgspec.json.Encoder()
+    try:
+        await link.send(Search(query=query, room=room, limit=limit, label="search"))
+        while (frame := await link.recv()) is not None:
+            if isinstance(frame, Results) and frame.label == "search":
+                for message in frame.messages:
+                    out(json_line(encoder.encode(message)) if as_json else _line(message, lang))
+                return 0
+            if isinstance(frame, Error) and frame.label == "search":
+                err("charla search: " + sanitize_line(frame.message))
+                return 1
+        return 1
+    finally:
+        link.close()
+
+
+def _line(message: Message, lang: str) -> str:
+    return format_line(message, lang) or ""
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:

@@ -448,6 +448,8 @@ class Session:
             if not self._rooms.fresh(frame):
                 return
             self._saw(frame)
+        elif isinstance(frame, History) and (frame.around is not None or frame.with_):
+            pass  # context or a conversation asked for: shown as it is
         elif isinstance(frame, History) and frame.before is not None:
             frame = self._backfilled(frame)
         elif isinstance(frame, History):

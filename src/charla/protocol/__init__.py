@@ -30,12 +30,15 @@ from .connection import (
 from .errors import Code, ProtocolError
 from .frames import (
     Bye,
+    ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
     ClientPong,
     ClientRooms,
     ClientUsers,
+    Conversation,
+    Dms,
     Error,
     Hello,
     Help,
@@ -53,9 +56,11 @@ from .frames import (
     Pong,
     Quit,
     Register,
+    Results,
     RoomInfo,
     Rooms,
     Say,
+    Search,
     ServerFrame,
     ServerInfo,
     System,
@@ -78,6 +83,7 @@ from .names import (
     normalize_room,
 )
 from .requests import COMMANDS, REQUESTS, Request, command_names, parse_command, request_for
+from .search_query import SearchQuery, match_ranges, parse_query
 
 PROTOCOL_VERSION = 2
 
@@ -151,4 +157,14 @@ __all__ = [
     "normalize_room",
     "parse_command",
     "request_for",
+]
+__all__ += [
+    "ClientDms",
+    "Conversation",
+    "Dms",
+    "Results",
+    "Search",
+    "SearchQuery",
+    "match_ranges",
+    "parse_query",
 ]

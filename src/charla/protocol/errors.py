@@ -47,6 +47,8 @@ class Code(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    # Search.
+    BAD_QUERY = "bad_query"
 
 
 class ProtocolError(Exception):

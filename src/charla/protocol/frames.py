@@ -20,12 +20,15 @@ import msgspec
 
 __all__ = [
     "Bye",
+    "ClientDms",
     "ClientFrame",
     "ClientHistory",
     "ClientPing",
     "ClientPong",
     "ClientRooms",
     "ClientUsers",
+    "Conversation",
+    "Dms",
     "Error",
     "Hello",
     "Help",
@@ -44,9 +47,11 @@ __all__ = [
     "Pong",
     "Quit",
     "Register",
+    "Results",
     "RoomInfo",
     "Rooms",
     "Say",
+    "Search",
     "ServerFrame",
     "ServerInfo",
     "System",
@@ -97,11 +102,15 @@ class Say(_Frame, tag="say"):
 
 
 class ClientHistory(_Frame, tag="history"):
-    """A page of older messages: the newest ``limit`` of ``room`` older than ``before``."""
+    """A page of older messages: the newest ``limit`` of ``room`` older than ``before``;
+    with ``around``, the messages around that id; with ``with_`` (``"with"`` on the wire),
+    the direct conversation with that nick instead of a room."""
 
     room: str = "general"
     before: Id | None = None
     limit: int = 50
+    around: Id | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
 
 
 class ClientPing(_Frame, tag="ping"):
@@ -182,6 +191,20 @@ class Help(_Frame, tag="help"):
     pass
 
 
+class Search(_Frame, tag="search"):
+    """Find messages: words, ``"phrases"``, ``prefix*``, ``from:``, ``in:``, ``before:``,
+    ``after:``; newest first, ``limit`` at a time, older than ``before`` (an id)."""
+
+    query: str
+    room: str | None = None
+    limit: int = 20
+    before: Id | None = None
+
+
+class ClientDms(_Frame, tag="dms"):
+    """List my direct conversations (registered nicks only)."""
+
+
 ClientFrame = (
     Hello
     | Say
@@ -202,6 +225,8 @@ ClientFrame = (
     | Unregister
     | Passwd
     | Help
+    | Search
+    | ClientDms
 )
 
 
@@ -230,15 +255,21 @@ class Message(_Frame, tag="message"):
     room: str | None = None
     to: str | None = None
     action: bool = False
+    #: In search results only: the ``[start, end)`` character ranges of ``text`` that
+    #: matched the query, for highlighting.
+    match: list[tuple[int, int]] | None = None
 
 
-class History(_Frame, tag="history"):
-    room: str
+class History(_Frame, tag="history", kw_only=True):
+    #: Empty (and left off the wire) for a direct conversation, which has ``with_``.
+    room: str = ""
     # No defaults for the lists: omit_defaults would leave an empty one off the wire.
     messages: list[Message]
     before: int | None = None
     since: int | None = None
     more: bool = False
+    around: int | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
 
 
 class Users(_Frame, tag="users"):
@@ -302,6 +333,27 @@ class Unwatched(_Frame, tag="unwatched"):
     room: str
 
 
+class Results(_Frame, tag="results"):
+    """Search results, newest first; ``more`` when older ones match too (ask again with
+    ``before`` set to the last one's id)."""
+
+    query: str
+    messages: list[Message]
+    more: bool = False
+
+
+class Conversation(msgspec.Struct, kw_only=True):
+    """One direct conversation: the other party, and its newest message."""
+
+    nick: str
+    last_id: int
+    last_ts: str
+
+
+class Dms(_Frame, tag="dms"):
+    conversations: list[Conversation]
+
+
 ServerFrame = (
     Welcome
     | History
@@ -317,4 +369,6 @@ ServerFrame = (
     | Rooms
     | Watching
     | Unwatched
+    | Results
+    | Dms
 )

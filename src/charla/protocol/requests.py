@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .errors import Code, ProtocolError
 from .frames import (
+    ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
@@ -35,6 +36,7 @@ from .frames import (
     Quit,
     Register,
     Say,
+    Search,
     Unregister,
     Unwatch,
     Watch,
@@ -48,6 +50,7 @@ __all__ = [
     "command_names",
     "parse_command",
     "request_for",
+    "request_names",
 ]
 
 #: Turns the text after a command word (and the room it was typed in) into a frame.
@@ -137,6 +140,15 @@ def _parse_help(args: str, room: str, label: str | None) -> ClientFrame:
     return Help(label=label)
 
 
+def _parse_search(args: str, room: str, label: str | None) -> ClientFrame:
+    (query,) = _words(args, 1, "/buscar <words>")
+    return Search(query=query.strip(), label=label)
+
+
+def _parse_dms(args: str, room: str, label: str | None) -> ClientFrame:
+    return ClientDms(label=label)
+
+
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
     return Quit(reason=args.strip() or "quit", label=label)
 
@@ -223,6 +235,19 @@ REQUESTS: tuple[Request, ...] = (
         summary="change your password",
         parse=_parse_passwd,
     ),
+    Request(
+        frame=Search,
+        names=("buscar", "search"),
+        usage="<words>",
+        summary='find messages ("phrase", prefix*, from:nick, in:#room, before:/after:DATE)',
+        parse=_parse_search,
+    ),
+    Request(
+        frame=ClientDms,
+        names=("privados", "dms"),
+        summary="list your direct conversations",
+        parse=_parse_dms,
+    ),
     Request(frame=Help, names=("ayuda", "help"), summary="show this help", parse=_parse_help),
     Request(
         frame=Quit,
@@ -242,6 +267,11 @@ COMMANDS: dict[str, Request] = {name: r for r in REQUESTS for name in r.names}
 def request_for(frame: ClientFrame) -> Request:
     """How the connection treats ``frame``."""
     return _BY_FRAME[type(frame)]
+
+
+def request_names(frame: type[ClientFrame]) -> tuple[str, ...]:
+    """The ``/command`` names of requests of type ``frame``."""
+    return _BY_FRAME[frame].names
 
 
 def command_names() -> list[str]:

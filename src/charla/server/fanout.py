@@ -43,6 +43,12 @@ class FanOut:
         self._delivered_upto = hub.store.last_id
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
+    @property
+    def delivered_upto(self) -> int:
+        """The highest id fanned out so far: a member welcomed now gets every later
+        message live."""
+        return self._delivered_upto
+
     def publish(self, member: Member, draft: Draft, label: str | None) -> None:
         draft.origin = Origin(member, label)
         member.proto.published()

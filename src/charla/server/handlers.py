@@ -19,6 +19,7 @@ from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     REQUESTS,
+    ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
@@ -40,12 +41,14 @@ from ..protocol import (
     Quit,
     Register,
     Say,
+    Search,
     System,
     Unregister,
     Unwatch,
     Watch,
     normalize_room,
 )
+from . import recall, search
 from .history import send_history
 
 if TYPE_CHECKING:
@@ -77,11 +80,15 @@ def _msg(hub: Hub, member: Member, frame: Msg) -> None:
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
-    room = normalize_room(frame.room)
     if not 1 <= frame.limit <= hub.config.max_page:
         raise ProtocolError(
             Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
         )
+    if frame.with_ is not None:
+        return recall.conversation(hub, member, frame)
+    room = normalize_room(frame.room)
+    if frame.around is not None:
+        return recall.around(hub, member, room, frame)
     return _send_page(hub, member, room, frame)
 
 
@@ -154,6 +161,14 @@ def _help(hub: Hub, member: Member, frame: Help) -> None:
     member.send(System(event="help", text=help_text(member.lang), label=frame.label))
 
 
+def _search(hub: Hub, member: Member, frame: Search) -> Work:
+    return search.search(hub, member, frame)
+
+
+def _dms(hub: Hub, member: Member, frame: ClientDms) -> Work:
+    return recall.list_dms(hub, member, frame.label)
+
+
 HANDLERS: dict[type[ClientFrame], Handler] = {
     Hello: _hello,
     Say: _say,
@@ -174,6 +189,8 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Unregister: _unregister,
     Passwd: _passwd,
     Help: _help,
+    Search: _search,
+    ClientDms: _dms,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"
 

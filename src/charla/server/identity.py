@@ -24,6 +24,7 @@ from ..protocol import (
     normalize_nick,
     normalize_room,
 )
+from . import recall
 from .accounts import MIN_PASSWORD
 from .auth import PasswordGuard
 
@@ -42,6 +43,8 @@ class Identity:
         config = hub.config
         self.nicks: dict[str, Member] = {}
         self.accounts = hub.presence.accounts(hub.store)
+        # Direct messages are stored with whether each party was registered (recall.py).
+        hub.store.registered = self.accounts.is_registered
         self.passwords = PasswordGuard(self.accounts, config, clock=hub.clock)
         self.server_info = ServerInfo(name=config.name, version=__version__, node=hub.presence.node)
 
@@ -58,6 +61,7 @@ class Identity:
             return
         rooms, bad = _rooms_of(hello)
         self._welcome(member, hello, nick)
+        delivered = self._hub.fanout.delivered_upto  # later direct messages come live
         for raw in bad:
             member.send_error(
                 Code.ROOM_INVALID, f"not a valid room name: {raw[:40]!r}", label=hello.label
@@ -68,6 +72,8 @@ class Identity:
             except ProtocolError as exc:  # a cap: the rooms after it are not joined either
                 member.send_error(exc.code, exc.message, label=hello.label)
                 break
+        if hello.since is not None:
+            await recall.replay(self._hub, member, hello.since, delivered, hello.label)
 
     async def _admit(self, member: Member, hello: Hello) -> str:
         """The nick ``member`` may have, after every check ``hello`` must pass."""
@@ -155,6 +161,7 @@ class Identity:
         nick = member.nick or ""
         await self._verify(member, nick, password)
         await self.accounts.unregister(nick)
+        await recall.forget(self._hub, nick)
         self._tell(member, "unregistered", "{user} is no longer registered", label)
 
     async def passwd(self, member: Member, old: str, new: str, *, label: str | None) -> None:

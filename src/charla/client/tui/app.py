@@ -24,6 +24,7 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
+    ClientHistory,
     ClientUsers,
     Code,
     Error,
@@ -34,7 +35,9 @@ from ...protocol import (
     Parted,
     ProtocolError,
     Quit,
+    Results,
     Rooms,
+    Search,
     ServerFrame,
     System,
     Users,
@@ -60,6 +63,7 @@ from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
 from .nickscreen import NickScreen
 from .render import Entry, day_entry, message_entry, notice_entry
+from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
 from .status import StatusLine
 from .userlist import UserList
@@ -93,6 +97,7 @@ class ChatApp(App[int]):
         Binding("pageup", "page(-1)", show=False),
         Binding("pagedown", "page(1)", show=False),
         Binding("ctrl+end,escape", "jump_to_end", show=False),
+        Binding("ctrl+f", "search", show=False),
     ]
 
     room: reactive[str] = reactive(DEFAULT_ROOM, init=False)
@@ -357,6 +362,12 @@ class ChatApp(App[int]):
         if isinstance(request, Quit):
             self.action_leave()
             return
+        if isinstance(request, Search):
+            self.open_search(request.query)
+            return
+        if line.strip().lower() in SEARCH_WORDS:  # no words yet: an empty pane
+            self.open_search("")
+            return
         if self.session is None:
             self.notice(
                 tr(
@@ -434,6 +445,47 @@ class ChatApp(App[int]):
 
     def action_jump_to_end(self) -> None:
         self.current_log.jump_to_end()
+
+    # --- search (the pane is searchpane.py) -------------------------------------------
+
+    def action_search(self) -> None:
+        self.open_search("")
+
+    def open_search(self, query: str) -> None:
+        def ask(text: str) -> None:
+            if self.session is not None:
+                self.session.query(Search(query=text))
+
+        pane = SearchPane(lang=self.lang, ask=ask, query=query)
+        self.push_screen(pane, self._jump_to_result)
+
+    def _jump_to_result(self, message: Message | None) -> None:
+        """Show the chosen result in its room, with the messages around it."""
+        if message is None or message.room is None or self.session is None:
+            return
+        if message.room not in self._tab_ids:
+            self.notice(tr(self.lang, "join #{room} to see it in context", room=message.room))
+            return
+        self.room = message.room
+        self.session.query(ClientHistory(room=message.room, around=message.id, limit=11))
+
+    def _for_search(self, frame: ServerFrame) -> bool:
+        """Frames that belong to the search pane or to a jump; True when taken."""
+        pane = self.screen if isinstance(self.screen, SearchPane) else None
+        if isinstance(frame, Results):
+            if pane is not None:
+                pane.show_results(frame)
+            return True
+        if isinstance(frame, Error) and frame.code == Code.BAD_QUERY and pane is not None:
+            pane.show_error(frame)
+            return True
+        if isinstance(frame, History) and frame.around is not None:
+            log = self.log_for(frame.room)
+            for entry in context_entries(frame, me=self.nick, lang=self.lang, hhmm=self._hhmm()):
+                log.add(entry)
+            log.jump_to_end()
+            return True
+        return False
 
     def action_keys(self) -> None:
         self.notice(tr(self.lang, KEYS_HELP))
@@ -531,6 +583,8 @@ class ChatApp(App[int]):
             self.notice(event.reason, error=True)
 
     def show_frame(self, frame: ServerFrame) -> None:
+        if self._for_search(frame):
+            return
         if isinstance(frame, History):
             self._history(frame)
         elif isinstance(frame, Message):
@@ -634,4 +688,4 @@ KEYS_HELP = """Keys:
 Enter send · Up/Down earlier lines · Tab complete a nick or command
 Ctrl+N / Ctrl+P (or Alt+→ / Alt+←) next / previous room, or click its tab
 PgUp / PgDn scroll · Esc or Ctrl+End back to the newest
-F2 show or hide the users · /salir or Ctrl+Q quit"""
+F2 show or hide the users · Ctrl+F search · /salir or Ctrl+Q quit"""

@@ -1,0 +1,33 @@
+"""Who may read what: the one place that decides it.
+
+Search, history and every later reader of stored messages ask here. Today every room is
+public; invite-only rooms will answer :func:`may_read` from their member lists. A direct
+message is readable by its parties only, and read back later only by a party that was a
+registered nick when it was sent (:func:`reader_nick`): an unregistered nick's next holder
+is somebody else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = ["may_read", "reader_nick"]
+
+
+def may_read(member: Member, room: str) -> bool:
+    """Whether ``member`` may read the stored messages of ``room``. Every room is public
+    for now; called on the event loop."""
+    return True
+
+
+def reader_nick(hub: Hub, member: Member) -> str | None:
+    """The nick whose direct messages ``member`` may read back: its own when registered
+    (a registered nick is held only by whoever gave its password), else ``None``."""
+    nick = member.nick
+    if nick is None or not hub.accounts.is_registered(nick):
+        return None
+    return nick
