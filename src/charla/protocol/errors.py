@@ -47,6 +47,13 @@ class Code(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    # Moderation (docs/moderation.md).
+    NOT_ALLOWED = "not_allowed"
+    BANNED = "banned"
+    MUTED = "muted"
+    SLOW_MODE = "slow_mode"
+    INVITE_ONLY = "invite_only"
+    KILLED = "killed"
 
 
 class ProtocolError(Exception):
