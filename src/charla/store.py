@@ -76,12 +76,12 @@ _MIGRATIONS: tuple[str, ...] = (
     # The moderation log: every role, ban, mute, mode and topic change, replayed at start
     # to rebuild the rooms' rules (docs/moderation.md). room NULL: the server's own.
     """
-    CREATE TABLE modlog (
+    CREATE TABLE IF NOT EXISTS modlog (
         id    INTEGER PRIMARY KEY,
         room  TEXT,
         entry BLOB NOT NULL
     );
-    CREATE INDEX modlog_room_id ON modlog (room, id);
+    CREATE INDEX IF NOT EXISTS modlog_room_id ON modlog (room, id);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -63,11 +63,15 @@ class ProtocolError(Exception):
     ``error`` frame and, when ``fatal`` is set, closes the connection after sending it.
     """
 
-    def __init__(self, code: Code, message: str, *, fatal: bool = False) -> None:
+    def __init__(
+        self, code: Code, message: str, *, fatal: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fatal = fatal
+        #: Seconds until the refusal ends (the error frame's ``retry_after``).
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return f"ProtocolError({self.code.value!r}, {self.message!r}, fatal={self.fatal})"
