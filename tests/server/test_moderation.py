@@ -289,3 +289,23 @@ def test_commands_become_typed_requests(command: str, frame: dict[str, Any]) -> 
 
     parsed = msgspec.to_builtins(parse_command(Say(text=command, room="aula")))
     assert {k: parsed.get(k) for k in frame} == frame
+
+
+async def test_charla_admin_op_grants_an_operator_on_the_database(tmp_path: Path) -> None:
+    from charla.cli import main
+
+    config = make_config(tmp_path)
+    async with running(config) as server:
+        await (await _registered(server.port, "profe")).close()
+    assert main(["admin", "op", "nadie", "--db", str(config.db)]) == 1  # not registered
+    assert main(["admin", "op", "profe", "--db", str(config.db)]) == 0
+    async with running(config) as server:
+        profe = await _registered(server.port, "profe")
+        page = await _ask(profe, {"type": "modlog", "server": True})
+        assert [(e.action, e.nick) for e in page.entries] == [("operator", "profe")]
+        await profe.close()
+    assert main(["admin", "deop", "profe", "--db", str(config.db)]) == 0
+    async with running(config) as server:
+        profe = await _registered(server.port, "profe")
+        await _refused(profe, {"type": "modlog", "server": True}, "not_allowed")
+        await profe.close()
