@@ -54,6 +54,7 @@ from ..session import (
 from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
+from .moderation import refusal_text, topic_text
 from .nickscreen import NickScreen
 from .render import Entry, day_entry, message_entry, notice_entry
 from .status import StatusLine
@@ -310,6 +311,7 @@ class ChatApp(App[int]):
 
     def _show_users(self) -> None:
         users = self.query_one(UserList)
+        users.room = self.room
         users.users = tuple(self._users.get(self.room, ()))
 
     def _set_users(self, room: str, users: set[str]) -> None:
@@ -529,6 +531,8 @@ class ChatApp(App[int]):
             self._message(frame)
         elif isinstance(frame, Joined):
             self._joined(frame.room)
+            if frame.topic:
+                self.notice(topic_text(frame.room, frame.topic, self.lang), room=frame.room)
         elif isinstance(frame, Parted):
             self._remove_room(frame.room)
         elif isinstance(frame, Users):
@@ -541,7 +545,7 @@ class ChatApp(App[int]):
             )
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
         elif isinstance(frame, Error):
-            self.notice(frame.message, error=True)
+            self.notice(refusal_text(frame, self.lang), error=True)
 
     def _day_rule(self, room: str, ts: str) -> None:
         """A dated rule before the first message of a new day (and before the first
@@ -598,6 +602,7 @@ class ChatApp(App[int]):
             self.session.ask(f"/usuarios {room}", room)
 
     def _users_frame(self, frame: Users) -> None:
+        self.query_one(UserList).roles[frame.room] = frame.roles or {}
         self._set_users(frame.room, set(frame.users))
         if self._quiet_users.get(frame.room, 0) > 0:
             self._quiet_users[frame.room] -= 1
