@@ -529,14 +529,17 @@ class Moderation:
 
     def request_ban(self, member: Member, frame: Ban) -> Work:
         room = _scope(frame.room, frame.server)
-        if room is None:
-            self._require_operator(member)
-        else:
-            self._require_moderator(member, room)
+        self._require_in_charge(member, room)
+        return self._sanction_request("ban", member, room, frame)
+
+    def _sanction_request(
+        self, action: str, member: Member, room: str | None, frame: Ban | Mute
+    ) -> Work:
+        """A ban or mute of ``frame.nick``, who must rank below ``member``."""
         nick = self._spelled(frame.nick)
         self._require_outranks(member, room or DEFAULT_ROOM, nick)
         entry = self._entry(
-            "ban",
+            action,
             member,
             room=room,
             nick=nick,
@@ -545,6 +548,13 @@ class Moderation:
             reason=_reason(frame.reason),
         )
         return self._act(member, entry, frame.label)
+
+    def _require_in_charge(self, member: Member, room: str | None) -> None:
+        """A moderator of ``room``; an operator for the server's own (``room`` None)."""
+        if room is None:
+            self._require_operator(member)
+        else:
+            self._require_moderator(member, room)
 
     def request_unban(self, member: Member, frame: Unban) -> Work:
         room = _scope(frame.room, frame.server)
@@ -555,11 +565,8 @@ class Moderation:
         return self._act(member, self._entry("unban", member, room=room, nick=nick), frame.label)
 
     def _bans_of(self, member: Member, room: str | None) -> dict[str, Sanction]:
-        if room is None:
-            self._require_operator(member)
-            return self.server_bans
-        self._require_moderator(member, room)
-        return self.rules(room).bans
+        self._require_in_charge(member, room)
+        return self.server_bans if room is None else self.rules(room).bans
 
     def request_bans(self, member: Member, frame: ClientBans) -> None:
         room = _scope(frame.room, frame.server)
@@ -582,18 +589,7 @@ class Moderation:
     def request_mute(self, member: Member, frame: Mute) -> Work:
         room = normalize_room(frame.room)
         self._require_moderator(member, room)
-        nick = self._spelled(frame.nick)
-        self._require_outranks(member, room, nick)
-        entry = self._entry(
-            "mute",
-            member,
-            room=room,
-            nick=nick,
-            address=self._address(nick),
-            until=self._until(frame.duration),
-            reason=_reason(frame.reason),
-        )
-        return self._act(member, entry, frame.label)
+        return self._sanction_request("mute", member, room, frame)
 
     def request_unmute(self, member: Member, frame: Unmute) -> Work:
         return self._room_nick_action("unmute", member, frame, require_registered=False)
@@ -674,10 +670,7 @@ class Moderation:
 
     def request_modlog(self, member: Member, frame: ClientModlog) -> Work:
         room = _scope(frame.room, frame.server)
-        if room is None:
-            self._require_operator(member)
-        else:
-            self._require_moderator(member, room)
+        self._require_in_charge(member, room)
         hub = self._hub
         if not 1 <= frame.limit <= hub.config.max_page:
             raise ProtocolError(
