@@ -428,8 +428,7 @@ class Store:
         ``before``, oldest first, and whether there are older ones."""
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT id, entry FROM modlog WHERE room IS ? AND id < ?"
-                " ORDER BY id DESC LIMIT ?",
+                "SELECT id, entry FROM modlog WHERE room IS ? AND id < ? ORDER BY id DESC LIMIT ?",
                 (room, 2**63 - 1 if before is None else before, limit + 1),
             ).fetchall()
         entries = [_row_to_entry(row) for row in reversed(rows[:limit])]
