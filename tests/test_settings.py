@@ -108,7 +108,10 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     ("text", "key", "reason"),
     [
         ("max-sendq = 5", "max-sendq", "did you mean max_sendq?"),
-        ("operators = ['profe']", "operators", "unknown setting"),
+        ("operator = ['profe']", "operator", "did you mean operators?"),
+        ('operators = "profe"', "operators", "expected a list of strings, got a string"),
+        ("operators = ['profe', 3]", "operators", "expected a list of strings"),
+        ("operators = ['a b']", "operators", "not a valid nick"),
         ("[limits]\nburst = 3", "limits", "unknown setting"),
         ('burst = "20"', "burst", "expected a number, got a string"),
         ("burst = true", "burst", "expected a number, got true/false"),
@@ -129,6 +132,18 @@ def test_a_bad_file_is_refused_naming_the_key(
     with pytest.raises(SettingError) as caught:
         load_config(_file(tmp_path, text), {})
     assert caught.value.key.endswith(key) and reason in caught.value.reason
+
+
+def test_operators_come_from_the_file_or_a_flag_and_reload(tmp_path: Path) -> None:
+    path = _file(tmp_path, 'operators = ["profe", "ana"]\n')
+    assert load_config(path, {}).operators == ("profe", "ana")
+    assert load_config(path, _serve_flags("--operators", "luis, eva")).operators == ("luis", "eva")
+    old = ServerConfig()
+    new = dataclasses.replace(old, operators=("profe",))
+    assert diff_reloadable(old, new) == ({"operators": ((), ("profe",))}, [])
+    # The printed file with operators set parses back into the same settings.
+    text = print_config().replace("operators = []", 'operators = ["profe", "ana"]')
+    assert load_config(_file(tmp_path, text), {}) == ServerConfig(operators=("profe", "ana"))
 
 
 def test_a_missing_secret_or_config_file_is_unreadable(tmp_path: Path) -> None:

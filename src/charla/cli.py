@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .admin import add_admin_arguments, admin
 from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench = sub.add_parser("bench", help="measure fan-out: deliveries/s, latency, CPU, memory")
     add_bench_arguments(bench)
+    admin = sub.add_parser("admin", help="make a registered nick an operator (op) or not (deop)")
+    add_admin_arguments(admin)
     return parser
 
 
@@ -324,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bench import main as bench
 
         return bench(args)
+    if args.command == "admin":
+        return admin(args)
     try:
         return _scripting(args)
     except KeyboardInterrupt:

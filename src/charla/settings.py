@@ -217,6 +217,8 @@ def _convert(flat: Flat, raw: object, *, from_flag: bool) -> Any:
     must have the right type already, except that numbers with units are strings
     (``max_sendq = "256k"``)."""
     tp = _base(flat.type)
+    if typing.get_origin(tp) is tuple:
+        return _names(raw, from_flag=from_flag)
     if typing.get_origin(tp) is Literal:
         choices = typing.get_args(tp)
         if raw not in choices:
@@ -245,6 +247,16 @@ def _convert(flat: Flat, raw: object, *, from_flag: bool) -> Any:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     return float(value)
+
+
+def _names(raw: object, *, from_flag: bool) -> tuple[str, ...]:
+    """A list of names (``tuple[str, ...]``): a TOML list of strings, or a flag's
+    comma-separated text."""
+    if from_flag and isinstance(raw, str):
+        return tuple(name.strip() for name in raw.split(",") if name.strip())
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ValueError(f"expected a list of strings, got {_kind(raw)}")
+    return tuple(raw)
 
 
 def _number_from_text(flat: Flat, text: str) -> float:
@@ -415,6 +427,8 @@ def _metavar(flat: Flat) -> str:
         return "FILE"
     if typing.get_origin(tp) is Literal:
         return "{" + ",".join(map(str, typing.get_args(tp))) + "}"
+    if typing.get_origin(tp) is tuple:
+        return "NAMES"
     return {"bytes": "BYTES", "seconds": "SECONDS"}.get(
         flat.spec.unit or "", "N" if tp in (int, float) else "TEXT"
     )
@@ -423,6 +437,8 @@ def _metavar(flat: Flat) -> str:
 def _shown(flat: Flat) -> str:
     if flat.default is None:
         return "off"
+    if isinstance(flat.default, tuple):
+        return ", ".join(flat.default) or "none"
     if flat.spec.unit == "bytes" and flat.default >= 1024 and flat.default % 1024 == 0:
         return f"{flat.default} ({flat.default // 1024} KiB)"
     return f"{flat.default:g}" if isinstance(flat.default, float) else str(flat.default)
@@ -476,6 +492,8 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
     return _toml_string(str(value))
 
 

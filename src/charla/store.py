@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
-from .protocol import Message, format_ts, nick_key
+import msgspec
+
+from .protocol import Message, ModEntry, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
 __all__ = ["DIRECT", "SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
@@ -106,6 +108,16 @@ _MIGRATIONS: tuple[str, ...] = (
     END;
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     """,
+    # The moderation log: every role, ban, mute, mode and topic change, replayed at start
+    # to rebuild the rooms' rules (docs/moderation.md). room NULL: the server's own.
+    """
+    CREATE TABLE IF NOT EXISTS modlog (
+        id    INTEGER PRIMARY KEY,
+        room  TEXT,
+        entry BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS modlog_room_id ON modlog (room, id);
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -113,6 +125,9 @@ _COLUMNS = "id, room, user, text, ts, action"
 _STORED_COLUMNS = _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg"
 #: The ``room`` of a direct message's row: no room has this name.
 DIRECT = ""
+
+_encode_entry = msgspec.json.Encoder().encode
+_decode_entry = msgspec.json.Decoder(ModEntry).decode
 
 
 class StoreError(Exception):
@@ -172,6 +187,11 @@ def _message_row(
 def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
     id_, room, user, text, ts, action = row
     return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
+
+
+def _row_to_entry(row: tuple[int, bytes]) -> ModEntry:
+    """A moderation entry; its id is the row's (the JSON's may be unset)."""
+    return msgspec.structs.replace(_decode_entry(row[1]), id=row[0])
 
 
 class StoreHealth:
@@ -383,10 +403,13 @@ class Store:
     # Rarer writes (accounts, pruning) go through the calling thread's own connection;
     # SQLite serialises writers, and its busy timeout makes the other one wait.
 
-    def commit_batch(self, messages: Sequence[Message], last_id: int) -> None:
+    def commit_batch(
+        self, messages: Sequence[Message], last_id: int, moderation: Sequence[ModEntry] = ()
+    ) -> None:
         """Store the messages of one batch, direct ones included, and the id high-water
         mark, in one transaction (``last_id`` may be above the last message's id, so
-        that no id is ever handed out twice, even after a crash)."""
+        that no id is ever handed out twice, even after a crash). A cluster's moderation
+        entries of the batch go in the same transaction."""
         rows = [_message_row(m, self.registered) for m in messages]
         with self._in_use(), self._writing(self._writer):
             if rows:
@@ -394,6 +417,11 @@ class Store:
                     f"INSERT INTO messages ({_STORED_COLUMNS})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
+                )
+            if moderation:
+                self._writer.executemany(
+                    "INSERT OR IGNORE INTO modlog (id, room, entry) VALUES (?, ?, ?)",
+                    [(e.id, e.room, _encode_entry(e)) for e in moderation],
                 )
             if last_id > self._last_id:
                 self._writer.execute(
@@ -454,6 +482,35 @@ class Store:
     def delete_account(self, nick_key: str) -> None:
         with self._connection() as conn, self._writing(conn):
             conn.execute("DELETE FROM accounts WHERE nick_key = ?", (nick_key,))
+
+    # --- the moderation log ------------------------------------------------------------
+
+    def add_moderation(self, entry: ModEntry) -> ModEntry:
+        """Append ``entry`` to the moderation log; returns it with its id."""
+        with self._connection() as conn, self._writing(conn):
+            cursor = conn.execute(
+                "INSERT INTO modlog (room, entry) VALUES (?, ?)", (entry.room, _encode_entry(entry))
+            )
+        return msgspec.structs.replace(entry, id=cursor.lastrowid or 0)
+
+    def moderation_entries(self) -> list[ModEntry]:
+        """The whole moderation log, oldest first (to rebuild the rules at start)."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT id, entry FROM modlog ORDER BY id").fetchall()
+        return [_row_to_entry(row) for row in rows]
+
+    def moderation_page(
+        self, room: str | None, before: int | None, limit: int
+    ) -> tuple[list[ModEntry], bool]:
+        """The newest ``limit`` entries of ``room`` (None: the server's) older than
+        ``before``, oldest first, and whether there are older ones."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT id, entry FROM modlog WHERE room IS ? AND id < ? ORDER BY id DESC LIMIT ?",
+                (room, 2**63 - 1 if before is None else before, limit + 1),
+            ).fetchall()
+        entries = [_row_to_entry(row) for row in reversed(rows[:limit])]
+        return entries, len(rows) > limit
 
     # --- reading (any thread) ----------------------------------------------------------
 

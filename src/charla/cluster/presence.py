@@ -51,6 +51,7 @@ from .checks import (
     valid_room,
 )
 from .connect import unreachable
+from .moderation import ClusterModerationLog
 from .settings import name_token
 from .stream import NatsBus
 
@@ -194,6 +195,9 @@ class ClusterPresence:
     def accounts(self, store: Store) -> Accounts:
         self._accounts = ClusterAccounts(self._announce_account)
         return self._accounts
+
+    def moderation_log(self, hub: Hub) -> ClusterModerationLog:
+        return ClusterModerationLog(self.bus, hub)
 
     def _announce_account(self, key: str, on: bool) -> None:
         self._publish("account", key=key, on=on)

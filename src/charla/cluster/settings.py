@@ -116,6 +116,10 @@ class ClusterSettings:
         return f"{self.log_prefix}.presence"
 
     @property
+    def moderation_subject(self) -> str:
+        return f"{self.log_prefix}.moderation"
+
+    @property
     def heartbeat_subject(self) -> str:
         return f"{self.namespace}.heartbeat"
 

@@ -4,8 +4,9 @@ Only :mod:`charla.cluster` knows NATS; the server sees a :class:`~charla.bus.Bus
 
 - **One stream** (file storage) holds everything that needs one order: room messages under
   ``<ns>.log.room.<hex of the room name>`` (a room name may hold ``.``, which would split a
-  subject token), direct messages under ``<ns>.log.dm`` and presence events under
-  ``<ns>.log.presence``. A message's id is its stream sequence, the same on every node.
+  subject token), direct messages under ``<ns>.log.dm``, presence events under
+  ``<ns>.log.presence`` and moderation entries under ``<ns>.log.moderation``
+  (:mod:`charla.cluster.moderation`). A message's id is its stream sequence, the same on every node.
 - **Publishing** goes through one queue per node, pipelined: everything queued is published
   at once (async acks), in order on one connection. Each publish carries ``Nats-Msg-Id`` =
   node + boot + counter, so a publish retried after a lost ack is stored once. A draft
@@ -43,10 +44,11 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
 from ..bus import BusUnavailable, Delivery, Draft, InFlight, Sink
-from ..protocol import Message, format_ts
+from ..protocol import Message, ModEntry, format_ts
 from ..store import Store
 from .checks import SkipLog, valid_nick, valid_room, valid_text, valid_ts
 from .connect import connect_nats
+from .moderation import entry_problem
 from .settings import ClusterSettings
 
 __all__ = ["NatsBus"]
@@ -73,6 +75,7 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
 
 _encode = msgspec.json.Encoder().encode
 _decode_entry = msgspec.json.Decoder(_Entry).decode
+_decode_moderation = msgspec.json.Decoder(ModEntry).decode
 
 
 @dataclass(slots=True)
@@ -85,9 +88,9 @@ class _Outgoing:
     draft: Draft | None = None
 
 
-#: What the consumer hands on, in stream order: a chat message, or a presence event
-#: (its sequence and payload) for the presence handler.
-_Item = tuple[Message, object] | tuple[int, bytes]
+#: What the consumer hands on, in stream order: a chat message, a presence event (its
+#: sequence and payload) for the presence handler, or a moderation entry.
+_Item = tuple[Message, object] | tuple[int, bytes] | tuple[ModEntry, None]
 
 EventHandler = Callable[[int, bytes], None]
 
@@ -107,6 +110,9 @@ class NatsBus:
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
         self.on_event: EventHandler | None = None
+        self.on_moderation: Callable[[ModEntry], None] | None = None
+        #: Readers waiting until a sequence is handed on.
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.on_disconnect: Callable[[], None] | None = None
         self.on_reconnect: Callable[[], None] | None = None
         self.connected = False
@@ -411,6 +417,36 @@ class NatsBus:
     async def drain(self) -> None:
         await self._in_flight.drained()
 
+    async def publish_moderation(self, payload: bytes) -> int:
+        """Store a moderation entry in the stream now; returns its sequence. Raises
+        when NATS does not ack it within the publish timeout."""
+        if self.js is None or not self.connected:
+            raise ConnectionError("disconnected from NATS")
+        ack = await self.js.publish(
+            self.settings.moderation_subject,
+            payload,
+            timeout=self.settings.publish_timeout,
+            headers={MSG_ID: self._next_msg_id()},
+        )
+        return int(ack.seq)
+
+    async def delivered_through(self, seq: int) -> None:
+        """Return once everything up to ``seq`` was handed on (applied, delivered)."""
+        if seq <= self._delivered:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((seq, waiter))
+        await waiter
+
+    def _wake_waiters(self) -> None:
+        waiting = []
+        for seq, waiter in self._waiters:
+            if seq > self._delivered:
+                waiting.append((seq, waiter))
+            elif not waiter.done():
+                waiter.set_result(None)
+        self._waiters = waiting
+
     # --- consuming -----------------------------------------------------------------------
 
     async def _on_msg(self, msg: Msg) -> None:
@@ -420,9 +456,23 @@ class NatsBus:
         self._last_queued = seq
         if msg.subject == self.settings.presence_subject:
             self._incoming.append((seq, msg.data))
+        elif msg.subject == self.settings.moderation_subject:
+            self._incoming.append(self._moderation(seq, msg.data))
         else:
             self._incoming.append(self._message(seq, msg))
         self._incoming_ready.set()
+
+    def _moderation(self, seq: int, data: bytes) -> _Item:
+        try:
+            entry = _decode_moderation(data)
+        except msgspec.DecodeError:
+            self._skips.skipped("moderation entry", seq, "not a charla entry")
+            return (seq, b"")
+        problem = entry_problem(entry)
+        if problem is not None:
+            self._skips.skipped("moderation entry", seq, problem)
+            return (seq, b"")
+        return (msgspec.structs.replace(entry, id=seq), None)
 
     def _message(self, seq: int, msg: Msg) -> _Item:
         try:
@@ -500,11 +550,12 @@ class NatsBus:
 
     async def _index(self, batch: list[_Item]) -> None:
         messages = [item[0] for item in batch if isinstance(item[0], Message)]
+        moderation = [item[0] for item in batch if isinstance(item[0], ModEntry)]
         last = _seq(batch[-1])
         while True:
             # Shielded: a commit in its thread must finish before the store may close.
             self._commit = asyncio.ensure_future(
-                asyncio.to_thread(self.store.commit_batch, messages, last)
+                asyncio.to_thread(self.store.commit_batch, messages, last, moderation)
             )
             try:
                 await asyncio.shield(self._commit)
@@ -526,7 +577,9 @@ class NatsBus:
             if run:
                 self._sink.deliver(run)
                 run = []
-            if tail and self.on_event is not None:
+            if isinstance(head, ModEntry):
+                self._apply_moderation(head)
+            elif tail and self.on_event is not None:
                 try:
                     self.on_event(head, tail)  # type: ignore[arg-type]
                 except Exception:
@@ -540,6 +593,16 @@ class NatsBus:
             self._in_flight.settled(mine)
         if self._delivered >= self._target:
             self._caught_up.set()
+        if self._waiters:
+            self._wake_waiters()
+
+    def _apply_moderation(self, entry: ModEntry) -> None:
+        if self.on_moderation is None:
+            return
+        try:
+            self.on_moderation(entry)
+        except Exception:
+            log.exception("moderation entry %d", entry.id)
 
 
 def _differs(current: float | None, wanted: float | None) -> bool:
@@ -551,4 +614,4 @@ def _differs(current: float | None, wanted: float | None) -> bool:
 
 def _seq(item: _Item) -> int:
     head = item[0]
-    return head.id if isinstance(head, Message) else head
+    return head.id if isinstance(head, Message | ModEntry) else head

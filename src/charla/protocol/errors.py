@@ -49,6 +49,13 @@ class Code(StrEnum):
     INTERNAL = "internal"
     # Search.
     BAD_QUERY = "bad_query"
+    # Moderation (docs/moderation.md).
+    NOT_ALLOWED = "not_allowed"
+    BANNED = "banned"
+    MUTED = "muted"
+    SLOW_MODE = "slow_mode"
+    INVITE_ONLY = "invite_only"
+    KILLED = "killed"
 
 
 class ProtocolError(Exception):
@@ -58,11 +65,15 @@ class ProtocolError(Exception):
     ``error`` frame and, when ``fatal`` is set, closes the connection after sending it.
     """
 
-    def __init__(self, code: Code, message: str, *, fatal: bool = False) -> None:
+    def __init__(
+        self, code: Code, message: str, *, fatal: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fatal = fatal
+        #: Seconds until the refusal ends (the error frame's ``retry_after``).
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return f"ProtocolError({self.code.value!r}, {self.message!r}, fatal={self.fatal})"

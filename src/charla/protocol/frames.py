@@ -19,27 +19,43 @@ from typing import Annotated
 import msgspec
 
 __all__ = [
+    "Ban",
+    "BanInfo",
+    "Bans",
     "Bye",
+    "ClientBans",
     "ClientDms",
     "ClientFrame",
     "ClientHistory",
+    "ClientMode",
+    "ClientModlog",
     "ClientPing",
     "ClientPong",
     "ClientRooms",
     "ClientUsers",
     "Conversation",
+    "Deop",
+    "Devoice",
     "Dms",
     "Error",
     "Hello",
     "Help",
     "History",
+    "Invite",
     "Join",
     "Joined",
+    "Kick",
+    "Kill",
     "Label",
     "Me",
     "Message",
+    "ModEntry",
+    "Modlog",
     "Msg",
+    "Mute",
     "Nick",
+    "Op",
+    "Owner",
     "Part",
     "Parted",
     "Passwd",
@@ -49,16 +65,21 @@ __all__ = [
     "Register",
     "Results",
     "RoomInfo",
+    "RoomMode",
     "Rooms",
     "Say",
     "Search",
     "ServerFrame",
     "ServerInfo",
     "System",
+    "Topic",
+    "Unban",
+    "Unmute",
     "Unregister",
     "Unwatch",
     "Unwatched",
     "Users",
+    "Voice",
     "Watch",
     "Watching",
     "Welcome",
@@ -205,6 +226,121 @@ class ClientDms(_Frame, tag="dms"):
     """List my direct conversations (registered nicks only)."""
 
 
+# --- client -> server: moderation (docs/moderation.md) ---------------------------------
+
+#: A ban's or mute's length in seconds (at most ten years; none = until lifted).
+Duration = Annotated[int, msgspec.Meta(ge=1, le=10 * 365 * 86400)]
+#: Why: shown to the user and kept in the moderation log.
+Reason = Annotated[str, msgspec.Meta(max_length=300)]
+#: Seconds between two messages of one user in slow mode (0 = off).
+SlowSeconds = Annotated[int, msgspec.Meta(ge=0, le=86400)]
+
+
+class Topic(_Frame, tag="topic"):
+    """Read the room's topic (no ``text``), set it, or clear it (empty ``text``)."""
+
+    room: str
+    text: str | None = None
+
+
+class Kick(_Frame, tag="kick"):
+    room: str
+    nick: str
+    reason: Reason | None = None
+
+
+class Ban(_Frame, tag="ban"):
+    """Keep ``nick`` out of ``room``, or of the whole server with ``server`` (operators)."""
+
+    nick: str
+    room: str | None = None
+    server: bool = False
+    duration: Duration | None = None
+    reason: Reason | None = None
+
+
+class Unban(_Frame, tag="unban"):
+    nick: str
+    room: str | None = None
+    server: bool = False
+
+
+class ClientBans(_Frame, tag="bans"):
+    room: str | None = None
+    server: bool = False
+
+
+class Mute(_Frame, tag="mute"):
+    room: str
+    nick: str
+    duration: Duration | None = None
+    reason: Reason | None = None
+
+
+class Unmute(_Frame, tag="unmute"):
+    room: str
+    nick: str
+
+
+class Invite(_Frame, tag="invite"):
+    room: str
+    nick: str
+
+
+class ClientMode(_Frame, tag="mode"):
+    """Change the modes given; with none, read them."""
+
+    room: str
+    invite_only: bool | None = None
+    moderated: bool | None = None
+    slow: SlowSeconds | None = None
+
+
+class Voice(_Frame, tag="voice"):
+    room: str
+    nick: str
+
+
+class Devoice(_Frame, tag="devoice"):
+    room: str
+    nick: str
+
+
+class Op(_Frame, tag="op"):
+    """An owner names a moderator of the room."""
+
+    room: str
+    nick: str
+
+
+class Deop(_Frame, tag="deop"):
+    room: str
+    nick: str
+
+
+class Owner(_Frame, tag="owner"):
+    """An operator gives the room to a registered nick."""
+
+    room: str
+    nick: str
+
+
+class Kill(_Frame, tag="kill"):
+    """An operator disconnects a user."""
+
+    nick: str
+    reason: Reason | None = None
+
+
+class ClientModlog(_Frame, tag="modlog"):
+    """A page of a room's moderation log (the server's with ``server``), newest last."""
+
+    room: str | None = None
+    server: bool = False
+    before: Id | None = None
+    limit: int = 50
+
+
 ClientFrame = (
     Hello
     | Say
@@ -227,6 +363,22 @@ ClientFrame = (
     | Help
     | Search
     | ClientDms
+    | Topic
+    | Kick
+    | Ban
+    | Unban
+    | ClientBans
+    | Mute
+    | Unmute
+    | Invite
+    | ClientMode
+    | Voice
+    | Devoice
+    | Op
+    | Deop
+    | Owner
+    | Kill
+    | ClientModlog
 )
 
 
@@ -277,6 +429,8 @@ class Users(_Frame, tag="users"):
     users: list[str]
     #: How many users there are when ``users`` lists only the first of them.
     total: int | None = None
+    #: Roles of listed users who hold one: "operator", "owner", "mod" or "voice".
+    roles: dict[str, str] | None = None
 
 
 class System(_Frame, tag="system"):
@@ -285,12 +439,19 @@ class System(_Frame, tag="system"):
     user: str | None = None
     room: str | None = None
     new: str | None = None
+    #: Moderation events: who did it, why, until when (ISO time; none = until lifted).
+    by: str | None = None
+    reason: str | None = None
+    until: str | None = None
 
 
 class Error(_Frame, tag="error"):
     code: str
     message: str
     text: str | None = None
+    #: Seconds until the refusal ends (``banned``, ``muted``, ``slow_mode``); none when
+    #: it lasts until lifted.
+    retry_after: float | None = None
 
 
 class Bye(_Frame, tag="bye"):
@@ -307,6 +468,7 @@ class Pong(_Frame, tag="pong"):
 
 class Joined(_Frame, tag="joined"):
     room: str
+    topic: str | None = None
 
 
 class Parted(_Frame, tag="parted"):
@@ -354,6 +516,57 @@ class Dms(_Frame, tag="dms"):
     conversations: list[Conversation]
 
 
+# --- server -> client: moderation (docs/moderation.md) ---------------------------------
+
+
+class RoomMode(_Frame, tag="mode"):
+    room: str
+    invite_only: bool = False
+    moderated: bool = False
+    slow: int = 0
+
+
+class BanInfo(msgspec.Struct, omit_defaults=True, kw_only=True):
+    nick: str
+    by: str
+    until: str | None = None
+    reason: str | None = None
+    #: For an unregistered nick, the address it was banned with (operators only).
+    address: str | None = None
+
+
+class Bans(_Frame, tag="bans"):
+    bans: list[BanInfo]
+    #: Unset for the server-wide bans.
+    room: str | None = None
+
+
+class ModEntry(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """One moderation action: who did what to whom, when, why. ``room`` is unset for
+    the server's own (operators, server-wide bans, kills)."""
+
+    id: int = 0
+    ts: str
+    action: str
+    by: str
+    room: str | None = None
+    nick: str | None = None
+    address: str | None = None
+    until: str | None = None
+    reason: str | None = None
+    text: str | None = None
+    invite_only: bool | None = None
+    moderated: bool | None = None
+    slow: int | None = None
+
+
+class Modlog(_Frame, tag="modlog"):
+    entries: list[ModEntry]
+    #: Unset for the server's own log.
+    room: str | None = None
+    more: bool = False
+
+
 ServerFrame = (
     Welcome
     | History
@@ -371,4 +584,7 @@ ServerFrame = (
     | Unwatched
     | Results
     | Dms
+    | RoomMode
+    | Bans
+    | Modlog
 )

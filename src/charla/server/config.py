@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..protocol import DEFAULT_MAX_LINE, MAX_TEXT
+from ..protocol import DEFAULT_MAX_LINE, MAX_TEXT, ProtocolError, normalize_nick
 from ..settings import (
     SettingError,
     apply,
@@ -52,6 +52,18 @@ ACCESS = "access"
 CLUSTER = "cluster (docs/cluster.md)"
 
 _PORT = between(0, 65535)
+
+
+def _nicks(names: tuple[str, ...]) -> str | None:
+    """Each name must be a nick a client could hold."""
+    for name in names:
+        try:
+            normalize_nick(name)
+        except ProtocolError as exc:
+            return f"{name[:40]!r} is not a valid nick ({exc.message})"
+    return None
+
+
 _ZERO_OR_MORE = at_least(0)
 #: ``HOST:PORT`` (``[::1]:6667`` for IPv6) of an extra listener.
 _ADDRESS = r"(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]*):[0-9]{1,5}"
@@ -307,6 +319,15 @@ class ServerConfig:
         "nick (0 = off)",
         defends="one address trying nick after nick",
         check=_ZERO_OR_MORE,
+        section=ACCESS,
+    )
+    operators: tuple[str, ...] = setting(
+        (),
+        help="registered nicks that are operators of the server: they moderate every room, "
+        "ban server-wide and disconnect users (docs/moderation.md); a nick counts only once "
+        "it is registered",
+        check=_nicks,
+        reload=True,
         section=ACCESS,
     )
 

@@ -50,6 +50,7 @@ from ..protocol import (
 )
 from . import recall, search
 from .history import send_history
+from .moderation import MODERATION_HANDLERS
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -67,11 +68,15 @@ def _hello(hub: Hub, member: Member, frame: Hello) -> Work:
 
 def _say(hub: Hub, member: Member, frame: Say) -> None:
     room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
+    if room in member.rooms:
+        hub.moderation.check_say(member, room)
     hub.say(member, room, frame.text, label=frame.label)
 
 
 def _me(hub: Hub, member: Member, frame: Me) -> None:
     room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
+    if room in member.rooms:
+        hub.moderation.check_say(member, room)
     hub.say(member, room, frame.text, label=frame.label, action=True)
 
 
@@ -80,6 +85,8 @@ def _msg(hub: Hub, member: Member, frame: Msg) -> None:
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
+    room = normalize_room(frame.room)
+    hub.moderation.check_read(member, room)
     if not 1 <= frame.limit <= hub.config.max_page:
         raise ProtocolError(
             Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
@@ -114,7 +121,19 @@ def _pong(hub: Hub, member: Member, frame: ClientPong) -> None:
 
 
 def _join(hub: Hub, member: Member, frame: Join) -> Work:
-    return hub.rooms.join(member, normalize_room(frame.room), label=frame.label)
+    name = normalize_room(frame.room)
+    hub.moderation.check_join(member, name)
+    return _join_room(hub, member, name, frame.label)
+
+
+async def _join_room(hub: Hub, member: Member, name: str, label: str | None) -> None:
+    # A registered nick creating a room (nobody in it, nothing ever said) owns it.
+    claims = hub.moderation.may_claim(member, name) and not await hub.read(
+        hub.store.recent, name, 1
+    )
+    await hub.rooms.join(member, name, label=label)
+    if claims:
+        await hub.moderation.claim(member, name)
 
 
 def _part(hub: Hub, member: Member, frame: Part) -> None:
@@ -122,7 +141,9 @@ def _part(hub: Hub, member: Member, frame: Part) -> None:
 
 
 def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
-    return hub.rooms.watch(member, normalize_room(frame.room), label=frame.label)
+    name = normalize_room(frame.room)
+    hub.moderation.check_join(member, name)
+    return hub.rooms.watch(member, name, label=frame.label)
 
 
 def _unwatch(hub: Hub, member: Member, frame: Unwatch) -> None:
@@ -130,11 +151,18 @@ def _unwatch(hub: Hub, member: Member, frame: Unwatch) -> None:
 
 
 def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
-    member.send(hub.rooms.users(normalize_room(frame.room), label=frame.label))
+    name = normalize_room(frame.room)
+    hub.moderation.check_read(member, name)
+    users = hub.rooms.users(name, label=frame.label)
+    users.roles = hub.moderation.roles(name, users.users)
+    member.send(users)
 
 
 def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> None:
-    member.send(hub.rooms.listing(member, label=frame.label))
+    listing = hub.rooms.listing(member, label=frame.label)
+    # Invite-only rooms are hidden from who may not read them.
+    listing.rooms = [r for r in listing.rooms if hub.moderation.may_read(member, r.name)]
+    member.send(listing)
 
 
 def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
@@ -191,6 +219,7 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Help: _help,
     Search: _search,
     ClientDms: _dms,
+    **MODERATION_HANDLERS,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"
 

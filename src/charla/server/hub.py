@@ -49,6 +49,7 @@ from .handlers import HANDLERS
 from .identity import Identity
 from .member import Member
 from .metrics import Metrics
+from .moderation import Moderation
 from .presence import LocalPresence, Presence
 from .rooms import RoomDirectory
 
@@ -88,6 +89,7 @@ class Hub:
         self.identity = Identity(self)
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
+        self.moderation: Moderation = Moderation(self)
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="charla-read")
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -191,7 +193,7 @@ class Hub:
         self.spawn(run())
 
     def _refuse(self, member: Member, exc: ProtocolError, label: str | None) -> None:
-        member.send_error(exc.code, exc.message, label=label)
+        member.refuse(exc, label)
         if exc.fatal:
             self.cut_off(member, exc.code, exc.message, tell=False)
 

@@ -55,7 +55,7 @@ class Identity:
         try:
             nick = await self._admit(member, hello)
         except ProtocolError as exc:
-            member.send_error(exc.code, exc.message, label=hello.label)
+            member.refuse(exc, hello.label)
             if exc.fatal:
                 self._hub.cut_off(member, exc.code, exc.message, tell=False)
             return
@@ -68,6 +68,11 @@ class Identity:
             )
         for name in rooms:
             try:
+                self._hub.moderation.check_join(member, name)
+            except ProtocolError as exc:  # banned, or not invited: the others are joined
+                member.refuse(exc, hello.label)
+                continue
+            try:
                 await self._hub.rooms.join(member, name, label=hello.label, since=hello.since)
             except ProtocolError as exc:  # a cap: the rooms after it are not joined either
                 member.send_error(exc.code, exc.message, label=hello.label)
@@ -79,6 +84,7 @@ class Identity:
         """The nick ``member`` may have, after every check ``hello`` must pass."""
         self.passwords.check_server_password(member.peer, hello.nick, hello.server_password)
         nick = normalize_nick(hello.nick)
+        self._hub.moderation.check_hello(member, nick)
         self._check_free(nick, member)
         if self.accounts.is_registered(nick):
             if hello.password is None:

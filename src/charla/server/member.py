@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
-from ..protocol import Code, Error, ServerConnection, ServerFrame
+from ..protocol import Code, Error, ProtocolError, ServerConnection, ServerFrame
 from .limits import TokenBucket
 
 if TYPE_CHECKING:
@@ -105,6 +105,20 @@ class Member:
         self.link.send(data)
 
     def send_error(
-        self, code: Code, message: str, *, label: str | None = None, text: str | None = None
+        self,
+        code: Code,
+        message: str,
+        *,
+        label: str | None = None,
+        text: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        self.send(Error(code=code, message=message, text=text, label=label))
+        if retry_after is not None:
+            retry_after = round(max(retry_after, 0.001), 3)
+        self.send(
+            Error(code=code, message=message, text=text, label=label, retry_after=retry_after)
+        )
+
+    def refuse(self, exc: ProtocolError, label: str | None = None) -> None:
+        """Answer a refused request with its error frame."""
+        self.send_error(exc.code, exc.message, label=label, retry_after=exc.retry_after)

@@ -19,6 +19,7 @@ from .accounts import Accounts, LocalAccounts
 if TYPE_CHECKING:
     from ..store import Store
     from .hub import Hub
+    from .moderation import ModerationLog
 
 __all__ = ["LocalPresence", "Presence"]
 
@@ -31,6 +32,9 @@ class Presence(Protocol):
 
     def accounts(self, store: Store) -> Accounts:
         """Where registered nicks live."""
+
+    def moderation_log(self, hub: Hub) -> ModerationLog:
+        """Where moderation entries become durable, and are applied from."""
 
     async def start(self, hub: Hub) -> None: ...
 
@@ -68,6 +72,11 @@ class LocalPresence:
 
     def accounts(self, store: Store) -> Accounts:
         return LocalAccounts(store)
+
+    def moderation_log(self, hub: Hub) -> ModerationLog:
+        from .moderation import LocalModerationLog
+
+        return LocalModerationLog(hub)
 
     async def start(self, hub: Hub) -> None:
         pass

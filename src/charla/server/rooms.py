@@ -142,15 +142,16 @@ class RoomDirectory:
         self, member: Member, name: str, *, label: str | None = None, since: int | None = None
     ) -> None:
         """Put ``member`` in room ``name``: ``joined``, its history, then live messages."""
+        topic = self._hub.moderation.topic(name)
         if name in member.rooms:
-            member.send(Joined(room=name, label=label))
+            member.send(Joined(room=name, topic=topic, label=label))
             return
         if name in member.watching:
             self._stop_reading(member, name)
         room = self._open(member, name)
         held = room.start_reading(member)
         member.rooms.add(name)
-        member.send(Joined(room=name, label=label))
+        member.send(Joined(room=name, topic=topic, label=label))
         nick = member.nick or ""
         self.announce(room, "join", nick, exclude=member)
         self._hub.presence.joined(nick, name)

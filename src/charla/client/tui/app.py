@@ -61,6 +61,7 @@ from ..session import (
 from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .events import NetEvent
+from .moderation import refusal_text, topic_text
 from .nickscreen import NickScreen
 from .render import Entry, day_entry, message_entry, notice_entry
 from .searchpane import SEARCH_WORDS, SearchPane, context_entries
@@ -324,6 +325,7 @@ class ChatApp(App[int]):
 
     def _show_users(self) -> None:
         users = self.query_one(UserList)
+        users.room = self.room
         users.users = tuple(self._users.get(self.room, ()))
 
     def _set_users(self, room: str, users: set[str]) -> None:
@@ -591,6 +593,8 @@ class ChatApp(App[int]):
             self._message(frame)
         elif isinstance(frame, Joined):
             self._joined(frame.room)
+            if frame.topic:
+                self.notice(topic_text(frame.room, frame.topic, self.lang), room=frame.room)
         elif isinstance(frame, Parted):
             self._remove_room(frame.room)
         elif isinstance(frame, Users):
@@ -603,7 +607,7 @@ class ChatApp(App[int]):
             )
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
         elif isinstance(frame, Error):
-            self.notice(frame.message, error=True)
+            self.notice(refusal_text(frame, self.lang), error=True)
 
     def _day_rule(self, room: str, ts: str) -> None:
         """A dated rule before the first message of a new day (and before the first
@@ -661,6 +665,7 @@ class ChatApp(App[int]):
                 self._quiet_users.add(label)
 
     def _users_frame(self, frame: Users) -> None:
+        self.query_one(UserList).roles[frame.room] = frame.roles or {}
         self._set_users(frame.room, set(frame.users))
         if frame.label in self._quiet_users:
             self._quiet_users.discard(frame.label)

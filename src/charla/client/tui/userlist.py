@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 from ...i18n import tr
 from ...protocol import nick_key
+from .moderation import role_mark
 from .render import nick_text
 
 __all__ = ["UserList"]
@@ -29,11 +30,16 @@ class UserList(Widget, can_focus=False):
         super().__init__(id=id)
         self.lang = lang
         self.me = ""
+        #: The room shown, and the roles of each room's users (from ``users`` answers).
+        self.room = ""
+        self.roles: dict[str, dict[str, str]] = {}
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(tr(self.lang, "users ({count})", count=len(self.users)) + "\n", style="bold")
+        roles = self.roles.get(self.room, {})
         for user in sorted(self.users, key=nick_key):
+            text.append(role_mark(roles.get(user)), style="bold")
             text.append_text(nick_text(user, bold=nick_key(user) == nick_key(self.me)))
             text.append("\n")
         return text

@@ -1,0 +1,169 @@
+"""How moderation ``/commands`` become typed requests (rows of :mod:`.requests`).
+
+Every room command acts on the room it is typed in. ``*`` before the nick of ``/vetar``,
+``/desvetar``, ``/vetados`` and ``/registro`` means the whole server (operators only).
+A duration is a number with an optional unit: ``90`` or ``90s``, ``10m``, ``2h``, ``7d``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .errors import Code, ProtocolError
+from .frames import (
+    Ban,
+    ClientBans,
+    ClientFrame,
+    ClientMode,
+    ClientModlog,
+    Deop,
+    Devoice,
+    Invite,
+    Kick,
+    Kill,
+    Mute,
+    Op,
+    Owner,
+    Topic,
+    Unban,
+    Unmute,
+    Voice,
+)
+
+__all__ = [
+    "parse_ban",
+    "parse_bans",
+    "parse_duration",
+    "parse_kick",
+    "parse_kill",
+    "parse_mode",
+    "parse_modlog",
+    "parse_mute",
+    "parse_topic",
+    "parse_unban",
+    "room_nick_parser",
+]
+
+Parser = Callable[[str, str, "str | None"], ClientFrame]
+
+_DURATION = re.compile(r"([0-9]{1,9})([smhd]?)")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+#: The server-wide marker of the commands that take one.
+SERVER = "*"
+
+
+def parse_duration(word: str) -> int | None:
+    """Seconds of ``90``, ``90s``, ``10m``, ``2h``, ``7d``; None when ``word`` is not one."""
+    match = _DURATION.fullmatch(word.lower())
+    if match is None or int(match[1]) == 0:
+        return None
+    return int(match[1]) * _UNIT[match[2]]
+
+
+def _nick_and_rest(args: str, usage: str) -> tuple[str, str]:
+    nick, _, rest = args.strip().partition(" ")
+    if not nick:
+        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage}")
+    return nick, rest.strip()
+
+
+def _server_scope(args: str) -> tuple[bool, str]:
+    """Whether ``args`` start with ``*`` (the whole server), and the rest."""
+    head, _, rest = args.strip().partition(" ")
+    return (True, rest.strip()) if head == SERVER else (False, args.strip())
+
+
+def _duration_and_reason(rest: str) -> tuple[int | None, str | None]:
+    first, _, after = rest.partition(" ")
+    seconds = parse_duration(first) if first else None
+    reason = after.strip() if seconds is not None else rest
+    return seconds, reason or None
+
+
+def room_nick_parser(frame: type[Invite | Unmute | Voice | Devoice | Op | Deop | Owner]) -> Parser:
+    """The parser of ``/<command> <nick>`` acting on the room it is typed in."""
+    usage = f"/{frame.__struct_config__.tag} <nick>"
+
+    def parse(args: str, room: str, label: str | None) -> ClientFrame:
+        nick, _ = _nick_and_rest(args, usage)
+        return frame(room=room, nick=nick, label=label)
+
+    return parse
+
+
+def parse_topic(args: str, room: str, label: str | None) -> ClientFrame:
+    # "/tema" alone reads it; "/tema -" clears it.
+    text = args.strip()
+    if not text:
+        return Topic(room=room, label=label)
+    return Topic(room=room, text="" if text == "-" else text, label=label)
+
+
+def parse_kick(args: str, room: str, label: str | None) -> ClientFrame:
+    nick, reason = _nick_and_rest(args, "/kick <nick> [reason]")
+    return Kick(room=room, nick=nick, reason=reason or None, label=label)
+
+
+def parse_kill(args: str, room: str, label: str | None) -> ClientFrame:
+    nick, reason = _nick_and_rest(args, "/kill <nick> [reason]")
+    return Kill(nick=nick, reason=reason or None, label=label)
+
+
+def parse_ban(args: str, room: str, label: str | None) -> ClientFrame:
+    server, args = _server_scope(args)
+    nick, rest = _nick_and_rest(args, "/ban [*] <nick> [duration] [reason]")
+    seconds, reason = _duration_and_reason(rest)
+    return Ban(
+        nick=nick,
+        room=None if server else room,
+        server=server,
+        duration=seconds,
+        reason=reason,
+        label=label,
+    )
+
+
+def parse_unban(args: str, room: str, label: str | None) -> ClientFrame:
+    server, args = _server_scope(args)
+    nick, _ = _nick_and_rest(args, "/unban [*] <nick>")
+    return Unban(nick=nick, room=None if server else room, server=server, label=label)
+
+
+def parse_bans(args: str, room: str, label: str | None) -> ClientFrame:
+    server, _ = _server_scope(args)
+    return ClientBans(room=None if server else room, server=server, label=label)
+
+
+def parse_modlog(args: str, room: str, label: str | None) -> ClientFrame:
+    server, _ = _server_scope(args)
+    return ClientModlog(room=None if server else room, server=server, label=label)
+
+
+def parse_mute(args: str, room: str, label: str | None) -> ClientFrame:
+    nick, rest = _nick_and_rest(args, "/mute <nick> [duration] [reason]")
+    seconds, reason = _duration_and_reason(rest)
+    return Mute(room=room, nick=nick, duration=seconds, reason=reason, label=label)
+
+
+_MODE_USAGE = "/mode [+i|-i] [+m|-m] [+s <seconds>|-s]"
+
+
+def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
+    """``+i``/``-i`` invite-only, ``+m``/``-m`` moderated, ``+s N``/``-s`` slow mode."""
+    frame = ClientMode(room=room, label=label)
+    words = args.split()
+    while words:
+        word = words.pop(0).lower()
+        if word in ("+i", "-i"):
+            frame.invite_only = word == "+i"
+        elif word in ("+m", "-m"):
+            frame.moderated = word == "+m"
+        elif word == "-s":
+            frame.slow = 0
+        elif word == "+s" and words and (seconds := parse_duration(words[0])) is not None:
+            words.pop(0)
+            frame.slow = min(seconds, 86400)
+        else:
+            raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {_MODE_USAGE}")
+    return frame

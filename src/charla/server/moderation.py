@@ -1,0 +1,870 @@
+"""Who is in charge: operators, room owners, moderators, voice; bans, mutes, modes, topics.
+
+The rules of every room are the fold of one log, the moderation log: each action is a
+:class:`~charla.protocol.ModEntry` made durable by a :class:`ModerationLog` and then
+:meth:`Moderation.apply`-ed. On one server the log is the SQLite table ``modlog``; in a
+cluster each entry goes through the NATS stream, and every node stores and applies it
+in the one order of the stream (:mod:`charla.cluster.moderation`). At start the rules
+are rebuilt by replaying the stored log, so every action survives a restart.
+
+Roles belong to registered nicks only, and are checked again at each use: a nick whose
+registration is dropped holds no role. Ranks: operator > owner > mod > everyone; voice
+only lets a user speak in a moderated room. An actor must outrank the user it acts on.
+
+Other features ask two questions here, and nowhere else:
+
+- :meth:`Moderation.may_moderate` — may this member moderate this room (``delete`` any
+  message of it, and everything below)?
+- :meth:`Moderation.may_read` — may this member read this room (its history, a
+  ``watch``, a ``search``)? False only for an invite-only room the member is not
+  invited to, nor in, nor holds a role in.
+
+docs/moderation.md describes the whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
+
+from ..i18n import tr
+from ..protocol import (
+    DEFAULT_ROOM,
+    Ban,
+    BanInfo,
+    Bans,
+    ClientBans,
+    ClientFrame,
+    ClientMode,
+    ClientModlog,
+    Code,
+    Deop,
+    Devoice,
+    Invite,
+    Kick,
+    Kill,
+    ModEntry,
+    Modlog,
+    Mute,
+    Op,
+    Owner,
+    Parted,
+    ProtocolError,
+    RoomMode,
+    System,
+    Topic,
+    Unban,
+    Unmute,
+    Voice,
+    clean_text,
+    encode,
+    format_ts,
+    nick_key,
+    normalize_nick,
+    normalize_room,
+)
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = [
+    "MODERATION_HANDLERS",
+    "LocalModerationLog",
+    "Moderation",
+    "ModerationLog",
+    "RoomRules",
+    "may_moderate",
+    "may_read",
+]
+
+log = logging.getLogger("charla.server")
+
+Work = Coroutine[Any, Any, None]
+
+#: Longest topic, in characters.
+MAX_TOPIC = 300
+#: Longest reason of a kick, ban, mute or kill.
+MAX_REASON = 300
+
+OPERATOR, OWNER, MOD, VOICE = "operator", "owner", "mod", "voice"
+_RANK = {OPERATOR: 3, OWNER: 2, MOD: 1}
+
+#: What each action says to the users who see it (msgids, translated per member).
+_TEXTS = {
+    "topic": "{by} set the topic of #{room}: {text}",
+    "topic_cleared": "{by} cleared the topic of #{room}",
+    "kick": "{user} was put out of #{room} by {by}",
+    "ban": "{user} was banned from #{room} by {by}",
+    "server_ban": "{user} was banned from the server by {by}",
+    "unban": "{by} lifted the ban on {user}",
+    "mute": "{user} was muted in #{room} by {by}",
+    "unmute": "{user} may speak again in #{room}",
+    "invite": "{by} invited {user} to #{room}",
+    "mode": "{by} changed the modes of #{room}: {text}",
+    "voice": "{by} gave voice to {user} in #{room}",
+    "devoice": "{by} took the voice of {user} in #{room}",
+    "op": "{by} made {user} a moderator of #{room}",
+    "deop": "{by} took the moderator role of {user} in #{room}",
+    "owner": "{user} owns #{room} now",
+    "kill": "{user} was disconnected by {by}",
+}
+
+
+class ModerationLog(Protocol):
+    """Where moderation entries become durable, and from where they are applied."""
+
+    async def record(self, entry: ModEntry) -> ModEntry:
+        """Make ``entry`` durable (everywhere, in a cluster) and return it with its id,
+        once :meth:`Moderation.apply` has run for it on this server."""
+
+
+class LocalModerationLog:
+    """One server: the entry is a row of the store's ``modlog``, applied at once."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        # One at a time: entries are applied in the order of their ids, as at a replay.
+        self._lock = asyncio.Lock()
+
+    async def record(self, entry: ModEntry) -> ModEntry:
+        hub = self._hub
+        async with self._lock:
+            # A small write, on the hub's store threads (the loop never blocks on SQLite).
+            entry = await hub.read(hub.store.add_moderation, entry)
+            hub.moderation.apply(entry)
+        return entry
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Sanction:
+    """A ban or a mute of one nick (and, for an unregistered nick, one address)."""
+
+    nick: str
+    by: str
+    until: float | None
+    reason: str | None
+    address: str | None = None
+
+    def left(self, now: float) -> float | None:
+        """Seconds until it ends (None: until lifted); 0 or less once over."""
+        return None if self.until is None else self.until - now
+
+    def active(self, now: float) -> bool:
+        left = self.left(now)
+        return left is None or left > 0
+
+    def applies_to(self, member: Member) -> bool:
+        return self.address is None or self.address == member.peer
+
+
+@dataclass(slots=True)
+class RoomRules:
+    """One room's rules: everything the log said about it. Keys are nick keys."""
+
+    owner: str | None = None
+    mods: set[str] = field(default_factory=set)
+    voiced: set[str] = field(default_factory=set)
+    invited: set[str] = field(default_factory=set)
+    bans: dict[str, Sanction] = field(default_factory=dict)
+    mutes: dict[str, Sanction] = field(default_factory=dict)
+    topic: str | None = None
+    invite_only: bool = False
+    moderated: bool = False
+    slow: int = 0
+
+    @property
+    def open(self) -> bool:
+        """Nobody is in charge: anyone in the room may set its topic."""
+        return self.owner is None and not self.mods
+
+
+def _epoch(ts: str | None) -> float | None:
+    if ts is None:
+        return None
+    return datetime.datetime.fromisoformat(ts).timestamp()
+
+
+class Moderation:
+    """The rules of every room and of the server, and the requests that change them."""
+
+    def __init__(self, hub: Hub, *, now: Callable[[], float] = time.time) -> None:
+        self._hub = hub
+        #: Wall clock (epoch seconds) of bans and mutes: their end survives a restart.
+        self.now = now
+        self.rooms: dict[str, RoomRules] = {}
+        #: Operators granted with ``charla admin op`` (besides the config file's).
+        self.granted: set[str] = set()
+        self.server_bans: dict[str, Sanction] = {}
+        #: When each (nick key, room) last spoke, for slow mode (the hub's clock).
+        self._last_said: dict[tuple[str, str], float] = {}
+        self.log: ModerationLog = hub.presence.moderation_log(hub)
+        for entry in hub.store.moderation_entries():
+            self.apply(entry, live=False)
+
+    # --- questions other parts ask ---------------------------------------------------------
+
+    def rules(self, room: str) -> RoomRules:
+        """The rules of ``room`` (empty ones for a room the log never mentioned)."""
+        return self.rooms.get(room) or RoomRules()
+
+    def registered(self, nick: str | None) -> bool:
+        return nick is not None and self._hub.accounts.is_registered(nick)
+
+    def is_operator(self, nick: str | None) -> bool:
+        if not self.registered(nick):
+            return False
+        key = nick_key(nick or "")
+        return key in self.granted or key in {nick_key(n) for n in self._hub.config.operators}
+
+    def role(self, room: str, nick: str | None) -> str | None:
+        """The highest role ``nick`` holds in ``room``: operator, owner, mod, voice."""
+        if not self.registered(nick):
+            return None
+        if self.is_operator(nick):
+            return OPERATOR
+        rules = self.rules(room)
+        key = nick_key(nick or "")
+        if rules.owner == key:
+            return OWNER
+        if key in rules.mods:
+            return MOD
+        return VOICE if key in rules.voiced else None
+
+    def rank(self, room: str, nick: str | None) -> int:
+        return _RANK.get(self.role(room, nick) or "", 0)
+
+    def may_moderate(self, member: Member, room: str) -> bool:
+        """May ``member`` moderate ``room``: kick, ban, mute, ``delete`` any message..."""
+        return self.rank(room, member.nick) >= _RANK[MOD]
+
+    def may_read(self, member: Member, room: str) -> bool:
+        """May ``member`` read ``room`` (join, watch, history, search)? Only an
+        invite-only room refuses, to whoever is not in it, invited, or in charge."""
+        rules = self.rooms.get(room)
+        if rules is None or not rules.invite_only or room in member.rooms:
+            return True
+        return nick_key(member.nick or "") in rules.invited or self.role(room, member.nick) in (
+            OPERATOR,
+            OWNER,
+            MOD,
+        )
+
+    def topic(self, room: str) -> str | None:
+        rules = self.rooms.get(room)
+        return None if rules is None else rules.topic
+
+    def roles(self, room: str, nicks: Iterable[str]) -> dict[str, str] | None:
+        """The role of each of ``nicks`` holding one (for ``users``), or None."""
+        roles = {nick: role for nick in nicks if (role := self.role(room, nick)) is not None}
+        return roles or None
+
+    # --- checks on joins and messages ----------------------------------------------------
+
+    def check_hello(self, member: Member, nick: str) -> None:
+        """Refuse a nick banned from the whole server (fatal)."""
+        ban = self._active(self.server_bans, nick, member)
+        if ban is not None:
+            raise self._banned_error(ban, "the server", fatal=True)
+
+    def check_join(self, member: Member, room: str) -> None:
+        """Refuse a join (or watch) of ``room``: banned, or invite-only and not invited."""
+        rules = self.rooms.get(room)
+        if rules is None:
+            return
+        ban = self._active(rules.bans, member.nick or "", member)
+        if ban is not None and self.rank(room, member.nick) == 0:
+            raise self._banned_error(ban, f"#{room}")
+        if not self.may_read(member, room):
+            raise ProtocolError(Code.INVITE_ONLY, f"#{room} is invite-only: ask for an invite")
+
+    def check_read(self, member: Member, room: str) -> None:
+        if not self.may_read(member, room):
+            raise ProtocolError(Code.NOT_ALLOWED, f"#{room} is invite-only")
+
+    def check_say(self, member: Member, room: str) -> None:
+        """Refuse a message in ``room``: muted, moderated without voice, or too soon."""
+        rules = self.rooms.get(room)
+        if rules is None:
+            return
+        role = self.role(room, member.nick)
+        if _RANK.get(role or "", 0) >= _RANK[MOD]:
+            return
+        mute = self._active(rules.mutes, member.nick or "", member)
+        if mute is not None:
+            left = mute.left(self.now())
+            raise ProtocolError(
+                Code.MUTED, f"you are muted in #{room}{_for(left)}", retry_after=left
+            )
+        if rules.moderated and role != VOICE:
+            raise ProtocolError(Code.MUTED, f"#{room} is moderated: only voiced users speak")
+        if rules.slow:
+            self._check_slow(member, room, rules.slow)
+
+    def _check_slow(self, member: Member, room: str, slow: int) -> None:
+        now = self._hub.clock()
+        key = (nick_key(member.nick or ""), room)
+        last = self._last_said.get(key)
+        if last is not None and now - last < slow:
+            left = slow - (now - last)
+            raise ProtocolError(
+                Code.SLOW_MODE, f"#{room} is in slow mode: wait {left:.0f} s", retry_after=left
+            )
+        if len(self._last_said) > 10_000:  # forget who spoke long ago
+            self._last_said = {k: t for k, t in self._last_said.items() if now - t < 86400}
+        self._last_said[key] = now
+
+    def _active(self, sanctions: dict[str, Sanction], nick: str, member: Member) -> Sanction | None:
+        sanction = sanctions.get(nick_key(nick))
+        if sanction is None or not sanction.applies_to(member):
+            return None
+        return sanction if sanction.active(self.now()) else None
+
+    def _banned_error(self, ban: Sanction, where: str, *, fatal: bool = False) -> ProtocolError:
+        left = ban.left(self.now())
+        why = f": {ban.reason}" if ban.reason else ""
+        return ProtocolError(
+            Code.BANNED,
+            f"you are banned from {where}{_for(left)}{why}",
+            fatal=fatal,
+            retry_after=left,
+        )
+
+    # --- applying the log ----------------------------------------------------------------
+
+    def apply(self, entry: ModEntry, *, live: bool = True) -> None:
+        """Fold ``entry`` into the rules; when ``live`` (not a replay at start), act on
+        this server's members and tell them."""
+        apply = _APPLY.get(entry.action)
+        if apply is None:
+            log.warning("moderation entry %d: unknown action %r", entry.id, entry.action)
+            return
+        apply(self, entry)
+        if live:
+            self._enforce(entry)
+            self._announce(entry)
+
+    def _room(self, entry: ModEntry) -> RoomRules:
+        return self.rooms.setdefault(entry.room or DEFAULT_ROOM, RoomRules())
+
+    def _sanction(self, entry: ModEntry) -> Sanction:
+        return Sanction(
+            nick=entry.nick or "",
+            by=entry.by,
+            until=_epoch(entry.until),
+            reason=entry.reason,
+            address=entry.address,
+        )
+
+    def _enforce(self, entry: ModEntry) -> None:
+        """What an action does to this server's members beyond the rules."""
+        hub = self._hub
+        target = hub.nicks.get(nick_key(entry.nick or ""))
+        if target is None:
+            return
+        if entry.action == "kill" or (entry.action == "ban" and entry.room is None):
+            if entry.address is None or entry.address == target.peer:
+                code = Code.KILLED if entry.action == "kill" else Code.BANNED
+                why = f": {entry.reason}" if entry.reason else ""
+                hub.cut_off(target, code, f"disconnected by {entry.by}{why}")
+        elif entry.action in ("kick", "ban") and entry.room in target.rooms:
+            if entry.address is None or entry.address == target.peer:
+                self._put_out(target, entry)
+        elif entry.action == "invite" and entry.by != target.nick:
+            target.send(self._system(entry, target.lang))
+
+    def _put_out(self, target: Member, entry: ModEntry) -> None:
+        room = entry.room or DEFAULT_ROOM
+        target.send(self._system(entry, target.lang))  # told why before the rest
+        self._hub.rooms.leave(target, room)
+        target.send(Parted(room=room))
+
+    def _announce(self, entry: ModEntry) -> None:
+        """Tell the room's members here (each in its language); the actor gets its own
+        answer from the request, and a user put out was told already."""
+        if entry.room is None or entry.action in ("invite", "unban"):
+            return
+        room = self._hub.rooms.get(entry.room)
+        if room is None:
+            return
+        encoded: dict[str, bytes] = {}
+        for member in room.members():
+            if member.nick == entry.by:
+                continue
+            data = encoded.get(member.lang)
+            if data is None:
+                data = encoded[member.lang] = encode(self._system(entry, member.lang))
+            member.send_bytes(data)
+
+    def _system(self, entry: ModEntry, lang: str, label: str | None = None) -> System:
+        key = entry.action
+        if key == "topic" and not entry.text:
+            key = "topic_cleared"
+        elif key == "ban" and entry.room is None:
+            key = "server_ban"
+        text = tr(
+            lang,
+            _TEXTS.get(key, key),
+            user=entry.nick,
+            by=entry.by,
+            room=entry.room,
+            text=entry.text or "",
+        )
+        if entry.reason:
+            text += f": {entry.reason}"
+        if entry.until:
+            text += " " + tr(lang, "(until {until})", until=entry.until)
+        return System(
+            event=entry.action,
+            text=text,
+            user=entry.nick,
+            room=entry.room,
+            by=entry.by,
+            reason=entry.reason,
+            until=entry.until,
+            label=label,
+        )
+
+    # --- requests ------------------------------------------------------------------------
+
+    def _entry(self, action: str, member: Member, **fields: Any) -> ModEntry:
+        return ModEntry(ts=format_ts(self.now()), action=action, by=member.nick or "", **fields)
+
+    async def _act(self, member: Member, entry: ModEntry, label: str | None) -> None:
+        entry = await self.log.record(entry)
+        member.send(self._system(entry, member.lang, label))
+
+    def _require(self, allowed: bool, what: str) -> None:
+        if not allowed:
+            raise ProtocolError(Code.NOT_ALLOWED, f"only {what} may do that")
+
+    def _require_moderator(self, member: Member, room: str) -> None:
+        self._require(self.may_moderate(member, room), f"moderators of #{room}")
+
+    def _require_operator(self, member: Member) -> None:
+        self._require(self.is_operator(member.nick), "operators")
+
+    def _require_outranks(self, member: Member, room: str, nick: str) -> None:
+        if self.rank(room, nick) >= self.rank(room, member.nick):
+            raise ProtocolError(Code.NOT_ALLOWED, f"{nick} holds a role as high as yours")
+
+    def _online(self, raw: str) -> Member | str:
+        """The user called ``raw``: this server's member, or a nick on another node."""
+        hub = self._hub
+        nick = normalize_nick(raw)
+        local = hub.nicks.get(nick_key(nick))
+        if local is not None:
+            return local
+        elsewhere = hub.presence.find(nick)
+        if elsewhere is None:
+            raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {nick} is here")
+        return elsewhere
+
+    def _spelled(self, raw: str) -> str:
+        """``raw`` as its holder spells it when online, else as given (normalized)."""
+        try:
+            user = self._online(raw)
+        except ProtocolError as exc:
+            if exc.code is Code.NO_SUCH_USER:
+                return normalize_nick(raw)
+            raise
+        return user if isinstance(user, str) else user.nick or ""
+
+    def _require_registered(self, nick: str) -> None:
+        if not self.registered(nick):
+            raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered: roles need it")
+
+    def _until(self, duration: int | None) -> str | None:
+        return None if duration is None else format_ts(self.now() + duration)
+
+    def _address(self, nick: str) -> str | None:
+        """The address an unregistered nick is banned with (when it is on this server)."""
+        if self.registered(nick):
+            return None
+        member = self._hub.nicks.get(nick_key(nick))
+        return None if member is None else member.peer
+
+    # Each request: its checks (raising now), then the entry recorded as the member's work.
+
+    def request_topic(self, member: Member, frame: Topic) -> Work | None:
+        room = normalize_room(frame.room)
+        self.check_read(member, room)
+        if frame.text is None:
+            topic = self.topic(room)
+            member.send(System(event="topic", room=room, text=topic or "", label=frame.label))
+            return None
+        in_charge = self.may_moderate(member, room)
+        self._require(
+            in_charge or (self.rules(room).open and room in member.rooms),
+            f"moderators of #{room}",
+        )
+        text = clean_text(frame.text, limit=MAX_TOPIC) if frame.text.strip() else ""
+        return self._act(member, self._entry("topic", member, room=room, text=text), frame.label)
+
+    def request_kick(self, member: Member, frame: Kick) -> Work:
+        room = normalize_room(frame.room)
+        self._require_moderator(member, room)
+        nick = self._spelled(frame.nick)
+        self._require_outranks(member, room, nick)
+        if not self._in_room(room, nick):
+            raise ProtocolError(Code.NOT_IN_ROOM, f"{nick} is not in #{room}")
+        entry = self._entry("kick", member, room=room, nick=nick, reason=_reason(frame.reason))
+        return self._act(member, entry, frame.label)
+
+    def _in_room(self, room: str, nick: str) -> bool:
+        local = self._hub.nicks.get(nick_key(nick))
+        if local is not None:
+            return room in local.rooms
+        return nick_key(nick) in {nick_key(n) for n in self._hub.presence.users(room)}
+
+    def request_ban(self, member: Member, frame: Ban) -> Work:
+        room = _scope(frame.room, frame.server)
+        self._require_in_charge(member, room)
+        return self._sanction_request("ban", member, room, frame)
+
+    def _sanction_request(
+        self, action: str, member: Member, room: str | None, frame: Ban | Mute
+    ) -> Work:
+        """A ban or mute of ``frame.nick``, who must rank below ``member``."""
+        nick = self._spelled(frame.nick)
+        self._require_outranks(member, room or DEFAULT_ROOM, nick)
+        entry = self._entry(
+            action,
+            member,
+            room=room,
+            nick=nick,
+            address=self._address(nick),
+            until=self._until(frame.duration),
+            reason=_reason(frame.reason),
+        )
+        return self._act(member, entry, frame.label)
+
+    def _require_in_charge(self, member: Member, room: str | None) -> None:
+        """A moderator of ``room``; an operator for the server's own (``room`` None)."""
+        if room is None:
+            self._require_operator(member)
+        else:
+            self._require_moderator(member, room)
+
+    def request_unban(self, member: Member, frame: Unban) -> Work:
+        room = _scope(frame.room, frame.server)
+        bans = self._bans_of(member, room)
+        nick = normalize_nick(frame.nick)
+        if nick_key(nick) not in bans:
+            raise ProtocolError(Code.NO_SUCH_USER, f"{nick} is not banned there")
+        return self._act(member, self._entry("unban", member, room=room, nick=nick), frame.label)
+
+    def _bans_of(self, member: Member, room: str | None) -> dict[str, Sanction]:
+        self._require_in_charge(member, room)
+        return self.server_bans if room is None else self.rules(room).bans
+
+    def request_bans(self, member: Member, frame: ClientBans) -> None:
+        room = _scope(frame.room, frame.server)
+        bans = self._bans_of(member, room)
+        now = self.now()
+        operator = self.is_operator(member.nick)
+        infos = [
+            BanInfo(
+                nick=ban.nick,
+                by=ban.by,
+                until=None if ban.until is None else format_ts(ban.until),
+                reason=ban.reason,
+                address=ban.address if operator else None,
+            )
+            for ban in bans.values()
+            if ban.active(now)
+        ]
+        member.send(Bans(room=room, bans=infos, label=frame.label))
+
+    def request_mute(self, member: Member, frame: Mute) -> Work:
+        room = normalize_room(frame.room)
+        self._require_moderator(member, room)
+        return self._sanction_request("mute", member, room, frame)
+
+    def request_unmute(self, member: Member, frame: Unmute) -> Work:
+        return self._room_nick_action("unmute", member, frame, require_registered=False)
+
+    def request_invite(self, member: Member, frame: Invite) -> Work:
+        return self._room_nick_action("invite", member, frame, require_registered=False)
+
+    def request_voice(self, member: Member, frame: Voice) -> Work:
+        return self._room_nick_action("voice", member, frame)
+
+    def request_devoice(self, member: Member, frame: Devoice) -> Work:
+        return self._room_nick_action("devoice", member, frame)
+
+    def request_op(self, member: Member, frame: Op) -> Work:
+        return self._room_nick_action("op", member, frame, needs=OWNER)
+
+    def request_deop(self, member: Member, frame: Deop) -> Work:
+        return self._room_nick_action("deop", member, frame, needs=OWNER)
+
+    def request_owner(self, member: Member, frame: Owner) -> Work:
+        return self._room_nick_action("owner", member, frame, needs=OPERATOR)
+
+    def _room_nick_action(
+        self,
+        action: str,
+        member: Member,
+        frame: Invite | Unmute | Voice | Devoice | Op | Deop | Owner,
+        *,
+        needs: str = MOD,
+        require_registered: bool = True,
+    ) -> Work:
+        room = normalize_room(frame.room)
+        if needs == MOD:
+            self._require_moderator(member, room)
+        else:
+            self._require(self.rank(room, member.nick) >= _RANK[needs], f"{needs}s of #{room}")
+        nick = self._spelled(frame.nick)
+        if require_registered:
+            self._require_registered(nick)
+        if action != "owner":
+            self._require_outranks(member, room, nick)
+        return self._act(member, self._entry(action, member, room=room, nick=nick), frame.label)
+
+    def request_mode(self, member: Member, frame: ClientMode) -> Work | None:
+        room = normalize_room(frame.room)
+        self.check_read(member, room)
+        if frame.invite_only is None and frame.moderated is None and frame.slow is None:
+            rules = self.rules(room)
+            member.send(
+                RoomMode(
+                    room=room,
+                    invite_only=rules.invite_only,
+                    moderated=rules.moderated,
+                    slow=rules.slow,
+                    label=frame.label,
+                )
+            )
+            return None
+        self._require_moderator(member, room)
+        entry = self._entry(
+            "mode",
+            member,
+            room=room,
+            invite_only=frame.invite_only,
+            moderated=frame.moderated,
+            slow=frame.slow,
+            text=_describe_modes(frame.invite_only, frame.moderated, frame.slow),
+        )
+        return self._act(member, entry, frame.label)
+
+    def request_kill(self, member: Member, frame: Kill) -> Work:
+        self._require_operator(member)
+        user = self._online(frame.nick)
+        nick = user if isinstance(user, str) else user.nick or ""
+        self._require_outranks(member, DEFAULT_ROOM, nick)
+        entry = self._entry("kill", member, nick=nick, reason=_reason(frame.reason))
+        return self._act(member, entry, frame.label)
+
+    def request_modlog(self, member: Member, frame: ClientModlog) -> Work:
+        room = _scope(frame.room, frame.server)
+        self._require_in_charge(member, room)
+        hub = self._hub
+        if not 1 <= frame.limit <= hub.config.max_page:
+            raise ProtocolError(
+                Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
+            )
+        return self._send_modlog(member, room, frame)
+
+    async def _send_modlog(self, member: Member, room: str | None, frame: ClientModlog) -> None:
+        hub = self._hub
+        entries, more = await hub.read(hub.store.moderation_page, room, frame.before, frame.limit)
+        if not self.is_operator(member.nick):  # addresses are for operators' eyes
+            entries = [msgspec.structs.replace(e, address=None) for e in entries]
+        member.send(Modlog(room=room, entries=entries, more=more, label=frame.label))
+
+    # --- a new room's owner --------------------------------------------------------------
+
+    def may_claim(self, member: Member, room: str) -> bool:
+        """Would ``member`` own ``room`` by creating it: registered, the room nobody's,
+        empty everywhere, and not the default room (everybody's)."""
+        hub = self._hub
+        return (
+            room != DEFAULT_ROOM
+            and self.registered(member.nick)
+            and self.rules(room).owner is None
+            and hub.rooms.get(room) is None
+            and not hub.presence.room_sizes().get(room)
+        )
+
+    async def claim(self, member: Member, room: str) -> None:
+        """``member`` created ``room``: it owns it (the first claim in the log wins)."""
+        entry = self._entry("owner", member, room=room, nick=member.nick)
+        entry = await self.log.record(entry)
+        if self.rules(room).owner == nick_key(member.nick or ""):
+            member.send(self._system(entry, member.lang))
+
+
+# --- the fold: what each action changes ----------------------------------------------------
+
+
+def _set_owner(mod: Moderation, entry: ModEntry) -> None:
+    rules = mod._room(entry)
+    # A creator's claim counts only for a room nobody owns (two nodes may both claim it:
+    # the first in the log wins); an operator's choice always counts.
+    if entry.by == entry.nick and rules.owner is not None:
+        return
+    rules.owner = nick_key(entry.nick or "")
+
+
+def _toggle(attribute: str, on: bool) -> Callable[[Moderation, ModEntry], None]:
+    def apply(mod: Moderation, entry: ModEntry) -> None:
+        keys: set[str] = getattr(mod._room(entry), attribute)
+        key = nick_key(entry.nick or "")
+        if on:
+            keys.add(key)
+        else:
+            keys.discard(key)
+
+    return apply
+
+
+def _set_topic(mod: Moderation, entry: ModEntry) -> None:
+    mod._room(entry).topic = entry.text or None
+
+
+def _ban(mod: Moderation, entry: ModEntry) -> None:
+    bans = mod.server_bans if entry.room is None else mod._room(entry).bans
+    bans[nick_key(entry.nick or "")] = mod._sanction(entry)
+
+
+def _unban(mod: Moderation, entry: ModEntry) -> None:
+    bans = mod.server_bans if entry.room is None else mod._room(entry).bans
+    bans.pop(nick_key(entry.nick or ""), None)
+
+
+def _mute(mod: Moderation, entry: ModEntry) -> None:
+    mod._room(entry).mutes[nick_key(entry.nick or "")] = mod._sanction(entry)
+
+
+def _unmute(mod: Moderation, entry: ModEntry) -> None:
+    mod._room(entry).mutes.pop(nick_key(entry.nick or ""), None)
+
+
+def _set_mode(mod: Moderation, entry: ModEntry) -> None:
+    rules = mod._room(entry)
+    if entry.invite_only is not None:
+        rules.invite_only = entry.invite_only
+    if entry.moderated is not None:
+        rules.moderated = entry.moderated
+    if entry.slow is not None:
+        rules.slow = entry.slow
+
+
+def _grant(on: bool) -> Callable[[Moderation, ModEntry], None]:
+    def apply(mod: Moderation, entry: ModEntry) -> None:
+        key = nick_key(entry.nick or "")
+        if on:
+            mod.granted.add(key)
+        else:
+            mod.granted.discard(key)
+
+    return apply
+
+
+def _nothing(mod: Moderation, entry: ModEntry) -> None:
+    """Kicks and kills change no rule: they act on the members (and are logged)."""
+
+
+_APPLY: dict[str, Callable[[Moderation, ModEntry], None]] = {
+    "owner": _set_owner,
+    "op": _toggle("mods", True),
+    "deop": _toggle("mods", False),
+    "voice": _toggle("voiced", True),
+    "devoice": _toggle("voiced", False),
+    "invite": _toggle("invited", True),
+    "topic": _set_topic,
+    "ban": _ban,
+    "unban": _unban,
+    "mute": _mute,
+    "unmute": _unmute,
+    "mode": _set_mode,
+    "kick": _nothing,
+    "kill": _nothing,
+    "operator": _grant(True),
+    "deoperator": _grant(False),
+}
+#: Every action an entry may name (what a cluster node accepts from the stream).
+ACTIONS = frozenset(_APPLY)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _scope(room: str | None, server: bool) -> str | None:
+    """The room a ban, its list or the log is about; None for the server's own."""
+    if server == (room is not None):
+        raise ProtocolError(Code.BAD_ARGUMENTS, "give either a room or server: true")
+    return None if room is None else normalize_room(room)
+
+
+def _reason(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    return clean_text(text, limit=MAX_REASON)
+
+
+def _for(left: float | None) -> str:
+    return "" if left is None else f" for {max(1, round(left))} more seconds"
+
+
+def _describe_modes(invite_only: bool | None, moderated: bool | None, slow: int | None) -> str:
+    words = []
+    if invite_only is not None:
+        words.append("+i" if invite_only else "-i")
+    if moderated is not None:
+        words.append("+m" if moderated else "-m")
+    if slow is not None:
+        words.append(f"+s {slow}" if slow else "-s")
+    return " ".join(words)
+
+
+def may_moderate(member: Member, room: str) -> bool:
+    """The permission hook of features that moderate (``delete`` of another's message)."""
+    return member.hub.moderation.may_moderate(member, room)
+
+
+def may_read(member: Member, room: str) -> bool:
+    """The permission hook of features that read a room (``search``, history)."""
+    return member.hub.moderation.may_read(member, room)
+
+
+Handler = Callable[["Hub", "Member", Any], "Work | None"]
+
+
+def _via(method: Callable[[Moderation, Member, Any], Work | None]) -> Handler:
+    """The handler of a request: ``method`` of the hub's :class:`Moderation`."""
+    return lambda hub, member, frame: method(hub.moderation, member, frame)
+
+
+#: The handlers of the moderation requests (merged into ``handlers.HANDLERS``).
+MODERATION_HANDLERS: dict[type[ClientFrame], Handler] = {
+    Topic: _via(Moderation.request_topic),
+    Kick: _via(Moderation.request_kick),
+    Ban: _via(Moderation.request_ban),
+    Unban: _via(Moderation.request_unban),
+    ClientBans: _via(Moderation.request_bans),
+    Mute: _via(Moderation.request_mute),
+    Unmute: _via(Moderation.request_unmute),
+    Invite: _via(Moderation.request_invite),
+    ClientMode: _via(Moderation.request_mode),
+    Voice: _via(Moderation.request_voice),
+    Devoice: _via(Moderation.request_devoice),
+    Op: _via(Moderation.request_op),
+    Deop: _via(Moderation.request_deop),
+    Owner: _via(Moderation.request_owner),
+    Kill: _via(Moderation.request_kill),
+    ClientModlog: _via(Moderation.request_modlog),
+}
