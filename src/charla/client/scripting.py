@@ -114,8 +114,13 @@ async def tail(
     out: Output,
     lang: str,
     access: Access,
+    err: Output = lambda line: None,
 ) -> int:
-    """Print the room's history (or what came after ``since``), then follow it."""
+    """Print the room's history (or what came after ``since``), then follow it.
+
+    Every ``error`` the server sends is written to ``err``; the connection ending without
+    a ``bye`` is reported there too, with status 1.
+    """
     room = normalize_room(room)
     rooms = [room] if room != DEFAULT_ROOM else []
     link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, access=access)
@@ -131,12 +136,18 @@ async def tail(
             elif isinstance(frame, Bye):
                 return 0
             else:
+                if isinstance(frame, Error):
+                    err("charla tail: " + sanitize_line(frame.message))
                 continue
             for message in messages:
                 if as_json:
                     out(json_line(encoder.encode(message)))
                 else:
                     out(format_line(message, lang) or "")
+        err("charla tail: the server closed the connection")
+        return 1
+    except ConnectionError as exc:
+        err(f"charla tail: {exc}")
         return 1
     finally:
         link.close()
@@ -151,20 +162,23 @@ async def _page_back(link: Link, room: str, since: int, replay: list[Message]) -
     while True:
         await link.send(ClientHistory(room=room, before=before, limit=_PAGE))
         page = await _next_page(link, room, before)
-        fresh = [m for m in page if m.id > since]
+        fresh = [m for m in page.messages if m.id > since]
         older[:0] = fresh
-        if len(page) < _PAGE or len(fresh) < len(page):
+        # A page shorter than asked for is the room's first, unless the server cut it
+        # to its largest answer (``more``).
+        complete = len(page.messages) < _PAGE and not page.more
+        if complete or not fresh or len(fresh) < len(page.messages):
             return older
-        before = page[0].id
+        before = page.messages[0].id
 
 
-async def _next_page(link: Link, room: str, before: int) -> list[Message]:
+async def _next_page(link: Link, room: str, before: int) -> History:
     """Read up to the answer to a ``history`` request, keeping what came before it."""
     skipped: list[ServerFrame] = []
     try:
         while (frame := await link.recv()) is not None:
             if isinstance(frame, History) and frame.room == room and frame.before == before:
-                return frame.messages
+                return frame
             skipped.append(frame)
         raise ConnectionError("the server closed the connection")
     finally:
