@@ -61,9 +61,12 @@ class TlsConnection(Connection):
             raw.abort()
             self.connection_lost(None)
             return
-        if transport is None or self.closed:  # cut off (handshake timeout) meanwhile
+        if transport is None or self.closed:
+            # Cut off meanwhile (the handshake timeout): asyncio then ends the handshake
+            # with no transport and without telling this protocol, so free the slot here.
             if transport is not None:
                 transport.abort()
+            self.connection_lost(None)
             return
         self._raw = None
         transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
