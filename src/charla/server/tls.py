@@ -28,6 +28,9 @@ log = logging.getLogger("charla.server")
 
 #: The TLS handshake's own limit when ``--handshake-timeout`` is off (asyncio's default).
 FALLBACK_HANDSHAKE_TIMEOUT = 60.0
+#: Most bytes kept from a client before TLS takes its socket (a TLS ClientHello is well
+#: under this); past it they are dropped and the handshake fails.
+_EARLY_LIMIT = 16 * 1024
 
 
 class TlsConnection(Connection):
@@ -39,6 +42,7 @@ class TlsConnection(Connection):
         #: The accepted socket while its handshake runs; ``transport`` stays ``None`` until
         #: TLS is up, so nothing is ever written to the socket in clear.
         self._raw: asyncio.Transport | None = None
+        self._early = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         raw = self._raw = cast(asyncio.Transport, transport)
@@ -52,12 +56,18 @@ class TlsConnection(Connection):
     async def _start_tls(self, raw: asyncio.Transport) -> None:
         timeout = self._hub.config.handshake_timeout or FALLBACK_HANDSHAKE_TIMEOUT
         loop = asyncio.get_running_loop()
-        try:
-            transport = await loop.start_tls(
+        upgrade = asyncio.ensure_future(
+            loop.start_tls(
                 raw, self, self._context, server_side=True, ssl_handshake_timeout=timeout
             )
+        )
+        # start_tls's first step gives the socket to TLS and schedules TLS's
+        # connection_made; the early bytes go to TLS right after that, two turns later.
+        loop.call_soon(loop.call_soon, self._replay_early, raw)
+        try:
+            transport = await upgrade
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
-            log.info("TLS handshake with %s failed: %s", self.peer, exc or type(exc).__name__)
+            log.info("TLS handshake with %s failed: %r", self.peer, exc)
             raw.abort()
             self.connection_lost(None)
             return
@@ -87,3 +97,29 @@ class TlsConnection(Connection):
         self.closed = True
         self._raw = None
         raw.abort()
+
+    def data_received(self, data: bytes) -> None:
+        if self._raw is not None and self._raw.get_protocol() is self:
+            # Bytes straight from the socket before TLS took it: uvloop may read the
+            # client's first handshake bytes before this protocol could pause the
+            # socket. Keep them for TLS (see :meth:`_replay_early`).
+            if len(self._early) < _EARLY_LIMIT:
+                self._early += data
+            return
+        super().data_received(data)
+
+    def _replay_early(self, raw: asyncio.Transport) -> None:
+        """Hand the handshake bytes read before TLS took the socket to TLS."""
+        early, self._early = self._early, bytearray()
+        # asyncio's and uvloop's TLS protocols both take bytes as a buffered protocol
+        # (uvloop's without subclassing asyncio.BufferedProtocol).
+        tls = cast(asyncio.BufferedProtocol, raw.get_protocol())
+        if not early or tls is self:
+            return
+        view = memoryview(early)
+        while view:
+            buffer = memoryview(tls.get_buffer(len(view)))
+            size = min(len(buffer), len(view))
+            buffer[:size] = view[:size]
+            tls.buffer_updated(size)
+            view = view[size:]
