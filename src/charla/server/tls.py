@@ -113,9 +113,10 @@ class TlsConnection(Connection):
         early, self._early = self._early, bytearray()
         # asyncio's and uvloop's TLS protocols both take bytes as a buffered protocol
         # (uvloop's without subclassing asyncio.BufferedProtocol).
-        tls = cast(asyncio.BufferedProtocol, raw.get_protocol())
-        if not early or tls is self:
+        protocol = raw.get_protocol()
+        if not early or protocol is self:
             return
+        tls = cast(asyncio.BufferedProtocol, protocol)
         view = memoryview(early)
         while view:
             buffer = memoryview(tls.get_buffer(len(view)))
