@@ -7,7 +7,7 @@ import json
 import socket
 from pathlib import Path
 
-from charla.protocol import Error, History, Welcome
+from charla.protocol import Error, History, Welcome, decode_server_frame
 
 from ..client.tui_helpers import run_charla, seed
 from ..helpers import TIMEOUT, Peer, charla_cmd, make_config, running, subprocess_env
@@ -38,8 +38,6 @@ class _SlowPeer(Peer):
                 return None
             self.lines.extend(self.splitter.feed(data))
             await asyncio.sleep(0)  # let the server see a reader that lags behind
-        from charla.protocol import decode_server_frame
-
         return decode_server_frame(self.lines.pop(0))
 
 
