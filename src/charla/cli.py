@@ -298,6 +298,7 @@ def _scripting(args: argparse.Namespace) -> int:
                 out=out,
                 lang=lang,
                 access=_access(),
+                err=_eprintln,
             )
         )
     return scripting.run(scripting.users(options, nick, args.room, out=out, access=_access()))

@@ -78,6 +78,9 @@ class FakeStore:
     def account_hash(self, key: str) -> str | None:
         return None
 
+    def moderation_entries(self) -> list[object]:
+        return []
+
 
 class FakeBus:
     """Stores a draft at once and delivers it on the next loop iteration, like the

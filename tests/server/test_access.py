@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import ssl
@@ -246,3 +247,32 @@ async def test_frames_sent_while_a_password_is_checked_wait_for_the_answer(
         await bob.say("/usuarios")
         assert (await bob.expect(Users)).users == ["bob"]
         await bob.close()
+
+
+async def test_sockets_that_never_finish_the_tls_handshake_are_capped_and_timed_out(
+    tmp_path: Path, tls_files: tuple[Path, Path, Path]
+) -> None:
+    # Caps apply when the socket is accepted, before TLS; the handshake timeout covers
+    # the TLS handshake. They used to wait for asyncio's own 60 s, uncounted.
+    cert, key, ca_path = tls_files
+    config = make_config(tmp_path, tls_cert=cert, tls_key=key, max_per_ip=20, handshake_timeout=0.5)
+    async with running(config) as server:
+        assert server.hub is not None
+        silent = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(120)]
+
+        async def closed_by_server(reader: asyncio.StreamReader) -> bool:
+            with contextlib.suppress(ConnectionError):
+                return await asyncio.wait_for(reader.read(1), 10) == b""
+            return True
+
+        assert all(await asyncio.gather(*(closed_by_server(r) for r, _ in silent)))
+        assert len(server.hub.admission) == 0
+        assert server.hub.metrics.refused == 100
+        # The slots are free again: a real TLS client gets in.
+        context = ssl.create_default_context(cafile=str(ca_path))
+        secure = await Peer.connect(server.port, ssl=context, server_hostname="127.0.0.1")
+        welcome, _ = await secure.hello("ana")
+        assert welcome.nick == "ana"
+        await secure.close()
+        for _, writer in silent:
+            writer.close()

@@ -112,8 +112,8 @@ async def test_a_watcher_reads_without_being_announced_listed_or_heard() -> None
 
 
 async def test_excess_requests_wait_for_the_rate_limit_in_order() -> None:
-    chat = await Chat(rate_limit=1.0, burst=2).start()
-    member, link = await chat.welcomed("ana")
+    chat = await Chat(rate_limit=1.0, burst=3).start()
+    member, link = await chat.welcomed("ana")  # its join of general took a token
     send(member, *({"type": "say", "text": str(i)} for i in range(4)))
     await settle()
     assert [f.text for f in link.frames() if isinstance(f, Message)] == ["0", "1"]

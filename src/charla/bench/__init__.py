@@ -2,7 +2,9 @@
 
 ``charla bench TOOL`` runs the other benchmarks, one module each: ``room-rate``
 (:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``search`` (:mod:`.search`),
-``profile`` (:mod:`.profile`) and ``plot`` (:mod:`.replot`, a saved run drawn again).
+``profile`` (:mod:`.profile`), ``plot`` (:mod:`.replot`, a saved run drawn again),
+``attack`` (:mod:`.attack`, a well-behaved client under every abuse at once) and ``soak``
+(:mod:`.soak`, hundreds of clients for half an hour; both share :mod:`.abuse`).
 
 The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
 rate raised step by step (``--rates``). :mod:`.runner` runs it, :mod:`.loadgen` is the
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import profile, replot, room_rate, search, store_scale
+from . import attack, profile, replot, room_rate, search, soak, store_scale
 from .report import LiveDisplay, machine, plot, ratio, summary, table
 from .runner import Plan, ServerResult, default_workers, parse_rates, run_load
 from .servers import (
@@ -52,6 +54,8 @@ TOOLS: dict[str, Tool] = {
     "search": search,
     "profile": profile,
     "plot": replot,
+    "attack": attack,
+    "soak": soak,
 }
 
 __all__ = ["Plan", "ServerResult", "add_arguments", "main", "run_load"]

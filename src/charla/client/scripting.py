@@ -119,9 +119,14 @@ async def tail(
     out: Output,
     lang: str,
     access: Access,
+    err: Output = lambda line: None,
 ) -> int:
     """Print the room's history (or what came after ``since``), then follow it. The room
-    is watched, not joined: nobody sees this reader come, stay or go."""
+    is watched, not joined: nobody sees this reader come, stay or go.
+
+    Every ``error`` the server sends is written to ``err``; the connection ending without
+    a ``bye`` is reported there too, with status 1.
+    """
     room = normalize_room(room)
     link, _, _ = await _open(options, nick, rooms=[], lang=lang, access=access)
     encoder = msgspec.json.Encoder()
@@ -134,17 +139,23 @@ async def tail(
             elif isinstance(frame, Message) and frame.room == room:
                 messages = [frame]
             elif isinstance(frame, Error) and frame.label == label:
-                out("charla tail: " + sanitize_line(frame.message))
+                err("charla tail: " + sanitize_line(frame.message))
                 return 1
             elif isinstance(frame, Bye):
                 return 0
             else:
+                if isinstance(frame, Error):
+                    err("charla tail: " + sanitize_line(frame.message))
                 continue
             for message in messages:
                 if as_json:
                     out(json_line(encoder.encode(message)))
                 else:
                     out(format_line(message, lang) or "")
+        err("charla tail: the server closed the connection")
+        return 1
+    except ConnectionError as exc:
+        err(f"charla tail: {exc}")
         return 1
     finally:
         link.close()
@@ -171,15 +182,17 @@ async def _page_back(link: Link, room: str, since: int, replay: list[Message]) -
     while True:
         label = link.next_label()
         await link.send(ClientHistory(room=room, before=before, limit=_PAGE, label=label))
-        answer = await link.recv_answer(label)
-        if not isinstance(answer, History):
-            raise ConnectionError(_refusal(answer))
-        page = answer.messages
-        fresh = [m for m in page if m.id > since]
+        page = await link.recv_answer(label)
+        if not isinstance(page, History):
+            raise ConnectionError(_refusal(page))
+        fresh = [m for m in page.messages if m.id > since]
         older[:0] = fresh
-        if len(page) < _PAGE or len(fresh) < len(page):
+        # A page shorter than asked for is the room's first, unless the server cut it
+        # to its largest answer (``more``).
+        complete = len(page.messages) < _PAGE and not page.more
+        if complete or not fresh or len(fresh) < len(page.messages):
             return older
-        before = page[0].id
+        before = page.messages[0].id
 
 
 def _refusal(frame: ServerFrame) -> str:

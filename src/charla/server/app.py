@@ -22,6 +22,7 @@ from .hub import Hub
 from .limits import Clock
 from .metrics_http import start_metrics_server
 from .presence import LocalPresence, Presence
+from .tls import TlsConnection
 
 __all__ = ["ChatServer", "ConfigError", "raise_file_limit", "run"]
 
@@ -84,11 +85,11 @@ class ChatServer:
         await self.presence.start(hub)
         await self.bus.start(hub)
         try:
+            # TLS starts on each socket after it is admitted (see TlsConnection).
             self._listener = await loop.create_server(
-                lambda: Connection(hub),
+                (lambda: TlsConnection(hub, tls)) if tls is not None else (lambda: Connection(hub)),
                 self.config.host,
                 self.config.port,
-                ssl=tls,
                 backlog=4096,
                 reuse_address=True,
             )

@@ -59,26 +59,38 @@ class Identity:
             if exc.fatal:
                 self._hub.cut_off(member, exc.code, exc.message, tell=False)
             return
-        rooms, bad = _rooms_of(hello)
+        cap = self._hub.config.max_rooms_per_client
+        rooms, bad, unread = _rooms_of(hello, cap)
         self._welcome(member, hello, nick)
         delivered = self._hub.fanout.delivered_upto  # later direct messages come live
         for raw in bad:
             member.send_error(
                 Code.ROOM_INVALID, f"not a valid room name: {raw[:40]!r}", label=hello.label
             )
-        for name in rooms:
-            try:
-                self._hub.moderation.check_join(member, name)
-            except ProtocolError as exc:  # banned, or not invited: the others are joined
-                member.refuse(exc, hello.label)
-                continue
-            try:
-                await self._hub.rooms.join(member, name, label=hello.label, since=hello.since)
-            except ProtocolError as exc:  # a cap: the rooms after it are not joined either
-                member.send_error(exc.code, exc.message, label=hello.label)
-                break
+        await self._join_rooms(member, hello, rooms, unread, cap)
         if hello.since is not None:
             await recall.replay(self._hub, member, hello.since, delivered, hello.label)
+
+    async def _join_rooms(
+        self, member: Member, hello: Hello, rooms: list[str], unread: bool, cap: int
+    ) -> None:
+        """Join a hello's rooms, each costing a token of the rate limit. A room refused by
+        moderation (banned, not invited) is skipped; a cap stops the rest."""
+        try:
+            for name in rooms:
+                try:
+                    self._hub.moderation.check_join(member, name)
+                except ProtocolError as exc:
+                    member.refuse(exc, hello.label)
+                    continue
+                await member.spend_token()
+                await self._hub.rooms.join(member, name, label=hello.label, since=hello.since)
+            if unread:
+                raise ProtocolError(
+                    Code.TOO_MANY_ROOMS, f"a hello may name at most {cap} rooms; the rest: ignored"
+                )
+        except ProtocolError as exc:  # a cap: the rooms after it are not joined either
+            member.send_error(exc.code, exc.message, label=hello.label)
 
     async def _admit(self, member: Member, hello: Hello) -> str:
         """The nick ``member`` may have, after every check ``hello`` must pass."""
@@ -199,17 +211,22 @@ class Identity:
         member.send(System(event=event, user=user, new=new, text=text, label=label))
 
 
-def _rooms_of(hello: Hello) -> tuple[list[str], list[str]]:
-    """The rooms a ``hello`` asks for (the default room first) and the invalid names."""
+def _rooms_of(hello: Hello, cap: int) -> tuple[list[str], list[str], bool]:
+    """The rooms a ``hello`` asks for (the default room first, unless it asks not to join
+    it), the invalid names, and whether names were left unread: past ``cap`` rooms and
+    invalid names together (0 = no cap) the rest of the list is not even looked at, so a
+    hello of thousands of names costs no more than one of ``cap``."""
     # An ordered set: a long list stays linear.
     rooms: dict[str, None] = {DEFAULT_ROOM: None} if hello.join_default else {}
     bad: list[str] = []
     for raw in [*([hello.room] if hello.room else []), *hello.rooms]:
+        if cap and len(rooms) + len(bad) > cap:
+            return list(rooms), bad, True
         try:
             rooms[normalize_room(raw)] = None
         except ProtocolError:
             bad.append(raw)
-    return list(rooms), bad
+    return list(rooms), bad, False
 
 
 def _check_password(password: str) -> None:

@@ -41,6 +41,7 @@ class Member:
         "lang",
         "last_seen",
         "link",
+        "meter",
         "nick",
         "pinged",
         "proto",
@@ -53,10 +54,10 @@ class Member:
         config = hub.config
         self.hub = hub
         self.link = link
+        #: The client's rate limit: requests pass through it, and so do a hello's rooms.
+        self.meter = TokenBucket(config.rate_limit, config.burst, clock=hub.clock)
         self.proto = ServerConnection(
-            max_line=config.max_line,
-            max_queued=config.flood_queue,
-            meter=TokenBucket(config.rate_limit, config.burst, clock=hub.clock),
+            max_line=config.max_line, max_queued=config.flood_queue, meter=self.meter
         )
         self.nick: str | None = None
         self.lang = "es"
@@ -83,6 +84,12 @@ class Member:
     def room_count(self) -> int:
         """Rooms joined or watched: what ``--max-rooms-per-client`` bounds."""
         return len(self.rooms) + len(self.watching)
+
+    async def spend_token(self) -> None:
+        """Take one token of the rate limit, waiting for it when there is none: a hello
+        that joins many rooms pays for each, like the joins it stands for."""
+        while not self.meter.take():
+            await asyncio.sleep(self.meter.wait_time())
 
     # --- bytes in ----------------------------------------------------------------------
 

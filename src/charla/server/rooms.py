@@ -21,7 +21,6 @@ from ..protocol import (
     Code,
     History,
     Joined,
-    Message,
     Parted,
     ProtocolError,
     RoomInfo,
@@ -32,7 +31,7 @@ from ..protocol import (
     Watching,
     encode,
 )
-from .history import send_history
+from .history import Backlog, cut, with_backlog
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -60,7 +59,7 @@ class Room:
         self.name = name
         # dicts as ordered sets: iteration order is join order, removal is O(1).
         self.live: dict[Member, None] = {}
-        self.joining: dict[Member, list[Message]] = {}
+        self.joining: dict[Member, Backlog] = {}
         self.watchers: set[Member] = set()
 
     def __len__(self) -> int:
@@ -82,24 +81,22 @@ class Room:
     def nicks(self) -> list[str]:
         return sorted((m.nick for m in self.members() if m.nick), key=str.casefold)
 
-    def start_reading(self, member: Member) -> list[Message]:
-        """Hold messages for ``member`` until its history is sent; the returned buffer
-        stands for this join (see :meth:`finish_reading`)."""
-        held: list[Message] = []
+    def start_reading(self, member: Member, limit: int) -> Backlog:
+        """Hold up to ``limit`` messages for ``member`` until its history is sent; the
+        returned backlog stands for this join (see :meth:`finish_reading`)."""
+        held = Backlog(limit)
         self.joining[member] = held
         return held
 
-    def finish_reading(
-        self, member: Member, held: list[Message], after: int
-    ) -> list[Message] | None:
-        """Make ``member`` live; returns the held messages with an id above ``after``, or
-        ``None`` when this join was undone (left, perhaps joined again, or disconnected)
-        while its history was read: that history is wanted by nobody."""
+    def finish_reading(self, member: Member, held: Backlog) -> bool:
+        """Make ``member`` live; False when this join was undone (left, perhaps joined
+        again, or disconnected) while its history was read: that history is wanted by
+        nobody."""
         if self.joining.get(member) is not held:
-            return None
+            return False
         del self.joining[member]
         self.live[member] = None
-        return [m for m in held if m.id > after]
+        return True
 
     def remove(self, member: Member) -> None:
         self.live.pop(member, None)
@@ -149,7 +146,7 @@ class RoomDirectory:
         if name in member.watching:
             self._stop_reading(member, name)
         room = self._open(member, name)
-        held = room.start_reading(member)
+        held = room.start_reading(member, self._hub.config.resume_cap)
         member.rooms.add(name)
         member.send(Joined(room=name, topic=topic, label=label))
         nick = member.nick or ""
@@ -163,7 +160,7 @@ class RoomDirectory:
             member.send(Watching(room=name, label=label))
             return
         room = self._open(member, name)
-        held = room.start_reading(member)
+        held = room.start_reading(member, self._hub.config.resume_cap)
         room.watchers.add(member)
         member.watching.add(name)
         member.send(Watching(room=name, label=label))
@@ -186,7 +183,7 @@ class RoomDirectory:
         self,
         member: Member,
         room: Room,
-        held: list[Message],
+        held: Backlog,
         since: int | None,
         label: str | None,
     ) -> None:
@@ -213,16 +210,13 @@ class RoomDirectory:
             raise ProtocolError(
                 Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
             ) from None
-        after = messages[-1].id if messages else (since or 0)
-        late = room.finish_reading(member, held, after)
-        if late is None:
+        # Paced by the reader's link before it goes live: a live message must not
+        # overtake the history, so what arrives meanwhile waits in the backlog.
+        await member.link.drained()
+        if not room.finish_reading(member, held):
             return
-        await send_history(
-            member,
-            History(room=room.name, messages=messages, since=since, more=capped, label=label),
-        )
-        if late:
-            member.send_bytes(b"".join(map(encode, late)))
+        history = History(room=room.name, messages=messages, since=since, more=capped, label=label)
+        member.send(cut(with_backlog(history, held)))
 
     def part(self, member: Member, name: str, *, label: str | None = None) -> None:
         if name not in member.rooms:
