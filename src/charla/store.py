@@ -27,7 +27,7 @@ from typing import Literal
 from .protocol import Message, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
-__all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
+__all__ = ["SCHEMA_VERSION", "Hook", "Retention", "Store", "StoreError", "StoreHealth"]
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,22 @@ _MIGRATIONS: tuple[str, ...] = (
     DROP TABLE accounts;
     ALTER TABLE accounts_rekeyed RENAME TO accounts;
     """,
+    # Incoming webhooks (server/webhooks.py): only a hash of each token is kept. Their
+    # messages are marked as posted by a program.
+    """
+    ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE hooks (
+        id         INTEGER PRIMARY KEY,
+        room       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created    TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-_COLUMNS = "id, room, user, text, ts, action"
+_COLUMNS = "id, room, user, text, ts, action, bot"
 
 
 class StoreError(Exception):
@@ -109,9 +121,21 @@ class Retention:
         return self.days is None and self.messages is None
 
 
-def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
-    id_, room, user, text, ts, action = row
-    return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
+def _row_to_message(row: tuple[int, str, str, str, str, int, int]) -> Message:
+    id_, room, user, text, ts, action, bot = row
+    return Message(
+        id=id_, room=room, user=user, text=text, ts=ts, action=bool(action), bot=bool(bot)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """An incoming webhook: who its messages are from, and where they go."""
+
+    id: int
+    room: str
+    name: str
+    created: str
 
 
 class StoreHealth:
@@ -314,14 +338,14 @@ class Store:
         transaction. Direct messages are not stored, but their ids are covered by
         ``last_id`` so that no id is ever handed out twice, even after a crash."""
         rows = [
-            (m.id, m.room, m.user, m.text, m.ts, int(m.action))
+            (m.id, m.room, m.user, m.text, m.ts, int(m.action), int(m.bot))
             for m in messages
             if m.room is not None
         ]
         with self._in_use(), self._writing(self._writer):
             if rows:
                 self._writer.executemany(
-                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
+                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
                 )
             if last_id > self._last_id:
                 self._writer.execute(
@@ -376,6 +400,35 @@ class Store:
     def delete_account(self, nick_key: str) -> None:
         with self._connection() as conn, self._writing(conn):
             conn.execute("DELETE FROM accounts WHERE nick_key = ?", (nick_key,))
+
+    # --- incoming webhooks ---------------------------------------------------------------
+
+    def add_hook(self, room: str, name: str, token_hash: str) -> Hook:
+        created = format_ts(time.time())
+        with self._connection() as conn, self._writing(conn):
+            cursor = conn.execute(
+                "INSERT INTO hooks (room, name, token_hash, created) VALUES (?, ?, ?, ?)",
+                (room, name, token_hash, created),
+            )
+        assert cursor.lastrowid is not None
+        return Hook(cursor.lastrowid, room, name, created)
+
+    def hooks(self) -> list[Hook]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT id, room, name, created FROM hooks ORDER BY id")
+            return [Hook(*row) for row in rows]
+
+    def hook_by_token(self, token_hash: str) -> Hook | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT id, room, name, created FROM hooks WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return None if row is None else Hook(*row)
+
+    def delete_hook(self, hook_id: int) -> bool:
+        """Delete a hook; False when there was none with that id."""
+        with self._connection() as conn, self._writing(conn):
+            return conn.execute("DELETE FROM hooks WHERE id = ?", (hook_id,)).rowcount > 0
 
     # --- reading (any thread) ----------------------------------------------------------
 

@@ -228,6 +228,8 @@ class Message(_Frame, tag="message"):
     room: str | None = None
     to: str | None = None
     action: bool = False
+    #: Posted by a program (an incoming webhook), not typed by a person.
+    bot: bool = False
 
 
 class History(_Frame, tag="history"):
