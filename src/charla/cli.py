@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .admin import add_arguments as add_admin_arguments
 from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench = sub.add_parser("bench", help="measure fan-out: deliveries/s, latency, CPU, memory")
     add_bench_arguments(bench)
+    add_admin_arguments(sub.add_parser("admin", help="manage a server's database (webhooks)"))
     return parser
 
 
@@ -270,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _join(args)
     if args.command == "stats":
         return _stats(args)
+    if args.command == "admin":
+        from .admin import main as admin
+
+        return admin(args)
     if args.command == "bench":
         from .bench import main as bench
 
