@@ -213,35 +213,38 @@ async def test_screenshots(tmp_path: Path, page: Page, tmp_path_factory: Any) ->
     """The page at a desktop and a phone size, in Spanish and English, saved for people
     to look at (the path is printed)."""
     out = tmp_path_factory.mktemp("screenshots")
-    async with running(make_config(tmp_path, web="127.0.0.1:0")) as srv:
-        peers = []
-        for nick in ("ana", "carlos", "ci"):
-            peer = await Peer.connect(srv.port)
-            await peer.hello(nick, rooms=["dev"])
-            peers.append(peer)
-        ana, carlos, _ = peers
-        for lang in ("es", "en"):
-            await page.run(page.login, url(srv), f"bea{lang}", lang)
-            await page.run(page.type, "/unirse dev")
-            await ana.say(
-                "¿alguien revisó el PR de la caché? https://example.org/pr/42", room="dev"
-            )
-            await carlos.say(f"sí, bea{lang}: falta un test", room="dev")
-            await carlos.send({"type": "me", "text": "se va a comer", "room": "dev"})
-            await page.run(page.type, "lo añado esta tarde\ny lo fusiono")
-            await page.run(page.wait_text, "#dev", "lo añado esta tarde\ny lo fusiono")
-            lang_shown = await page.run(page.js, "return document.documentElement.lang")
-            assert lang_shown == lang
-            for width, height in SIZES:
-                await page.run(page.viewport, width, height)
-                await page.run(
-                    page.js, "document.querySelector('.log:not([hidden])').scrollTop = 1e9"
-                )
-                path = out / f"charla-web-{lang}-{width}x{height}.png"
-                await page.run(page.driver.save_screenshot, str(path))
-                assert path.stat().st_size > 10_000
-            await page.run(page.reset_viewport)
-            await page.run(page.type, "/salir")
-        print(f"screenshots in {out}")
-        for peer in peers:
-            await peer.close()
+    for lang in ("es", "en"):
+        async with running(make_config(tmp_path / lang, web="127.0.0.1:0")) as srv:
+            await screenshots_of(srv, page, lang, out)
+    print(f"screenshots in {out}")
+
+
+async def screenshots_of(srv: ChatServer, page: Page, lang: str, out: Path) -> None:
+    peers = []
+    for nick in ("ana", "carlos", "lucía"):
+        peer = await Peer.connect(srv.port)
+        await peer.hello(nick, rooms=["dev"])
+        peers.append(peer)
+    ana, carlos, _ = peers
+    await page.run(page.login, url(srv), "bea", lang)
+    await page.run(page.type, "/unirse dev")
+    await ana.say("¿alguien revisó el PR de la caché? https://example.org/pr/42", room="dev")
+    await carlos.say("sí, bea: falta un test para el caso vacío", room="dev")
+    await carlos.send({"type": "me", "text": "se va a comer", "room": "dev"})
+    await page.run(page.type, "lo añado esta tarde\ny lo fusiono")
+    await page.run(page.wait_text, "#dev", "lo añado esta tarde\ny lo fusiono")
+    await ana.say("gracias 🙌", room="general")
+    assert await page.run(page.js, "return document.documentElement.lang") == lang
+    for width, height in SIZES:
+        await page.run(page.viewport, width, height)
+        await page.run(page.js, "document.querySelector('.log:not([hidden])').scrollTop = 1e9")
+        path = out / f"charla-web-{lang}-{width}x{height}.png"
+        await page.run(page.driver.save_screenshot, str(path))
+        assert path.stat().st_size > 10_000
+    dark = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    await page.run(page.driver.execute_cdp_cmd, "Emulation.setEmulatedMedia", dark)
+    await page.run(page.driver.save_screenshot, str(out / f"charla-web-{lang}-dark.png"))
+    await page.run(page.driver.execute_cdp_cmd, "Emulation.setEmulatedMedia", {"features": []})
+    await page.run(page.reset_viewport)
+    for peer in peers:
+        await peer.close()

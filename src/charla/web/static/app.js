@@ -140,7 +140,7 @@ function messageItem(m) {
   const li = document.createElement("li");
   li.className = "msg";
   li.dataset.id = String(m.id);
-  const [short, full] = clock(m.ts);
+  const [short, full] = clock(m.ts, lang);
   const time = document.createElement("time");
   time.dateTime = m.ts;
   time.textContent = short;
@@ -345,6 +345,7 @@ function resizeInput() {
   const input = $("input");
   input.style.height = "auto";
   input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  input.style.overflowY = input.scrollHeight > 160 ? "auto" : "hidden";
 }
 
 // --- connecting ---------------------------------------------------------------------------

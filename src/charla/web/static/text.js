@@ -56,9 +56,9 @@ export function mentions(text, nick) {
 }
 
 /** HH:MM in the viewer's time zone, and the full date for the tooltip. */
-export function clock(ts) {
+export function clock(ts, lang) {
   const when = new Date(ts);
   if (Number.isNaN(when.getTime())) return ["--:--", ""];
-  const short = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return [short, when.toLocaleString()];
+  const short = when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  return [short, when.toLocaleString(lang)];
 }
