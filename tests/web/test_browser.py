@@ -66,6 +66,10 @@ async def test_browser_and_terminal_chat_in_two_rooms(web: ChatServer, page: Pag
     await page.run(page.type, "vale")
     got = await ana.expect(Message, user="bea")
     assert (got.to, got.room, got.text) == ("ana", None, "vale")
+    # Nothing the page did broke its own rules (a CSP violation or a script error is a
+    # console error).
+    errors = [e for e in await page.run(page.driver.get_log, "browser") if e["level"] == "SEVERE"]
+    assert errors == []
     await ana.close()
 
 

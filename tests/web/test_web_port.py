@@ -278,3 +278,33 @@ def test_admin_lists_and_deletes_hooks(tmp_path: Path) -> None:
     assert run("delete", "1").returncode == 1
     refused = run("create", "--room", "dev", "--name", "root")
     assert refused.returncode == 2 and "reserved" in refused.stderr
+
+
+async def test_with_tls_the_page_is_https_and_the_socket_wss(tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    config = make_config(tmp_path, web="127.0.0.1:0", tls_cert=cert_path, tls_key=key_path)
+    async with running(config) as srv:
+        own = f"https://127.0.0.1:{srv.web_port}"
+
+        def get_page() -> int:
+            with urllib.request.urlopen(own + "/", context=client, timeout=10) as response:
+                return int(response.status)
+
+        assert await asyncio.to_thread(get_page) == 200
+        uri = f"wss://127.0.0.1:{srv.web_port}/ws"
+        with pytest.raises(InvalidStatus):  # the http:// page of the same host is another origin
+            await connect(uri, ssl=client, origin=f"http://127.0.0.1:{srv.web_port}")
+        ws = await connect(uri, ssl=client, origin=own)
+        await ws.send(json.dumps({"type": "hello", "nick": "bea"}))
+        assert (await ws_frame(ws, "welcome"))["nick"] == "bea"
+        await ws.close()
