@@ -264,7 +264,11 @@ function notice(conv, m) {
   }
   if (document.hidden && (direct || mention) && "Notification" in window && Notification.permission === "granted") {
     const title = direct ? t("direct", { user: m.user }) : t("mention", { user: m.user, room: m.room });
-    new Notification(title, { body: m.text.slice(0, 200), tag: conv.key, lang });
+    try {
+      new Notification(title, { body: m.text.slice(0, 200), tag: conv.key, lang });
+    } catch {
+      // Some mobile browsers only notify from a service worker: the title still counts.
+    }
   }
 }
 
@@ -386,7 +390,11 @@ function welcomed(frame) {
   $("me").textContent = frame.nick;
   setStatus(t("connected"), "up");
   if (resumed) {
-    state.resend.push(...state.pending.values());
+    for (const item of state.pending.values()) {
+      // Direct messages are not replayed: whether one arrived cannot be known.
+      if (item.frame.type === "msg") notSent(item);
+      else state.resend.push(item);
+    }
     state.pending.clear();
   } else {
     $("input").focus();
@@ -394,6 +402,11 @@ function welcomed(frame) {
   if (frame.motd) systemLine(conversation(GENERAL), frame.motd);
   if (state.leftGeneral) request({ type: "part", room: GENERAL }, GENERAL);
   for (const item of state.outbox.splice(0)) sendLine(item);
+}
+
+function notSent(item) {
+  systemLine(conversation(item.key), t("notSent", { text: item.frame.text }));
+  if (!$("input").value) $("input").value = item.frame.text;
 }
 
 /** A room's resume is complete: send again what it does not hold. */
@@ -440,15 +453,14 @@ const HANDLERS = {
       return;
     }
     addMessages(conv, messages);
-    if (frame.since != null) {
-      confirmFromReplay(conv, messages);
-      if (frame.more && messages.length) {
-        conv.backfillTo = frame.since;
-        request({ type: "history", room: conv.name, before: messages[0].id, limit: PAGE }, conv.key);
-        return;
-      }
-      resendFor(conv);
-    } else if (!messages.length) {
+    confirmFromReplay(conv, messages);
+    if (frame.since != null && frame.more && messages.length) {
+      conv.backfillTo = frame.since;
+      request({ type: "history", room: conv.name, before: messages[0].id, limit: PAGE }, conv.key);
+      return;
+    }
+    resendFor(conv);
+    if (frame.since == null && !messages.length) {
       conv.exhausted = true;
       setTop(conv, "start");
     }
