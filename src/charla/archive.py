@@ -28,9 +28,9 @@ __all__ = [
     "since",
 ]
 
-_COLUMNS = "m.id, m.room, m.user, m.text, m.ts, m.action, m.to_user"
+_COLUMNS = "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.to_user"
 
-Row = tuple[int, str, str, str, str, int, "str | None"]
+Row = tuple[int, str, str, str, str, int, int, "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,14 @@ class Scope:
 
 
 def to_message(row: Row) -> Message:
-    id_, room, user, text, ts, action, to = row
+    id_, room, user, text, ts, action, bot, to = row
     if room == DIRECT:
-        return Message(id=id_, user=user, text=text, ts=ts, to=to, action=bool(action))
-    return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
+        return Message(
+            id=id_, user=user, text=text, ts=ts, to=to, action=bool(action), bot=bool(bot)
+        )
+    return Message(
+        id=id_, room=room, user=user, text=text, ts=ts, action=bool(action), bot=bool(bot)
+    )
 
 
 def _select(

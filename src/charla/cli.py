@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .admin import add_admin_arguments, admin
+from .admin import add_arguments as add_admin_arguments
 from .bench import add_arguments as add_bench_arguments
 from .client.connection import Access, ConnectOptions
 from .i18n import language_from_env, normalize_lang
@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench = sub.add_parser("bench", help="measure fan-out: deliveries/s, latency, CPU, memory")
     add_bench_arguments(bench)
-    admin = sub.add_parser("admin", help="make a registered nick an operator (op) or not (deop)")
-    add_admin_arguments(admin)
+    add_admin_arguments(
+        sub.add_parser("admin", help="manage a server's database (webhooks, operators)")
+    )
     return parser
 
 
@@ -324,12 +325,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .export import main as export
 
         return export(args)
+    if args.command == "admin":
+        from .admin import main as admin
+
+        return admin(args)
     if args.command == "bench":
         from .bench import main as bench
 
         return bench(args)
-    if args.command == "admin":
-        return admin(args)
     try:
         return _scripting(args)
     except KeyboardInterrupt:

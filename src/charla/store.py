@@ -29,7 +29,15 @@ import msgspec
 from .protocol import Message, ModEntry, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
-__all__ = ["DIRECT", "SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
+__all__ = [
+    "DIRECT",
+    "SCHEMA_VERSION",
+    "Hook",
+    "Retention",
+    "Store",
+    "StoreError",
+    "StoreHealth",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +126,22 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS modlog_room_id ON modlog (room, id);
     """,
+    # Incoming webhooks (server/webhooks.py): only a hash of each token is kept. Their
+    # messages are marked as posted by a program.
+    """
+    ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE hooks (
+        id         INTEGER PRIMARY KEY,
+        room       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created    TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-_COLUMNS = "id, room, user, text, ts, action"
+_COLUMNS = "id, room, user, text, ts, action, bot"
 _STORED_COLUMNS = _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg"
 #: The ``room`` of a direct message's row: no room has this name.
 DIRECT = ""
@@ -164,10 +184,23 @@ class Retention:
 
 def _message_row(
     m: Message, registered: Callable[[str], bool]
-) -> tuple[int, str, str, str, str, int, str | None, str | None, str | None, int, int]:
+) -> tuple[int, str, str, str, str, int, int, str | None, str | None, str | None, int, int]:
     """The row of ``m`` in ``messages`` (``_STORED_COLUMNS``)."""
     if m.room is not None:
-        return (m.id, m.room, m.user, m.text, m.ts, int(m.action), None, None, None, 0, 0)
+        return (
+            m.id,
+            m.room,
+            m.user,
+            m.text,
+            m.ts,
+            int(m.action),
+            int(m.bot),
+            None,
+            None,
+            None,
+            0,
+            0,
+        )
     to = m.to or ""
     return (
         m.id,
@@ -176,6 +209,7 @@ def _message_row(
         m.text,
         m.ts,
         int(m.action),
+        int(m.bot),
         to,
         nick_key(m.user),
         nick_key(to),
@@ -184,9 +218,21 @@ def _message_row(
     )
 
 
-def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
-    id_, room, user, text, ts, action = row
-    return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
+def _row_to_message(row: tuple[int, str, str, str, str, int, int]) -> Message:
+    id_, room, user, text, ts, action, bot = row
+    return Message(
+        id=id_, room=room, user=user, text=text, ts=ts, action=bool(action), bot=bool(bot)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """An incoming webhook: who its messages are from, and where they go."""
+
+    id: int
+    room: str
+    name: str
+    created: str
 
 
 def _row_to_entry(row: tuple[int, bytes]) -> ModEntry:
@@ -415,7 +461,7 @@ class Store:
             if rows:
                 self._writer.executemany(
                     f"INSERT INTO messages ({_STORED_COLUMNS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             if moderation:
@@ -511,6 +557,35 @@ class Store:
             ).fetchall()
         entries = [_row_to_entry(row) for row in reversed(rows[:limit])]
         return entries, len(rows) > limit
+
+    # --- incoming webhooks ---------------------------------------------------------------
+
+    def add_hook(self, room: str, name: str, token_hash: str) -> Hook:
+        created = format_ts(time.time())
+        with self._connection() as conn, self._writing(conn):
+            cursor = conn.execute(
+                "INSERT INTO hooks (room, name, token_hash, created) VALUES (?, ?, ?, ?)",
+                (room, name, token_hash, created),
+            )
+        assert cursor.lastrowid is not None
+        return Hook(cursor.lastrowid, room, name, created)
+
+    def hooks(self) -> list[Hook]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT id, room, name, created FROM hooks ORDER BY id")
+            return [Hook(*row) for row in rows]
+
+    def hook_by_token(self, token_hash: str) -> Hook | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT id, room, name, created FROM hooks WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return None if row is None else Hook(*row)
+
+    def delete_hook(self, hook_id: int) -> bool:
+        """Delete a hook; False when there was none with that id."""
+        with self._connection() as conn, self._writing(conn):
+            return conn.execute("DELETE FROM hooks WHERE id = ?", (hook_id,)).rowcount > 0
 
     # --- reading (any thread) ----------------------------------------------------------
 

@@ -82,8 +82,9 @@ def test_the_store_rekeys_accounts_and_the_first_registered_keeps_a_lookalike(
 ) -> None:
     path = tmp_path / "v2.db"
     conn = sqlite3.connect(path)
+    # A version-2 file (the first two migrations; later ones may add tables): keys were
+    # only case-folded, so these three were all distinct.
     conn.executescript("".join(_MIGRATIONS[:2]))
-    # A version-2 file: keys were only case-folded, so these three were all distinct.
     conn.executescript(
         """
         INSERT INTO accounts VALUES ('аna', 'аna', 'h-impostor', '2026-02-01T00:00:00.000Z');

@@ -39,6 +39,7 @@ class Draft:
     room: str | None = None
     to: str | None = None
     action: bool = False
+    bot: bool = False
     origin: object = None
 
 

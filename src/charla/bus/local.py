@@ -62,6 +62,7 @@ class LocalBus:
             user=draft.user,
             text=draft.text,
             action=draft.action,
+            bot=draft.bot,
             ts=format_ts(time.time()),
         )
         self._next_id += 1

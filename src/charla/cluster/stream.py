@@ -67,6 +67,8 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     r: str | None = None
     to: str | None = None
     a: bool = False
+    #: Posted by a program (an incoming webhook).
+    b: bool = False
     #: Wall-clock deadline (epoch seconds): its sender was told ``unavailable`` then, so
     #: a copy that reaches the stream later (flushed after a reconnect) is skipped by
     #: every node alike — they compare it with the stream's own timestamp.
@@ -295,6 +297,7 @@ class NatsBus:
             r=draft.room,
             to=draft.to,
             a=draft.action,
+            b=draft.bot,
             dl=now + self.settings.publish_timeout,
         )
         subject = (
@@ -499,6 +502,7 @@ class NatsBus:
             room=entry.r,
             to=entry.to,
             action=entry.a,
+            bot=entry.b,
         )
         origin = self._origins.pop(msg_id, _NOT_MINE)
         if origin is _NOT_MINE:

@@ -410,6 +410,8 @@ class Message(_Frame, tag="message"):
     #: In search results only: the ``[start, end)`` character ranges of ``text`` that
     #: matched the query, for highlighting.
     match: list[tuple[int, int]] | None = None
+    #: Posted by a program (an incoming webhook), not typed by a person.
+    bot: bool = False
 
 
 class History(_Frame, tag="history", kw_only=True):

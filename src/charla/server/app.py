@@ -23,6 +23,7 @@ from .limits import Clock
 from .metrics_http import start_metrics_server
 from .presence import LocalPresence, Presence
 from .tls import TlsConnection
+from .web import start_web
 
 __all__ = ["ChatServer", "ConfigError", "raise_file_limit", "run"]
 
@@ -71,6 +72,8 @@ class ChatServer:
         self._stopped = asyncio.Event()
         self._metrics: asyncio.Server | None = None
         self.metrics_port: int | None = None
+        self._web: asyncio.Server | None = None
+        self.web_port: int | None = None
         self._prune_now = asyncio.Event()
         self._irc_listeners: list[asyncio.Server] = []
         self.irc_ports: list[int] = []
@@ -100,6 +103,9 @@ class ChatServer:
                     self.config.host, self.config.metrics_port, self.render_metrics
                 )
                 self.metrics_port = self._metrics.sockets[0].getsockname()[1]
+            if self.config.web is not None:
+                self._web = await start_web(hub, self.config, tls)
+                self.web_port = self._web.sockets[0].getsockname()[1]
         except BaseException:
             await self.stop()
             raise
@@ -214,7 +220,7 @@ class ChatServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for listener in (self._listener, self._metrics, *self._irc_listeners):
+        for listener in (self._listener, self._metrics, self._web, *self._irc_listeners):
             if listener is not None:
                 listener.close()
         for duty in self._duties:
@@ -300,6 +306,13 @@ def run(
             "uvloop" if fast else "asyncio",
             limit,
         )
+        if server.web_port is not None:
+            log.info(
+                "web client on %s://%s:%d/",
+                "https" if config.tls_cert else "http",
+                (config.web or "").rpartition(":")[0],
+                server.web_port,
+            )
         await server.serve_forever(reload)
 
     asyncio.run(main())

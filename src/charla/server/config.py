@@ -38,6 +38,7 @@ __all__ = [
     "default_db_path",
     "diff_reloadable",
     "load_config",
+    "parse_host_port",
     "print_config",
     "reloaded",
 ]
@@ -50,6 +51,7 @@ HISTORY = "history"
 LIMITS = "limits (docs/security.md)"
 ACCESS = "access"
 CLUSTER = "cluster (docs/cluster.md)"
+WEB = "web client and webhooks (docs/web.md)"
 
 _PORT = between(0, 65535)
 
@@ -73,6 +75,24 @@ def default_db_path() -> Path:
     """``$XDG_DATA_HOME/charla/charla.db`` (``~/.local/share/charla/charla.db``)."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "charla" / "charla.db"
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``"127.0.0.1:8080"`` (or ``"[::1]:8080"``) as ``("127.0.0.1", 8080)``; ValueError
+    says what is wrong."""
+    host, colon, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT like 127.0.0.1:8080, got {text!r}")
+    return host, int(port)
+
+
+def _host_port(text: str) -> str | None:
+    try:
+        parse_host_port(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -329,6 +349,26 @@ class ServerConfig:
         check=_nicks,
         reload=True,
         section=ACCESS,
+    )
+
+    # Web client and webhooks (docs/web.md).
+    web: str | None = setting(
+        None,
+        help="serve the web client, its WebSocket (/ws) and incoming webhooks over HTTP "
+        "on this HOST:PORT (HTTPS with tls_cert); port 0 picks a free one",
+        check=_host_port,
+        example="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        section=WEB,
+    )
+    web_origin: str | None = setting(
+        None,
+        help="other origins whose pages may open the WebSocket, comma-separated (the "
+        "page's own origin always may)",
+        defends="another site opening a chat in a visitor's name",
+        example="https://chat.example.org",
+        metavar="ORIGINS",
+        section=WEB,
     )
 
     # Cluster (docs/cluster.md): several nodes over NATS JetStream; None = one node.

@@ -1,0 +1,254 @@
+"""The web client in a real headless Chromium against a real server, with a terminal
+client (a raw protocol Peer) on the other side."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from charla.protocol import Code, Message
+from charla.server import ChatServer, ServerConfig
+
+from ..helpers import Peer, free_port, make_config, running
+from .browser import Page, chromium_driver
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    driver = chromium_driver()
+    try:
+        yield Page(driver)
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+async def web(tmp_path: Path) -> AsyncIterator[ChatServer]:
+    async with running(make_config(tmp_path, web="127.0.0.1:0")) as srv:
+        yield srv
+
+
+def url(server: ChatServer) -> str:
+    return f"http://127.0.0.1:{server.web_port}/"
+
+
+async def test_browser_and_terminal_chat_in_two_rooms(web: ChatServer, page: Page) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana", rooms=["dev"])
+    await page.run(page.login, url(web), "bea")
+    await page.run(page.type, "/unirse dev")
+    page_tabs = await page.run(lambda: page.wait_for(lambda: "#dev" in page.tabs(), "#dev"))
+    assert page_tabs
+    # Terminal → browser, in both rooms; a mention is highlighted.
+    await ana.say("hola bea, ¿qué tal?", room="general")
+    await ana.say("el build está roto", room="dev")
+    await page.run(page.wait_text, "#dev", "el build está roto")
+    await page.run(page.wait_text, "#general", "hola bea, ¿qué tal?")
+    general = await page.run(page.lines, "#general")
+    assert "mention" in general[-1]["classes"] and general[-1]["nick"] == "ana"
+    # Browser → terminal: the room of the tab in front; Shift+Enter makes one message of
+    # several lines.
+    await page.run(page.type, "lo miro\nahora mismo")
+    got = await ana.expect(Message, user="bea")
+    assert (got.room, got.text) == ("dev", "lo miro\nahora mismo")
+    await page.run(page.select, "#general")
+    await page.run(page.type, "bien, gracias")
+    got = await ana.expect(Message, user="bea")
+    assert (got.room, got.text) == ("general", "bien, gracias")
+    # A direct message opens its own tab; an answer there goes back direct.
+    await ana.send({"type": "msg", "to": "bea", "text": "¿un café?"})
+    await page.run(page.wait_text, "@ana", "¿un café?")
+    await page.run(page.select, "@ana")
+    await page.run(page.type, "vale")
+    got = await ana.expect(Message, user="bea")
+    assert (got.to, got.room, got.text) == ("ana", None, "vale")
+    # Nothing the page did broke its own rules (a CSP violation or a script error is a
+    # console error).
+    errors = [e for e in await page.run(page.driver.get_log, "browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    await ana.close()
+
+
+async def test_unread_count_in_the_title(web: ChatServer, page: Page) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana", rooms=["dev"])
+    await page.run(page.login, url(web), "bea")
+    await page.run(page.type, "/join dev")
+    await page.run(page.wait_for, lambda: page.js("return document.title") == "charla", "title")
+    await ana.say("uno", room="general")
+    await ana.say("dos", room="general")
+    await page.run(page.wait_text, "#general", "dos")
+    assert await page.run(page.js, "return document.title") == "(2) charla"
+    await page.run(page.select, "#general")
+    assert await page.run(page.js, "return document.title") == "charla"
+    await ana.close()
+
+
+HOSTILE = [
+    "<script>window.__pwned = 1</script>",
+    '<img src=x onerror="window.__pwned = 1; alert(1)">',
+    "javascript:window.__pwned=1",
+    "[click](javascript:alert(1)) and <a href=javascript:alert(1)>x</a>",
+    "see https://example.org/pr/42?x=1&y=<i>2</i>, now",
+    "&lt;b&gt; is not bold",
+]
+
+
+async def test_hostile_messages_are_text_and_run_nothing(web: ChatServer, page: Page) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana")
+    await page.run(page.login, url(web), "bea")
+    for text in HOSTILE:
+        await ana.say(text)
+    await page.run(page.wait_text, "#general", HOSTILE[-1])
+    lines = {line["text"]: line for line in await page.run(page.lines, "#general")}
+    assert list(lines) == HOSTILE  # shown as typed, character for character
+    assert await page.run(page.js, "return window.__pwned") is None
+    assert await page.run(page.js, "return document.querySelectorAll('.log img').length") == 0
+    assert await page.run(page.js, "return document.querySelectorAll('.log script').length") == 0
+    for text in HOSTILE[:4] + HOSTILE[5:]:
+        assert lines[text]["links"] == [] and lines[text]["elements"] == 0, text
+    link = lines[HOSTILE[4]]["links"]
+    assert link == [["https://example.org/pr/42?x=1&y=", "noopener noreferrer"]]
+    assert lines[HOSTILE[4]]["elements"] == 1  # the link, and no <i>
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        await page.run(lambda: page.driver.switch_to.alert.text)
+    await ana.close()
+
+
+async def test_history_on_join_and_paging_back(tmp_path: Path, page: Page) -> None:
+    async with running(make_config(tmp_path, web="127.0.0.1:0", history=10)) as srv:
+        ana = await Peer.connect(srv.port)
+        await ana.hello("ana", rooms=["old"])
+        for i in range(130):
+            await ana.say(f"mensaje {i}", room="old")
+        await ana.sync()
+        await page.run(page.login, url(srv), "bea")
+        await page.run(page.type, "/unirse old")
+        await page.run(page.wait_text, "#old", "mensaje 129")
+
+        def scroll_to_the_start() -> None:
+            top = "return document.querySelector('.log:not([hidden]) .marker').textContent"
+            while page.js(top) != "Start of the conversation":
+                page.js("document.querySelector('.log:not([hidden])').scrollTop = 0")
+                page.wait_for(lambda: page.js(top) != "Loading older messages…", "a page")
+
+        await page.run(scroll_to_the_start)
+        lines = await page.run(page.lines, "#old")
+        assert [line["text"] for line in lines] == [f"mensaje {i}" for i in range(130)]
+        ids = [line["id"] for line in lines]
+        assert ids == sorted(set(ids))
+        await ana.close()
+
+
+def fixed_ports(config: ServerConfig) -> ServerConfig:
+    return dataclasses.replace(config, port=free_port(), web=f"127.0.0.1:{free_port()}")
+
+
+async def test_the_page_survives_a_server_restart(tmp_path: Path, page: Page) -> None:
+    config = fixed_ports(make_config(tmp_path))
+    async with running(config) as srv:
+        ana = await Peer.connect(srv.port)
+        await ana.hello("ana", rooms=["dev"])
+        await page.run(page.login, url(srv), "bea")
+        await page.run(page.type, "/unirse dev")
+        await ana.say("antes", room="dev")
+        await page.run(page.wait_text, "#dev", "antes")
+        await ana.close()
+    # The server is down: what the user types now waits for it.
+    await page.run(
+        page.wait_for,
+        lambda: page.js("return document.getElementById('status').dataset.kind") == "down",
+        "disconnected",
+    )
+    await page.run(page.type, "escrito sin conexión")
+    async with running(config) as srv:
+        ana = await Peer.connect(srv.port)
+        await ana.hello("ana", rooms=["dev"])
+        await ana.say("mientras vuelve", room="dev")  # before or after the page is back
+        got = await ana.expect(Message, user="bea", timeout=40)
+        assert got.text == "escrito sin conexión"
+        await ana.say("después", room="dev")
+        await page.run(page.wait_text, "#dev", "después")
+        lines = await page.run(page.lines, "#dev")
+        texts = [line["text"] for line in lines]
+        assert texts == [
+            "antes",
+            "mientras vuelve",
+            "escrito sin conexión",
+            "después",
+        ] or texts == ["antes", "escrito sin conexión", "mientras vuelve", "después"]
+        ids = [line["id"] for line in lines]
+        assert ids == sorted(set(ids))  # nothing doubled, in order
+        assert srv.store.count("dev") == 4
+        await ana.close()
+
+
+async def test_the_rate_limit_holds_for_a_browser(tmp_path: Path, page: Page) -> None:
+    config = make_config(tmp_path, web="127.0.0.1:0", rate_limit=0.5, burst=3, flood_queue=4)
+    async with running(config) as srv:
+        await page.run(page.login, url(srv), "bea")
+        # A script in the page sending as fast as it can.
+        await page.run(
+            page.js,
+            """
+            const input = document.getElementById('input');
+            for (let i = 0; i < 40; i++) {
+              input.value = 'spam ' + i;
+              document.getElementById('say-form').requestSubmit();
+            }""",
+        )
+        assert srv.hub is not None
+        hub = srv.hub
+        await page.run(page.wait_for, lambda: hub.metrics.cut_offs[Code.FLOOD] >= 1, "cut-off")
+        assert srv.store.count("general") <= 3 + 1
+
+
+SIZES = [(1280, 800), (390, 844)]
+
+
+async def test_screenshots(tmp_path: Path, page: Page, tmp_path_factory: Any) -> None:
+    """The page at a desktop and a phone size, in Spanish and English, saved for people
+    to look at (the path is printed)."""
+    out = tmp_path_factory.mktemp("screenshots")
+    for lang in ("es", "en"):
+        async with running(make_config(tmp_path / lang, web="127.0.0.1:0")) as srv:
+            await screenshots_of(srv, page, lang, out)
+    print(f"screenshots in {out}")
+
+
+async def screenshots_of(srv: ChatServer, page: Page, lang: str, out: Path) -> None:
+    peers = []
+    for nick in ("ana", "carlos", "lucía"):
+        peer = await Peer.connect(srv.port)
+        await peer.hello(nick, rooms=["dev"])
+        peers.append(peer)
+    ana, carlos, _ = peers
+    await page.run(page.login, url(srv), "bea", lang)
+    await page.run(page.type, "/unirse dev")
+    await ana.say("¿alguien revisó el PR de la caché? https://example.org/pr/42", room="dev")
+    await carlos.say("sí, bea: falta un test para el caso vacío", room="dev")
+    await carlos.send({"type": "me", "text": "se va a comer", "room": "dev"})
+    await page.run(page.type, "lo añado esta tarde\ny lo fusiono")
+    await page.run(page.wait_text, "#dev", "lo añado esta tarde\ny lo fusiono")
+    await ana.say("gracias 🙌", room="general")
+    assert await page.run(page.js, "return document.documentElement.lang") == lang
+    for width, height in SIZES:
+        await page.run(page.viewport, width, height)
+        await page.run(page.js, "document.querySelector('.log:not([hidden])').scrollTop = 1e9")
+        path = out / f"charla-web-{lang}-{width}x{height}.png"
+        await page.run(page.driver.save_screenshot, str(path))
+        assert path.stat().st_size > 10_000
+    dark = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    await page.run(page.driver.execute_cdp_cmd, "Emulation.setEmulatedMedia", dark)
+    await page.run(page.driver.save_screenshot, str(out / f"charla-web-{lang}-dark.png"))
+    await page.run(page.driver.execute_cdp_cmd, "Emulation.setEmulatedMedia", {"features": []})
+    await page.run(page.reset_viewport)
+    for peer in peers:
+        await peer.close()
