@@ -132,9 +132,11 @@ class Unwatch(_Frame, tag="unwatch"):
 
 
 class ClientUsers(_Frame, tag="users"):
-    """Who is in ``room``; any room may be asked about, joined or not."""
+    """Who is in ``room``; any room may be asked about, joined or not. ``after``: the
+    next page, the names that come after this one (the last of the previous page)."""
 
     room: str = "general"
+    after: Annotated[str, msgspec.Meta(max_length=256)] | None = None
 
 
 class ClientRooms(_Frame, tag="rooms"):
@@ -244,6 +246,8 @@ class Users(_Frame, tag="users"):
     users: list[str]
     #: How many users there are when ``users`` lists only the first of them.
     total: int | None = None
+    #: More names come after these: ask again with ``after`` = the last one.
+    more: bool = False
 
 
 class System(_Frame, tag="system"):

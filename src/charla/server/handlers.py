@@ -123,7 +123,7 @@ def _unwatch(hub: Hub, member: Member, frame: Unwatch) -> None:
 
 
 def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
-    member.send(hub.rooms.users(normalize_room(frame.room), label=frame.label))
+    member.send(hub.rooms.users(normalize_room(frame.room), after=frame.after, label=frame.label))
 
 
 def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> None:

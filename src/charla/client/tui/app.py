@@ -127,6 +127,8 @@ class ChatApp(App[int]):
         self._tab_ids: dict[str, str] = {}
         self._next_tab = 0
         self._users: dict[str, set[str]] = {}
+        #: A big room's head count when its users answer listed only the first page.
+        self._user_totals: dict[str, int | None] = {}
         self._quiet_users: dict[str, int] = {}
         self._switch_to: set[str] = set()
         #: The last room left, kept on screen (with its log) until another is joined.
@@ -310,6 +312,7 @@ class ChatApp(App[int]):
 
     def _show_users(self) -> None:
         users = self.query_one(UserList)
+        users.total = self._user_totals.get(self.room)
         users.users = tuple(self._users.get(self.room, ()))
 
     def _set_users(self, room: str, users: set[str]) -> None:
@@ -598,6 +601,7 @@ class ChatApp(App[int]):
             self.session.ask(f"/usuarios {room}", room)
 
     def _users_frame(self, frame: Users) -> None:
+        self._user_totals[frame.room] = frame.total
         self._set_users(frame.room, set(frame.users))
         if self._quiet_users.get(frame.room, 0) > 0:
             self._quiet_users[frame.room] -= 1

@@ -24,6 +24,8 @@ class UserList(Widget, can_focus=False):
     """
 
     users: reactive[tuple[str, ...]] = reactive((), always_update=True)
+    #: How many users a big room has, when ``users`` is only its first page.
+    total: reactive[int | None] = reactive(None)
 
     def __init__(self, *, lang: str, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -32,8 +34,11 @@ class UserList(Widget, can_focus=False):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(tr(self.lang, "users ({count})", count=len(self.users)) + "\n", style="bold")
+        count = max(self.total or 0, len(self.users))
+        text.append(tr(self.lang, "users ({count})", count=count) + "\n", style="bold")
         for user in sorted(self.users, key=nick_key):
             text.append_text(nick_text(user, bold=nick_key(user) == nick_key(self.me)))
             text.append("\n")
+        if count > len(self.users):
+            text.append(tr(self.lang, "… and {more} more", more=count - len(self.users)), "dim")
         return text
