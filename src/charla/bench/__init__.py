@@ -1,8 +1,8 @@
 """``charla bench``: how many deliveries per second a server fans out, side by side.
 
 ``charla bench TOOL`` runs the other benchmarks, one module each: ``room-rate``
-(:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``profile`` (:mod:`.profile`)
-and ``plot`` (:mod:`.replot`, a saved run drawn again).
+(:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``profile`` (:mod:`.profile`),
+``storm`` (:mod:`.storm`) and ``plot`` (:mod:`.replot`, a saved run drawn again).
 
 The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
 rate raised step by step (``--rates``). :mod:`.runner` runs it, :mod:`.loadgen` is the
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import profile, replot, room_rate, store_scale
+from . import profile, replot, room_rate, store_scale, storm
 from .report import LiveDisplay, machine, plot, ratio, summary, table
 from .runner import Plan, ServerResult, default_workers, parse_rates, run_load
 from .servers import (
@@ -50,6 +50,7 @@ TOOLS: dict[str, Tool] = {
     "room-rate": room_rate,
     "store-scale": store_scale,
     "profile": profile,
+    "storm": storm,
     "plot": replot,
 }
 
