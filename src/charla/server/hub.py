@@ -22,7 +22,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..bus import Bus, Delivery, Draft
@@ -51,6 +50,7 @@ from .identity import Identity
 from .member import Member
 from .metrics import Metrics
 from .presence import LocalPresence, Presence
+from .reads import SharedReads
 from .rooms import RoomDirectory
 
 __all__ = ["Hub"]
@@ -89,7 +89,7 @@ class Hub:
         self.identity = Identity(self)
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
-        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="charla-read")
+        self.reads = SharedReads(loop, READER_THREADS, name="charla-read")
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -205,8 +205,9 @@ class Hub:
         return task
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking store read on the hub's reader threads."""
-        return await self.loop.run_in_executor(self._readers, functools.partial(fn, *args))
+        """Run a blocking store read on the hub's reader threads (shared with identical
+        reads still waiting: :mod:`charla.server.reads`)."""
+        return await self.reads.read(fn, *args)
 
     # --- messages ------------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ class Hub:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         # A cancelled read goes on in its thread: wait for it before the store closes.
-        await asyncio.to_thread(self._readers.shutdown, wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.reads.close)
 
 
 async def _logged(coro: Coroutine[Any, Any, None]) -> None:
