@@ -87,6 +87,12 @@ class StormResult:
     resumed_after_stop_s: float | None = None
     resumed_after_start_s: float | None = None
     resumed: int = 0
+    #: Seconds from a client's successful connect to its replay complete (the pong),
+    #: over the clients that came back in the storm: what the server took, without the
+    #: backoff the client waited before it.
+    resume_p50_s: float | None = None
+    resume_p99_s: float | None = None
+    resume_max_s: float | None = None
     #: Reconnect attempts refused or failed while the server was down or busy.
     failed_attempts: int = 0
     sent: dict[str, int] = field(default_factory=dict)
@@ -136,12 +142,15 @@ class Tally:
         self.latency: dict[str, dict[int, int]] = {p: {} for p in _PHASES}
         self.sent = dict.fromkeys(_PHASES, 0)
         self.ready = 0
+        self.resume_seconds: list[float] = []
         self.all_ready = asyncio.Event()
         self.expected = 0
         self.failed_attempts = 0
 
-    def became_ready(self) -> None:
+    def became_ready(self, took: float) -> None:
         self.ready += 1
+        if self.phase == "storm":
+            self.resume_seconds.append(took)
         if self.ready == self.expected:
             self.all_ready.set()
 
@@ -177,11 +186,13 @@ class StormClient(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._splitter = LineSplitter(16 * 1024 * 1024)
         self._lost: asyncio.Future[None] | None = None
+        self._attempt_at = 0.0
 
     async def run(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
         while not self.stopping:
             self._lost = loop.create_future()
+            self._attempt_at = time.monotonic()
             try:
                 async with self.gate or contextlib.nullcontext():
                     await loop.create_connection(lambda: self, host, port)
@@ -230,7 +241,7 @@ class StormClient(asyncio.Protocol):
             self.backoff.reset()
         elif kind == "pong" and frame.token == "resume":
             self.ready = True
-            self.tally.became_ready()
+            self.tally.became_ready(time.monotonic() - self._attempt_at)
 
     def _received(self, message_id: int, user: str, text: str) -> None:
         if message_id in self.seen:
@@ -380,6 +391,11 @@ async def run_storm(plan: StormPlan, *, note: Callable[[str], object] = print) -
             await asyncio.to_thread(server.stop)
         _check(result, clients, server.stored())
     result.failed_attempts = tally.failed_attempts
+    durations = sorted(tally.resume_seconds)
+    if durations:
+        result.resume_p50_s = durations[len(durations) // 2]
+        result.resume_p99_s = durations[min(len(durations) - 1, int(len(durations) * 0.99))]
+        result.resume_max_s = durations[-1]
     result.sent = dict(tally.sent)
     for phase, histogram in tally.latency.items():
         result.p50_ms[phase] = percentile(histogram, 0.50)
@@ -419,6 +435,8 @@ def report(result: StormResult) -> str:
         f"every client resumed: {seconds(result.resumed_after_stop_s)} after the SIGTERM, "
         f"{seconds(result.resumed_after_start_s)} after the restart "
         f"({result.resumed} back; {result.failed_attempts} attempts refused while down)",
+        f"one resume, connect to replay complete: p50 {seconds(result.resume_p50_s)}, "
+        f"p99 {seconds(result.resume_p99_s)}, max {seconds(result.resume_max_s)}",
     ]
     for phase in _PHASES:
         lines.append(
