@@ -3,7 +3,8 @@
 ``charla bench TOOL`` runs the other benchmarks, one module each: ``room-rate``
 (:mod:`.room_rate`), ``store-scale`` (:mod:`.store_scale`), ``search`` (:mod:`.search`),
 ``profile`` (:mod:`.profile`), ``plot`` (:mod:`.replot`, a saved run drawn again),
-``attack`` (:mod:`.attack`, a well-behaved client under every abuse at once) and ``soak``
+``storm`` (:mod:`.storm`, thousands of clients coming back at once), ``attack``
+(:mod:`.attack`, a well-behaved client under every abuse at once) and ``soak``
 (:mod:`.soak`, hundreds of clients for half an hour; both share :mod:`.abuse`).
 
 The workload: ``--clients`` clients in one room, ``--senders`` of them sending, the offered
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import attack, profile, replot, room_rate, search, soak, store_scale
+from . import attack, profile, replot, room_rate, search, soak, store_scale, storm
 from .report import LiveDisplay, machine, plot, ratio, summary, table
 from .runner import Plan, ServerResult, default_workers, parse_rates, run_load
 from .servers import (
@@ -53,6 +54,7 @@ TOOLS: dict[str, Tool] = {
     "store-scale": store_scale,
     "search": search,
     "profile": profile,
+    "storm": storm,
     "plot": replot,
     "attack": attack,
     "soak": soak,

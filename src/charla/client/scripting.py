@@ -154,6 +154,10 @@ async def tail(
                     out(format_line(message, lang) or "")
         err("charla tail: the server closed the connection")
         return 1
+    except ConnectionResetError:
+        # The server closed while a request of ours was on its way: the same end.
+        err("charla tail: the server closed the connection (reset)")
+        return 1
     except ConnectionError as exc:
         err(f"charla tail: {exc}")
         return 1

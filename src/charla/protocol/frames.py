@@ -164,9 +164,11 @@ class Unwatch(_Frame, tag="unwatch"):
 
 
 class ClientUsers(_Frame, tag="users"):
-    """Who is in ``room``; any room may be asked about, joined or not."""
+    """Who is in ``room``; any room may be asked about, joined or not. ``after``: the
+    next page, the names that come after this one (the last of the previous page)."""
 
     room: str = "general"
+    after: Annotated[str, msgspec.Meta(max_length=256)] | None = None
 
 
 class ClientRooms(_Frame, tag="rooms"):
@@ -433,6 +435,8 @@ class Users(_Frame, tag="users"):
     total: int | None = None
     #: Roles of listed users who hold one: "operator", "owner", "mod" or "voice".
     roles: dict[str, str] | None = None
+    #: More names come after these: ask again with ``after`` = the last one.
+    more: bool = False
 
 
 class System(_Frame, tag="system"):

@@ -36,6 +36,18 @@ PRUNE_EVERY = 3600.0
 STORE_CHECK_EVERY = 1.0
 
 
+#: Connections the kernel may hold for the accept loop, at least: after a restart every
+#: client comes back within seconds (``charla bench storm``). Linux caps the backlog at
+#: ``net.core.somaxconn`` (4096 by default); past it a connection waits for its SYN to be
+#: sent again, one second and then doubling.
+LISTEN_BACKLOG = 4096
+
+
+def listen_backlog(max_clients: int) -> int:
+    """Room for every client allowed to come back at once (the kernel may cap it)."""
+    return max(LISTEN_BACKLOG, max_clients)
+
+
 class ConfigError(Exception):
     """The configuration cannot work; the message says why."""
 
@@ -93,7 +105,7 @@ class ChatServer:
                 (lambda: TlsConnection(hub, tls)) if tls is not None else (lambda: Connection(hub)),
                 self.config.host,
                 self.config.port,
-                backlog=4096,
+                backlog=listen_backlog(self.config.max_clients),
                 reuse_address=True,
             )
             self.port = self._listener.sockets[0].getsockname()[1]

@@ -293,6 +293,14 @@ class ServerConfig:
         reload=True,
         section=LIMITS,
     )
+    announce_max: int = setting(
+        200,
+        help="rooms of more members than this stop announcing joins and leaves (0 = off)",
+        defends="filling a room of N costing N*N/2 notices (50 million for 10000)",
+        check=_ZERO_OR_MORE,
+        reload=True,
+        section=LIMITS,
+    )
 
     # Access.
     tls_cert: Path | None = setting(

@@ -153,7 +153,7 @@ def _unwatch(hub: Hub, member: Member, frame: Unwatch) -> None:
 def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
     name = normalize_room(frame.room)
     hub.moderation.check_read(member, name)
-    users = hub.rooms.users(name, label=frame.label)
+    users = hub.rooms.users(name, after=frame.after, label=frame.label)
     users.roles = hub.moderation.roles(name, users.users)
     member.send(users)
 

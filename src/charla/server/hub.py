@@ -22,7 +22,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..bus import Bus, Delivery, Draft
@@ -51,6 +50,7 @@ from .member import Member
 from .metrics import Metrics
 from .moderation import Moderation
 from .presence import LocalPresence, Presence
+from .reads import SharedReads
 from .rooms import RoomDirectory
 
 __all__ = ["Hub"]
@@ -90,7 +90,7 @@ class Hub:
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
         self.moderation: Moderation = Moderation(self)
-        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="charla-read")
+        self.reads = SharedReads(loop, READER_THREADS, name="charla-read")
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -206,8 +206,14 @@ class Hub:
         return task
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking store read on the hub's reader threads."""
-        return await self.loop.run_in_executor(self._readers, functools.partial(fn, *args))
+        """Run a blocking store read on the hub's reader threads (shared with identical
+        reads still waiting: :mod:`charla.server.reads`)."""
+        return await self.reads.read(fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store write (or any job that must run once per caller) on the
+        hub's reader threads: never shared with another caller's."""
+        return await self.reads.run(fn, *args)
 
     # --- messages ------------------------------------------------------------------------
 
@@ -269,7 +275,7 @@ class Hub:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         # A cancelled read goes on in its thread: wait for it before the store closes.
-        await asyncio.to_thread(self._readers.shutdown, wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.reads.close)
 
 
 async def _logged(coro: Coroutine[Any, Any, None]) -> None:

@@ -138,7 +138,7 @@ class LocalModerationLog:
         hub = self._hub
         async with self._lock:
             # A small write, on the hub's store threads (the loop never blocks on SQLite).
-            entry = await hub.read(hub.store.add_moderation, entry)
+            entry = await hub.write(hub.store.add_moderation, entry)
             hub.moderation.apply(entry)
         return entry
 

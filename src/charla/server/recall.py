@@ -107,4 +107,4 @@ async def replay(hub: Hub, member: Member, since: int, upto: int, label: str | N
 
 async def forget(hub: Hub, nick: str) -> None:
     """``nick`` was unregistered: its next holder must not read its direct messages."""
-    await hub.read(hub.store.forget_directs, nick)
+    await hub.write(hub.store.forget_directs, nick)

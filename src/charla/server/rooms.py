@@ -31,6 +31,7 @@ from ..protocol import (
     Watching,
     encode,
 )
+from .bigroom import announces, users_page
 from .history import Backlog, cut, with_backlog
 
 if TYPE_CHECKING:
@@ -259,6 +260,11 @@ class RoomDirectory:
     ) -> None:
         """Tell a room's members about ``user``, each in its own language (one encoding
         per language, not per member)."""
+        # The one who leaves is out of the room already: count it, as a join counts the
+        # one who joins, so a join and its leave are either both announced or neither.
+        members = len(room) + (event == "leave")
+        if not announces(event, members, self._hub.config.announce_max):
+            return
         encoded: dict[str, bytes] = {}
         for member in room.members():
             if member is exclude:
@@ -281,13 +287,13 @@ class RoomDirectory:
 
     # --- lists ---------------------------------------------------------------------------
 
-    def users(self, name: str, *, label: str | None = None) -> Users:
-        """Members of room ``name`` here and on the other nodes (any room, joined or not)."""
+    def users(self, name: str, *, after: str | None = None, label: str | None = None) -> Users:
+        """Members of room ``name`` here and on the other nodes (any room, joined or not),
+        a page of at most :data:`MAX_LISTED` after ``after``."""
         room = self.by_name.get(name)
         here = room.nicks() if room is not None else []
-        everyone = sorted([*here, *self._hub.presence.users(name)], key=str.casefold)
-        total = len(everyone) if len(everyone) > MAX_LISTED else None
-        return Users(room=name, users=everyone[:MAX_LISTED], total=total, label=label)
+        page = users_page([*here, *self._hub.presence.users(name)], after=after, size=MAX_LISTED)
+        return Users(room=name, users=page.names, total=page.total, more=page.more, label=label)
 
     def listing(self, member: Member, *, label: str | None = None) -> Rooms:
         elsewhere = self._hub.presence.room_sizes()

@@ -140,6 +140,8 @@ class ChatApp(App[int]):
         self._users: dict[str, set[str]] = {}
         #: Labels of the ``users`` asked for the user list: their answers are not printed.
         self._quiet_users: set[str] = set()
+        #: A big room's head count when its users answer listed only the first page.
+        self._user_totals: dict[str, int | None] = {}
         self._switch_to: set[str] = set()
         #: The last room left, kept on screen (with its log) until another is joined.
         self._left_last: str | None = None
@@ -326,6 +328,7 @@ class ChatApp(App[int]):
     def _show_users(self) -> None:
         users = self.query_one(UserList)
         users.room = self.room
+        users.total = self._user_totals.get(self.room)
         users.users = tuple(self._users.get(self.room, ()))
 
     def _set_users(self, room: str, users: set[str]) -> None:
@@ -666,6 +669,7 @@ class ChatApp(App[int]):
 
     def _users_frame(self, frame: Users) -> None:
         self.query_one(UserList).roles[frame.room] = frame.roles or {}
+        self._user_totals[frame.room] = frame.total
         self._set_users(frame.room, set(frame.users))
         if frame.label in self._quiet_users:
             self._quiet_users.discard(frame.label)

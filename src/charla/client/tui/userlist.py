@@ -25,6 +25,8 @@ class UserList(Widget, can_focus=False):
     """
 
     users: reactive[tuple[str, ...]] = reactive((), always_update=True)
+    #: How many users a big room has, when ``users`` is only its first page.
+    total: reactive[int | None] = reactive(None)
 
     def __init__(self, *, lang: str, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -36,10 +38,13 @@ class UserList(Widget, can_focus=False):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(tr(self.lang, "users ({count})", count=len(self.users)) + "\n", style="bold")
+        count = max(self.total or 0, len(self.users))
+        text.append(tr(self.lang, "users ({count})", count=count) + "\n", style="bold")
         roles = self.roles.get(self.room, {})
         for user in sorted(self.users, key=nick_key):
             text.append(role_mark(roles.get(user)), style="bold")
             text.append_text(nick_text(user, bold=nick_key(user) == nick_key(self.me)))
             text.append("\n")
+        if count > len(self.users):
+            text.append(tr(self.lang, "… and {more} more", more=count - len(self.users)), "dim")
         return text
