@@ -21,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import archive
-from ..protocol import Message, format_ts, parse_query
+from ..protocol import parse_query
 from ..store import Store
+from . import store_scale
 
 __all__ = ["add_arguments", "main"]
 
@@ -65,22 +66,11 @@ def build(path: Path, messages: int, rooms: int, words: list[str], seed: int = 7
     rng = random.Random(seed)
     # Zipf-like: the i-th word is about 1/i as frequent as the first.
     cumulative = list(itertools.accumulate(1 / (i + 1) for i in range(len(words))))
-    store = Store(path)
-    batch = 10_000
-    now = time.time()
-    for start in range(1, messages + 1, batch):
-        rows = [
-            Message(
-                id=i,
-                room=f"room{i % rooms}",
-                user=f"user{i % 97}",
-                text=" ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(3, 14))),
-                ts=format_ts(now - (messages - i)),
-            )
-            for i in range(start, min(start + batch, messages + 1))
-        ]
-        store.commit_batch(rows, rows[-1].id)
-    store.close()
+
+    def text(i: int) -> str:
+        return " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(3, 14)))
+
+    store_scale.build(path, messages, rooms, text)
 
 
 def percentiles(fn: Callable[[str], object], queries: list[str]) -> tuple[float, float]:

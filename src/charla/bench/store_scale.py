@@ -22,7 +22,14 @@ from ..store import Store
 __all__ = ["add_arguments", "main"]
 
 
-def build(path: Path, messages: int, rooms: int) -> None:
+def build(
+    path: Path,
+    messages: int,
+    rooms: int,
+    text: Callable[[int], str] = lambda i: f"message number {i}",
+) -> None:
+    """A database of ``messages`` messages spread over ``rooms`` rooms, the i-th saying
+    ``text(i)``, written in batches as the server's group commit would."""
     store = Store(path)
     batch = 10_000
     now = time.time()
@@ -32,7 +39,7 @@ def build(path: Path, messages: int, rooms: int) -> None:
                 id=i,
                 room=f"room{i % rooms}",
                 user=f"user{i % 97}",
-                text=f"message number {i}",
+                text=text(i),
                 ts=format_ts(now - (messages - i)),
             )
             for i in range(start, min(start + batch, messages + 1))
