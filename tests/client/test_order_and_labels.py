@@ -39,6 +39,7 @@ from charla.protocol import (
     Joined,
     Kick,
     Kill,
+    MarkRead,
     Me,
     Message,
     Modlog,
@@ -52,6 +53,7 @@ from charla.protocol import (
     Passwd,
     Pong,
     Quit,
+    Read,
     Register,
     Results,
     RoomMode,
@@ -126,6 +128,7 @@ async def test_hello_say_and_users_in_one_write_are_answered_in_order(
 SCRIPT: list[tuple[ClientFrame, type[ServerFrame]]] = [
     (Hello(nick="ana", rooms=["dev"]), Welcome),
     (Say(text="hola", room="dev"), Message),
+    (MarkRead(room="dev", id=1), Read),
     (ClientHistory(room="dev"), History),
     (ClientPing(token="t"), Pong),
     (Join(room="sala"), Joined),

@@ -47,6 +47,7 @@ __all__ = [
     "Kick",
     "Kill",
     "Label",
+    "MarkRead",
     "Me",
     "Message",
     "ModEntry",
@@ -62,6 +63,7 @@ __all__ = [
     "Ping",
     "Pong",
     "Quit",
+    "Read",
     "Register",
     "Results",
     "RoomInfo",
@@ -341,6 +343,18 @@ class ClientModlog(_Frame, tag="modlog"):
     limit: int = 50
 
 
+# --- client -> server: sessions and read markers (docs/protocol.md) --------------------
+
+
+class MarkRead(_Frame, tag="mark_read"):
+    """Everything up to ``id`` in ``room`` (or the direct conversation ``with_``) is
+    read; the marker only moves forward."""
+
+    id: Id
+    room: str | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
+
+
 ClientFrame = (
     Hello
     | Say
@@ -379,6 +393,7 @@ ClientFrame = (
     | Owner
     | Kill
     | ClientModlog
+    | MarkRead
 )
 
 
@@ -395,6 +410,8 @@ class Welcome(_Frame, tag="welcome"):
     nick: str
     server: ServerInfo
     motd: str | None = None
+    #: For a registered nick: how many sessions it has now, this one included.
+    sessions: int | None = None
 
 
 class Message(_Frame, tag="message"):
@@ -471,16 +488,22 @@ class Pong(_Frame, tag="pong"):
 class Joined(_Frame, tag="joined"):
     room: str
     topic: str | None = None
+    #: The newest id the user has read here (its read marker), when it has one.
+    read: int | None = None
 
 
 class Parted(_Frame, tag="parted"):
     room: str
 
 
-class RoomInfo(msgspec.Struct, kw_only=True):
+class RoomInfo(msgspec.Struct, omit_defaults=True, kw_only=True):
     name: str
     users: int
     joined: bool
+    #: For a joined room with a read marker: messages after it (counted up to a cap),
+    #: and how many of them name the user.
+    unread: int | None = None
+    mentions: int | None = None
 
 
 class Rooms(_Frame, tag="rooms"):
@@ -569,6 +592,18 @@ class Modlog(_Frame, tag="modlog"):
     more: bool = False
 
 
+# --- server -> client: read markers -----------------------------------------------------
+
+
+class Read(_Frame, tag="read"):
+    """The user's read marker moved (answer to ``mark_read``, and news to its other
+    sessions)."""
+
+    id: int
+    room: str | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
+
+
 ServerFrame = (
     Welcome
     | History
@@ -589,4 +624,5 @@ ServerFrame = (
     | RoomMode
     | Bans
     | Modlog
+    | Read
 )

@@ -37,6 +37,7 @@ from .frames import (
     Join,
     Kick,
     Kill,
+    MarkRead,
     Me,
     Msg,
     Mute,
@@ -398,6 +399,8 @@ REQUESTS: tuple[Request, ...] = (
         summary="the room's moderation log (* : the server's)",
         parse=parse_modlog,
     ),
+    # Sessions and read markers (typed only: a client marks what its user has seen).
+    Request(frame=MarkRead),
 )
 
 _BY_FRAME: dict[type[ClientFrame], Request] = {r.frame: r for r in REQUESTS}

@@ -293,6 +293,14 @@ class ServerConfig:
         reload=True,
         section=LIMITS,
     )
+    max_sessions: int = setting(
+        5,
+        help="connections one registered nick may have at once; past it too_many_sessions",
+        defends="one password opening connections until the server is full",
+        check=at_least(1),
+        reload=True,
+        section=LIMITS,
+    )
 
     # Access.
     tls_cert: Path | None = setting(

@@ -31,6 +31,7 @@ from ..protocol import (
     Help,
     History,
     Join,
+    MarkRead,
     Me,
     Msg,
     Nick,
@@ -40,6 +41,7 @@ from ..protocol import (
     ProtocolError,
     Quit,
     Register,
+    Rooms,
     Say,
     Search,
     System,
@@ -131,13 +133,13 @@ async def _join_room(hub: Hub, member: Member, name: str, label: str | None) -> 
     claims = hub.moderation.may_claim(member, name) and not await hub.read(
         hub.store.recent, name, 1
     )
-    await hub.rooms.join(member, name, label=label)
+    await hub.users.join(member, name, label=label)
     if claims:
         await hub.moderation.claim(member, name)
 
 
 def _part(hub: Hub, member: Member, frame: Part) -> None:
-    hub.rooms.part(member, normalize_room(frame.room), label=frame.label)
+    hub.users.part(member, normalize_room(frame.room), label=frame.label)
 
 
 def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
@@ -158,11 +160,20 @@ def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
     member.send(users)
 
 
-def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> None:
+def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> Work:
     listing = hub.rooms.listing(member, label=frame.label)
     # Invite-only rooms are hidden from who may not read them.
     listing.rooms = [r for r in listing.rooms if hub.moderation.may_read(member, r.name)]
+    return _send_rooms(hub, member, listing)
+
+
+async def _send_rooms(hub: Hub, member: Member, listing: Rooms) -> None:
+    await hub.markers.count_unread(member, listing)
     member.send(listing)
+
+
+def _mark_read(hub: Hub, member: Member, frame: MarkRead) -> None:
+    hub.markers.mark(member, frame)
 
 
 def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
@@ -219,6 +230,7 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Help: _help,
     Search: _search,
     ClientDms: _dms,
+    MarkRead: _mark_read,
     **MODERATION_HANDLERS,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"

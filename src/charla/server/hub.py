@@ -47,11 +47,13 @@ from .connection import Connection, Flusher
 from .fanout import FanOut
 from .handlers import HANDLERS
 from .identity import Identity
+from .markers import Markers
 from .member import Member
 from .metrics import Metrics
 from .moderation import Moderation
 from .presence import LocalPresence, Presence
 from .rooms import RoomDirectory
+from .users import Users
 
 __all__ = ["Hub"]
 
@@ -87,6 +89,8 @@ class Hub:
         self.flusher = Flusher(loop)
         self.admission = Admission(self)
         self.identity = Identity(self)
+        self.users = Users(self)
+        self.markers = Markers(self)
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
         self.moderation: Moderation = Moderation(self)
