@@ -14,11 +14,13 @@ nothing changes from v1.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 __all__ = [
+    "Away",
+    "Back",
     "Ban",
     "BanInfo",
     "Bans",
@@ -32,6 +34,7 @@ __all__ = [
     "ClientPing",
     "ClientPong",
     "ClientRooms",
+    "ClientTyping",
     "ClientUsers",
     "Conversation",
     "Deop",
@@ -75,6 +78,7 @@ __all__ = [
     "ServerInfo",
     "System",
     "Topic",
+    "Typing",
     "Unban",
     "Unmute",
     "Unregister",
@@ -355,6 +359,29 @@ class MarkRead(_Frame, tag="mark_read"):
     with_: str | None = msgspec.field(default=None, name="with")
 
 
+#: What an away message may say.
+AwayText = Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class Away(_Frame, tag="away"):
+    """I am away (``text``: why, shown to who writes to me)."""
+
+    text: AwayText | None = None
+
+
+class Back(_Frame, tag="back"):
+    """I am back."""
+
+
+class ClientTyping(_Frame, tag="typing"):
+    """I am typing in ``room`` (or to ``to``): relayed, never stored, at most one every
+    3 s per user and conversation."""
+
+    state: Literal["active", "paused", "done"]
+    room: str | None = None
+    to: str | None = None
+
+
 ClientFrame = (
     Hello
     | Say
@@ -394,6 +421,9 @@ ClientFrame = (
     | Kill
     | ClientModlog
     | MarkRead
+    | Away
+    | Back
+    | ClientTyping
 )
 
 
@@ -450,6 +480,8 @@ class Users(_Frame, tag="users"):
     total: int | None = None
     #: Roles of listed users who hold one: "operator", "owner", "mod" or "voice".
     roles: dict[str, str] | None = None
+    #: Listed users who are away.
+    away: list[str] | None = None
 
 
 class System(_Frame, tag="system"):
@@ -604,6 +636,16 @@ class Read(_Frame, tag="read"):
     with_: str | None = msgspec.field(default=None, name="with")
 
 
+class Typing(_Frame, tag="typing"):
+    """``user`` is typing in ``room`` (or to me, with ``to``); an ``active`` lasts 6 s
+    unless refreshed."""
+
+    user: str
+    state: str
+    room: str | None = None
+    to: str | None = None
+
+
 ServerFrame = (
     Welcome
     | History
@@ -625,4 +667,5 @@ ServerFrame = (
     | Bans
     | Modlog
     | Read
+    | Typing
 )

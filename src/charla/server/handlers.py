@@ -19,12 +19,15 @@ from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     REQUESTS,
+    Away,
+    Back,
     ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTyping,
     ClientUsers,
     Code,
     Hello,
@@ -84,6 +87,7 @@ def _me(hub: Hub, member: Member, frame: Me) -> None:
 
 def _msg(hub: Hub, member: Member, frame: Msg) -> None:
     hub.direct(member, frame.to, frame.text, label=frame.label)
+    hub.activity.reply_if_away(member, frame.to, frame.label)
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
@@ -157,6 +161,7 @@ def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
     hub.moderation.check_read(member, name)
     users = hub.rooms.users(name, label=frame.label)
     users.roles = hub.moderation.roles(name, users.users)
+    users.away = hub.activity.away_among(users.users)
     member.send(users)
 
 
@@ -174,6 +179,18 @@ async def _send_rooms(hub: Hub, member: Member, listing: Rooms) -> None:
 
 def _mark_read(hub: Hub, member: Member, frame: MarkRead) -> None:
     hub.markers.mark(member, frame)
+
+
+def _away(hub: Hub, member: Member, frame: Away) -> None:
+    hub.activity.away(member, frame)
+
+
+def _back(hub: Hub, member: Member, frame: Back) -> None:
+    hub.activity.back(member, frame)
+
+
+def _typing(hub: Hub, member: Member, frame: ClientTyping) -> None:
+    hub.activity.typing(member, frame)
 
 
 def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
@@ -231,6 +248,9 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Search: _search,
     ClientDms: _dms,
     MarkRead: _mark_read,
+    Away: _away,
+    Back: _back,
+    ClientTyping: _typing,
     **MODERATION_HANDLERS,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"

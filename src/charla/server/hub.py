@@ -41,6 +41,7 @@ from ..protocol import (
 )
 from ..store import Store
 from .accounts import Accounts
+from .activity import Activity
 from .admission import Admission
 from .config import ServerConfig
 from .connection import Connection, Flusher
@@ -91,6 +92,7 @@ class Hub:
         self.identity = Identity(self)
         self.users = Users(self)
         self.markers = Markers(self)
+        self.activity = Activity(self)
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
         self.moderation: Moderation = Moderation(self)
@@ -170,6 +172,7 @@ class Hub:
         self.pump(member)
 
     def _dispatch(self, member: Member, frame: ClientFrame) -> None:
+        self.activity.saw(member, frame)
         try:
             work = HANDLERS[type(frame)](self, member, frame)
         except ProtocolError as exc:
@@ -251,8 +254,9 @@ class Hub:
     # --- time ------------------------------------------------------------------------
 
     def check_timeouts(self) -> None:
-        """Handshake and ping timeouts, by the hub's clock (a duty calls this)."""
+        """Handshake and ping timeouts, auto-away, by the hub's clock (a duty calls this)."""
         self.admission.check_timeouts(self.clock())
+        self.activity.check(self.clock())
 
     # --- shutdown ----------------------------------------------------------------------
 

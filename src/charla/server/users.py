@@ -29,15 +29,20 @@ __all__ = ["User", "Users"]
 
 
 class User:
-    __slots__ = ("markers", "nick", "registered", "sessions")
+    __slots__ = ("active_at", "auto_away", "away", "markers", "nick", "registered", "sessions")
 
-    def __init__(self, nick: str, *, registered: bool, markers: dict[str, int]) -> None:
+    def __init__(self, nick: str, *, registered: bool, markers: dict[str, int], now: float) -> None:
         self.nick = nick
         self.registered = registered
         #: Oldest first: the first one is the session :attr:`Identity.nicks` points at.
         self.sessions: list[Member] = []
         #: The newest id read, by conversation (see :func:`charla.server.markers.target`).
         self.markers = markers
+        #: Away (server/activity.py): the away message ("" for none), None when here;
+        #: whether it was set by idleness; the last request that shows someone is there.
+        self.away: str | None = None
+        self.auto_away = False
+        self.active_at = now
 
     def __repr__(self) -> str:
         return f"<User {self.nick} ×{len(self.sessions)}>"
@@ -83,7 +88,9 @@ class Users:
         key = nick_key(nick)
         user = self.by_key.get(key)
         if user is None:
-            user = self.by_key[key] = User(nick, registered=registered, markers=markers)
+            user = self.by_key[key] = User(
+                nick, registered=registered, markers=markers, now=self._hub.clock()
+            )
         user.sessions.append(member)
         member.user = user
         return user
