@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from charla.protocol import Error, ServerFrame, System, Typing, Users
+from charla.protocol import Error, System, Typing, Users
 
+from ..helpers import frames_of as _of
 from .fakes import Chat, FakeLink, send, settle
-
-
-def _of(kind: type, frames: list[ServerFrame], **fields: Any) -> list[Any]:
-    return [
-        f
-        for f in frames
-        if isinstance(f, kind) and all(getattr(f, k) == v for k, v in fields.items())
-    ]
 
 
 async def _users(chat: Chat, link: FakeLink, member: Any) -> Users:

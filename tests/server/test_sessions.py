@@ -22,6 +22,7 @@ from charla.protocol import (
 from charla.server import ChatServer
 
 from ..helpers import Peer, make_config, running
+from ..helpers import frames_of as _of
 
 PASSWORD = "una-clave-larga"
 
@@ -38,14 +39,6 @@ async def _session(port: int, nick: str = "ana", **extra: Any) -> tuple[Peer, We
     welcome = await peer.expect(Welcome)
     await peer.sync()
     return peer, welcome
-
-
-def _of(kind: type, frames: list[ServerFrame], **fields: Any) -> list[Any]:
-    return [f for f in frames if isinstance(f, kind) and _matches(f, fields)]
-
-
-def _matches(frame: ServerFrame, fields: dict[str, Any]) -> bool:
-    return all(getattr(frame, k) == v for k, v in fields.items())
 
 
 async def test_two_sessions_share_messages_rooms_and_direct_messages(connect, server) -> None:

@@ -53,7 +53,7 @@ class Identity:
     async def hello(self, member: Member, hello: Hello) -> None:
         """Welcome ``member`` as ``hello.nick`` and join its rooms, or refuse it."""
         try:
-            nick = await self._admit(member, hello)
+            nick, markers = await self._admit(member, hello)
         except ProtocolError as exc:
             member.refuse(exc, hello.label)
             if exc.fatal:
@@ -61,7 +61,6 @@ class Identity:
             return
         cap = self._hub.config.max_rooms_per_client
         rooms, bad, unread = _rooms_of(hello, cap)
-        markers = await self._hub.markers.load(nick)
         self._welcome(member, hello, nick, markers)
         # Rooms belong to the user: a new session is in its other sessions' rooms too.
         rooms += [r for r in self._hub.users.rooms_of(member) if r not in rooms]
@@ -95,8 +94,9 @@ class Identity:
         except ProtocolError as exc:  # a cap: the rooms after it are not joined either
             member.send_error(exc.code, exc.message, label=hello.label)
 
-    async def _admit(self, member: Member, hello: Hello) -> str:
-        """The nick ``member`` may have, after every check ``hello`` must pass."""
+    async def _admit(self, member: Member, hello: Hello) -> tuple[str, dict[str, int]]:
+        """The nick ``member`` may have, after every check ``hello`` must pass, and its
+        stored read markers when it is a registered nick's first session."""
         self.passwords.check_server_password(member.peer, hello.nick, hello.server_password)
         nick = normalize_nick(hello.nick)
         self._hub.moderation.check_hello(member, nick)
@@ -112,9 +112,10 @@ class Identity:
             user = self._hub.users.get(nick)
             if user is not None:  # one more session of a user already here
                 self._check_sessions(len(user.sessions))
-                return user.nick
-        await self._claim(member, nick)
-        return nick
+                return user.nick, {}
+        markers = await self._hub.markers.load(nick)
+        await self._claim(member, nick)  # last: nothing may wait between it and welcome
+        return nick, markers
 
     def _check_sessions(self, count: int) -> None:
         limit = self._hub.config.max_sessions

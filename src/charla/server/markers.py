@@ -53,10 +53,10 @@ class Markers:
         self._hub = hub
 
     async def load(self, nick: str) -> dict[str, int]:
-        """The stored markers of ``nick`` arriving (none for an unregistered nick, or
-        when its user is here already and has them)."""
+        """The stored markers of ``nick``, arriving as a new user (none for an
+        unregistered nick)."""
         hub = self._hub
-        if not hub.accounts.is_registered(nick) or hub.users.get(nick) is not None:
+        if not hub.accounts.is_registered(nick):
             return {}
         try:
             return await hub.read(hub.store.read_markers, nick_key(nick))

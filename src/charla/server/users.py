@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..protocol import nick_key
+from ..protocol import ProtocolError, nick_key
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -137,9 +137,14 @@ class Users:
         each gets its own ``joined`` and history)."""
         rooms = self._hub.rooms
         await rooms.join(member, name, label=label, since=since)
+        # One after the other, before the next request of ``member``: a part right
+        # after this join finds every session in the room.
         for other in self.others(member):
             if name not in other.rooms and not other.closed:
-                await rooms.join(other, name)
+                try:
+                    await rooms.join(other, name)
+                except ProtocolError as exc:  # that session's own cap, or the store
+                    other.refuse(exc)
 
     def part(self, member: Member, name: str, *, label: str | None = None) -> None:
         """``member`` leaves ``name``, and so do its user's other sessions."""
