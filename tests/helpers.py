@@ -148,6 +148,15 @@ class Peer:
             await self.writer.wait_closed()
 
 
+def frames_of(kind: type, frames: list[ServerFrame], **fields: Any) -> list[Any]:
+    """The frames of type ``kind`` whose fields match."""
+    return [
+        f
+        for f in frames
+        if isinstance(f, kind) and all(getattr(f, k) == v for k, v in fields.items())
+    ]
+
+
 def charla_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "charla", *args]
 

@@ -138,6 +138,16 @@ _MIGRATIONS: tuple[str, ...] = (
         created    TEXT NOT NULL
     );
     """,
+    # Read markers (server/markers.py): per registered nick, the newest id read in each
+    # room ('#room') or direct conversation ('@' and the other party's nick key).
+    """
+    CREATE TABLE IF NOT EXISTS read_markers (
+        nick_key TEXT    NOT NULL,
+        target   TEXT    NOT NULL,
+        id       INTEGER NOT NULL,
+        PRIMARY KEY (nick_key, target)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -528,6 +538,29 @@ class Store:
     def delete_account(self, nick_key: str) -> None:
         with self._connection() as conn, self._writing(conn):
             conn.execute("DELETE FROM accounts WHERE nick_key = ?", (nick_key,))
+
+    # --- read markers ------------------------------------------------------------------
+
+    def read_markers(self, nick_key: str) -> dict[str, int]:
+        """A registered nick's read markers, by target (see server/markers.py)."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT target, id FROM read_markers WHERE nick_key = ?", (nick_key,)
+            ).fetchall()
+        return {target: marker for target, marker in rows}
+
+    def set_read_marker(self, nick_key: str, target: str, marker: int) -> None:
+        """Move a marker forward (never back: writes may land in any order)."""
+        with self._connection() as conn, self._writing(conn):
+            conn.execute(
+                "INSERT INTO read_markers (nick_key, target, id) VALUES (?, ?, ?)"
+                " ON CONFLICT (nick_key, target) DO UPDATE SET id = max(id, excluded.id)",
+                (nick_key, target, marker),
+            )
+
+    def forget_read_markers(self, nick_key: str) -> None:
+        with self._connection() as conn, self._writing(conn):
+            conn.execute("DELETE FROM read_markers WHERE nick_key = ?", (nick_key,))
 
     # --- the moderation log ------------------------------------------------------------
 

@@ -14,6 +14,8 @@ import pytest
 from charla.client.connection import ConnectOptions, Link, connect
 from charla.protocol import (
     REQUESTS,
+    Away,
+    Back,
     Ban,
     Bans,
     Bye,
@@ -26,6 +28,7 @@ from charla.protocol import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTyping,
     ClientUsers,
     Deop,
     Devoice,
@@ -39,6 +42,7 @@ from charla.protocol import (
     Joined,
     Kick,
     Kill,
+    MarkRead,
     Me,
     Message,
     Modlog,
@@ -52,6 +56,7 @@ from charla.protocol import (
     Passwd,
     Pong,
     Quit,
+    Read,
     Register,
     Results,
     RoomMode,
@@ -61,6 +66,7 @@ from charla.protocol import (
     ServerFrame,
     System,
     Topic,
+    Typing,
     Unban,
     Unmute,
     Unregister,
@@ -126,6 +132,8 @@ async def test_hello_say_and_users_in_one_write_are_answered_in_order(
 SCRIPT: list[tuple[ClientFrame, type[ServerFrame]]] = [
     (Hello(nick="ana", rooms=["dev"]), Welcome),
     (Say(text="hola", room="dev"), Message),
+    (MarkRead(room="dev", id=1), Read),
+    (ClientTyping(room="dev", state="active"), Typing),  # relayed to bob without it
     (ClientHistory(room="dev"), History),
     (ClientPing(token="t"), Pong),
     (Join(room="sala"), Joined),
@@ -159,6 +167,8 @@ SCRIPT: list[tuple[ClientFrame, type[ServerFrame]]] = [
     (Kill(nick="bob"), Error),  # operators only
     (ClientModlog(room="aula"), Modlog),
     (Unregister(password="secreto-2"), System),
+    (Away(text="comiendo"), System),
+    (Back(), System),
     (Help(), System),
     (Search(query="hola"), Results),
     (Quit(reason="adiós"), Bye),

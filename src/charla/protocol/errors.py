@@ -56,6 +56,8 @@ class Code(StrEnum):
     SLOW_MODE = "slow_mode"
     INVITE_ONLY = "invite_only"
     KILLED = "killed"
+    # Sessions (several connections of one registered nick).
+    TOO_MANY_SESSIONS = "too_many_sessions"
 
 
 class ProtocolError(Exception):

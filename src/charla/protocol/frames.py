@@ -14,11 +14,13 @@ nothing changes from v1.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 __all__ = [
+    "Away",
+    "Back",
     "Ban",
     "BanInfo",
     "Bans",
@@ -32,6 +34,7 @@ __all__ = [
     "ClientPing",
     "ClientPong",
     "ClientRooms",
+    "ClientTyping",
     "ClientUsers",
     "Conversation",
     "Deop",
@@ -47,6 +50,7 @@ __all__ = [
     "Kick",
     "Kill",
     "Label",
+    "MarkRead",
     "Me",
     "Message",
     "ModEntry",
@@ -62,6 +66,7 @@ __all__ = [
     "Ping",
     "Pong",
     "Quit",
+    "Read",
     "Register",
     "Results",
     "RoomInfo",
@@ -73,6 +78,7 @@ __all__ = [
     "ServerInfo",
     "System",
     "Topic",
+    "Typing",
     "Unban",
     "Unmute",
     "Unregister",
@@ -343,6 +349,41 @@ class ClientModlog(_Frame, tag="modlog"):
     limit: int = 50
 
 
+# --- client -> server: sessions and read markers (docs/protocol.md) --------------------
+
+
+class MarkRead(_Frame, tag="mark_read"):
+    """Everything up to ``id`` in ``room`` (or the direct conversation ``with_``) is
+    read; the marker only moves forward."""
+
+    id: Id
+    room: str | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
+
+
+#: What an away message may say.
+AwayText = Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class Away(_Frame, tag="away"):
+    """I am away (``text``: why, shown to who writes to me)."""
+
+    text: AwayText | None = None
+
+
+class Back(_Frame, tag="back"):
+    """I am back."""
+
+
+class ClientTyping(_Frame, tag="typing"):
+    """I am typing in ``room`` (or to ``to``): relayed, never stored, at most one every
+    3 s per user and conversation."""
+
+    state: Literal["active", "paused", "done"]
+    room: str | None = None
+    to: str | None = None
+
+
 ClientFrame = (
     Hello
     | Say
@@ -381,6 +422,10 @@ ClientFrame = (
     | Owner
     | Kill
     | ClientModlog
+    | MarkRead
+    | Away
+    | Back
+    | ClientTyping
 )
 
 
@@ -397,6 +442,8 @@ class Welcome(_Frame, tag="welcome"):
     nick: str
     server: ServerInfo
     motd: str | None = None
+    #: For a registered nick: how many sessions it has now, this one included.
+    sessions: int | None = None
 
 
 class Message(_Frame, tag="message"):
@@ -437,6 +484,8 @@ class Users(_Frame, tag="users"):
     roles: dict[str, str] | None = None
     #: More names come after these: ask again with ``after`` = the last one.
     more: bool = False
+    #: Listed users who are away.
+    away: list[str] | None = None
 
 
 class System(_Frame, tag="system"):
@@ -475,16 +524,22 @@ class Pong(_Frame, tag="pong"):
 class Joined(_Frame, tag="joined"):
     room: str
     topic: str | None = None
+    #: The newest id the user has read here (its read marker), when it has one.
+    read: int | None = None
 
 
 class Parted(_Frame, tag="parted"):
     room: str
 
 
-class RoomInfo(msgspec.Struct, kw_only=True):
+class RoomInfo(msgspec.Struct, omit_defaults=True, kw_only=True):
     name: str
     users: int
     joined: bool
+    #: For a joined room with a read marker: messages after it (counted up to a cap),
+    #: and how many of them name the user.
+    unread: int | None = None
+    mentions: int | None = None
 
 
 class Rooms(_Frame, tag="rooms"):
@@ -573,6 +628,28 @@ class Modlog(_Frame, tag="modlog"):
     more: bool = False
 
 
+# --- server -> client: read markers -----------------------------------------------------
+
+
+class Read(_Frame, tag="read"):
+    """The user's read marker moved (answer to ``mark_read``, and news to its other
+    sessions)."""
+
+    id: int
+    room: str | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
+
+
+class Typing(_Frame, tag="typing"):
+    """``user`` is typing in ``room`` (or to me, with ``to``); an ``active`` lasts 6 s
+    unless refreshed."""
+
+    user: str
+    state: str
+    room: str | None = None
+    to: str | None = None
+
+
 ServerFrame = (
     Welcome
     | History
@@ -593,4 +670,6 @@ ServerFrame = (
     | RoomMode
     | Bans
     | Modlog
+    | Read
+    | Typing
 )

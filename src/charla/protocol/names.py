@@ -21,6 +21,7 @@ __all__ = [
     "RESERVED_NICKS",
     "clean_text",
     "format_ts",
+    "mentions",
     "nick_key",
     "normalize_nick",
     "normalize_room",
@@ -114,6 +115,12 @@ def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
     if all(map(is_blank, text)):
         raise ProtocolError(Code.TEXT_EMPTY, "a message needs some visible text")
     return cap_combining_runs(text)
+
+
+def mentions(text: str, nick: str) -> bool:
+    """Whether ``text`` names ``nick`` as a word (``ana``, ``@ana``, ``ana:``), any case."""
+    pattern = rf"(?<![\w]){re.escape(nick.casefold())}(?![\w])"
+    return re.search(pattern, text.casefold()) is not None
 
 
 def format_ts(epoch: float) -> str:

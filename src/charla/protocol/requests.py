@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from .errors import Code, ProtocolError
 from .frames import (
+    Away,
+    Back,
     Ban,
     ClientBans,
     ClientDms,
@@ -28,6 +30,7 @@ from .frames import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTyping,
     ClientUsers,
     Deop,
     Devoice,
@@ -37,6 +40,7 @@ from .frames import (
     Join,
     Kick,
     Kill,
+    MarkRead,
     Me,
     Msg,
     Mute,
@@ -175,6 +179,14 @@ def _parse_search(args: str, room: str, label: str | None) -> ClientFrame:
 
 def _parse_dms(args: str, room: str, label: str | None) -> ClientFrame:
     return ClientDms(label=label)
+
+
+def _parse_away(args: str, room: str, label: str | None) -> ClientFrame:
+    return Away(text=args.strip() or None, label=label)
+
+
+def _parse_back(args: str, room: str, label: str | None) -> ClientFrame:
+    return Back(label=label)
 
 
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
@@ -398,6 +410,18 @@ REQUESTS: tuple[Request, ...] = (
         summary="the room's moderation log (* : the server's)",
         parse=parse_modlog,
     ),
+    # Sessions and read markers (typed only: a client marks what its user has seen).
+    Request(frame=MarkRead),
+    # Away and typing (typing: typed only, sent by a client as its user types).
+    Request(
+        frame=Away,
+        names=("ausente", "away"),
+        usage="[text]",
+        summary="say you are away (who writes to you is told)",
+        parse=_parse_away,
+    ),
+    Request(frame=Back, names=("vuelvo", "back"), summary="say you are back", parse=_parse_back),
+    Request(frame=ClientTyping),
 )
 
 _BY_FRAME: dict[type[ClientFrame], Request] = {r.frame: r for r in REQUESTS}

@@ -301,6 +301,21 @@ class ServerConfig:
         reload=True,
         section=LIMITS,
     )
+    auto_away: float = setting(
+        30,
+        help="minutes every session of a user may stay idle before it is away (0 = off)",
+        check=_ZERO_OR_MORE,
+        reload=True,
+        section=ACCESS,
+    )
+    max_sessions: int = setting(
+        5,
+        help="connections one registered nick may have at once; past it too_many_sessions",
+        defends="one password opening connections until the server is full",
+        check=at_least(1),
+        reload=True,
+        section=LIMITS,
+    )
 
     # Access.
     tls_cert: Path | None = setting(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..bus import Delivery, Draft
-from ..protocol import Code, Message, encode, nick_key
+from ..protocol import Code, Message, encode
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -118,14 +118,19 @@ class FanOut:
             self._hub.pump(member)
 
     def _deliver_direct(self, message: Message, origin: object) -> None:
+        """To every session of both parties here; a labelled sender's copy is its own."""
         data = encode(message)
-        target = self._hub.nicks.get(nick_key(message.to or ""))
+        users = self._hub.users
         sender = origin.member if isinstance(origin, Origin) else None
-        if target is not None and target is not sender:
-            target.send_bytes(data)
-        if isinstance(origin, Origin):
-            origin.member.send_bytes(_labelled(message, origin.label) if origin.label else data)
-        self._hub.metrics.deliveries += 2
+        readers = dict.fromkeys(users.sessions(message.to or ""))
+        if sender is not None:
+            readers.update(dict.fromkeys(users.sessions_of(sender)))
+        for reader in readers:
+            if reader is sender and isinstance(origin, Origin) and origin.label:
+                reader.send_bytes(_labelled(message, origin.label))
+            else:
+                reader.send_bytes(data)
+        self._hub.metrics.deliveries += len(readers)
 
     async def delivered_through(self, message_id: int) -> None:
         """Return once every message up to ``message_id`` has been through ``deliver``."""

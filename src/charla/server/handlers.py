@@ -19,18 +19,22 @@ from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     REQUESTS,
+    Away,
+    Back,
     ClientDms,
     ClientFrame,
     ClientHistory,
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTyping,
     ClientUsers,
     Code,
     Hello,
     Help,
     History,
     Join,
+    MarkRead,
     Me,
     Msg,
     Nick,
@@ -40,6 +44,7 @@ from ..protocol import (
     ProtocolError,
     Quit,
     Register,
+    Rooms,
     Say,
     Search,
     System,
@@ -82,6 +87,7 @@ def _me(hub: Hub, member: Member, frame: Me) -> None:
 
 def _msg(hub: Hub, member: Member, frame: Msg) -> None:
     hub.direct(member, frame.to, frame.text, label=frame.label)
+    hub.activity.reply_if_away(member, frame.to, frame.label)
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
@@ -131,13 +137,13 @@ async def _join_room(hub: Hub, member: Member, name: str, label: str | None) -> 
     claims = hub.moderation.may_claim(member, name) and not await hub.read(
         hub.store.recent, name, 1
     )
-    await hub.rooms.join(member, name, label=label)
+    await hub.users.join(member, name, label=label)
     if claims:
         await hub.moderation.claim(member, name)
 
 
 def _part(hub: Hub, member: Member, frame: Part) -> None:
-    hub.rooms.part(member, normalize_room(frame.room), label=frame.label)
+    hub.users.part(member, normalize_room(frame.room), label=frame.label)
 
 
 def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
@@ -155,14 +161,36 @@ def _users(hub: Hub, member: Member, frame: ClientUsers) -> None:
     hub.moderation.check_read(member, name)
     users = hub.rooms.users(name, after=frame.after, label=frame.label)
     users.roles = hub.moderation.roles(name, users.users)
+    users.away = hub.activity.away_among(users.users)
     member.send(users)
 
 
-def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> None:
+def _rooms(hub: Hub, member: Member, frame: ClientRooms) -> Work:
     listing = hub.rooms.listing(member, label=frame.label)
     # Invite-only rooms are hidden from who may not read them.
     listing.rooms = [r for r in listing.rooms if hub.moderation.may_read(member, r.name)]
+    return _send_rooms(hub, member, listing)
+
+
+async def _send_rooms(hub: Hub, member: Member, listing: Rooms) -> None:
+    await hub.markers.count_unread(member, listing)
     member.send(listing)
+
+
+def _mark_read(hub: Hub, member: Member, frame: MarkRead) -> None:
+    hub.markers.mark(member, frame)
+
+
+def _away(hub: Hub, member: Member, frame: Away) -> None:
+    hub.activity.away(member, frame)
+
+
+def _back(hub: Hub, member: Member, frame: Back) -> None:
+    hub.activity.back(member, frame)
+
+
+def _typing(hub: Hub, member: Member, frame: ClientTyping) -> None:
+    hub.activity.typing(member, frame)
 
 
 def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
@@ -219,6 +247,10 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Help: _help,
     Search: _search,
     ClientDms: _dms,
+    MarkRead: _mark_read,
+    Away: _away,
+    Back: _back,
+    ClientTyping: _typing,
     **MODERATION_HANDLERS,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"

@@ -40,18 +40,21 @@ from ..protocol import (
 )
 from ..store import Store
 from .accounts import Accounts
+from .activity import Activity
 from .admission import Admission
 from .config import ServerConfig
 from .connection import Connection, Flusher
 from .fanout import FanOut
 from .handlers import HANDLERS
 from .identity import Identity
+from .markers import Markers
 from .member import Member
 from .metrics import Metrics
 from .moderation import Moderation
 from .presence import LocalPresence, Presence
 from .reads import SharedReads
 from .rooms import RoomDirectory
+from .users import Users
 
 __all__ = ["Hub"]
 
@@ -87,6 +90,9 @@ class Hub:
         self.flusher = Flusher(loop)
         self.admission = Admission(self)
         self.identity = Identity(self)
+        self.users = Users(self)
+        self.markers = Markers(self)
+        self.activity = Activity(self)
         self.rooms = RoomDirectory(self)
         self.fanout = FanOut(self)
         self.moderation: Moderation = Moderation(self)
@@ -166,6 +172,7 @@ class Hub:
         self.pump(member)
 
     def _dispatch(self, member: Member, frame: ClientFrame) -> None:
+        self.activity.saw(member, frame)
         try:
             work = HANDLERS[type(frame)](self, member, frame)
         except ProtocolError as exc:
@@ -253,8 +260,9 @@ class Hub:
     # --- time ------------------------------------------------------------------------
 
     def check_timeouts(self) -> None:
-        """Handshake and ping timeouts, by the hub's clock (a duty calls this)."""
+        """Handshake and ping timeouts, auto-away, by the hub's clock (a duty calls this)."""
         self.admission.check_timeouts(self.clock())
+        self.activity.check(self.clock())
 
     # --- shutdown ----------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ class Identity:
     async def hello(self, member: Member, hello: Hello) -> None:
         """Welcome ``member`` as ``hello.nick`` and join its rooms, or refuse it."""
         try:
-            nick = await self._admit(member, hello)
+            nick, markers = await self._admit(member, hello)
         except ProtocolError as exc:
             member.refuse(exc, hello.label)
             if exc.fatal:
@@ -61,7 +61,9 @@ class Identity:
             return
         cap = self._hub.config.max_rooms_per_client
         rooms, bad, unread = _rooms_of(hello, cap)
-        self._welcome(member, hello, nick)
+        self._welcome(member, hello, nick, markers)
+        # Rooms belong to the user: a new session is in its other sessions' rooms too.
+        rooms += [r for r in self._hub.users.rooms_of(member) if r not in rooms]
         delivered = self._hub.fanout.delivered_upto  # later direct messages come live
         for raw in bad:
             member.send_error(
@@ -84,7 +86,7 @@ class Identity:
                     member.refuse(exc, hello.label)
                     continue
                 await member.spend_token()
-                await self._hub.rooms.join(member, name, label=hello.label, since=hello.since)
+                await self._hub.users.join(member, name, label=hello.label, since=hello.since)
             if unread:
                 raise ProtocolError(
                     Code.TOO_MANY_ROOMS, f"a hello may name at most {cap} rooms; the rest: ignored"
@@ -92,8 +94,9 @@ class Identity:
         except ProtocolError as exc:  # a cap: the rooms after it are not joined either
             member.send_error(exc.code, exc.message, label=hello.label)
 
-    async def _admit(self, member: Member, hello: Hello) -> str:
-        """The nick ``member`` may have, after every check ``hello`` must pass."""
+    async def _admit(self, member: Member, hello: Hello) -> tuple[str, dict[str, int]]:
+        """The nick ``member`` may have, after every check ``hello`` must pass, and its
+        stored read markers when it is a registered nick's first session."""
         self.passwords.check_server_password(member.peer, hello.nick, hello.server_password)
         nick = normalize_nick(hello.nick)
         self._hub.moderation.check_hello(member, nick)
@@ -106,25 +109,48 @@ class Identity:
             if not await self.passwords.verify(member.peer, nick, hello.password):
                 raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
             self._check_free(nick, member)  # someone may have taken it meanwhile
-        await self._claim(member, nick)
-        return nick
+            user = self._hub.users.get(nick)
+            if user is not None:  # one more session of a user already here
+                self._check_sessions(len(user.sessions))
+                return user.nick, {}
+        markers = await self._hub.markers.load(nick)
+        await self._claim(member, nick)  # last: nothing may wait between it and welcome
+        return nick, markers
 
-    def _welcome(self, member: Member, hello: Hello, nick: str) -> None:
+    def _check_sessions(self, count: int) -> None:
+        limit = self._hub.config.max_sessions
+        if count >= limit:
+            raise ProtocolError(
+                Code.TOO_MANY_SESSIONS,
+                f"this nick has {count} sessions already (at most {limit}): close one first",
+            )
+
+    def _welcome(self, member: Member, hello: Hello, nick: str, markers: dict[str, int]) -> None:
         member.nick = nick
         member.lang = normalize_lang(hello.lang)
-        self.nicks[nick_key(nick)] = member
-        self._hub.presence.welcomed(nick)
-        log.info("welcome %s from %s", nick, member.peer)
+        registered = self.accounts.is_registered(nick)
+        user = self._hub.users.attach(member, nick, registered=registered, markers=markers)
+        if len(user.sessions) == 1:  # the user arrives: its nick is taken from now on
+            self.nicks[nick_key(nick)] = member
+            self._hub.presence.welcomed(nick)
+        log.info("welcome %s from %s (session %d)", nick, member.peer, len(user.sessions))
         member.send(
             Welcome(
-                nick=nick, server=self.server_info, motd=self._hub.config.motd, label=hello.label
+                nick=nick,
+                server=self.server_info,
+                motd=self._hub.config.motd,
+                sessions=len(user.sessions) if registered else None,
+                label=hello.label,
             )
         )
 
     def _check_free(self, nick: str, member: Member) -> None:
+        """Refuse a nick someone else holds; a registered nick is shared by its sessions
+        (its password is checked next)."""
         holder = self.nicks.get(nick_key(nick))
-        if holder is not None and holder is not member:
-            raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+        if holder is None or holder is member or self.accounts.is_registered(nick):
+            return
+        raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
 
     async def _claim(self, member: Member, nick: str) -> None:
         """Make ``nick`` ours cluster-wide (at once on a single server)."""
@@ -138,10 +164,16 @@ class Identity:
             raise ProtocolError(Code.NICK_TAKEN, "connection closed")
 
     def release(self, member: Member) -> None:
-        """``member`` is gone: its nick is free."""
-        if member.nick is not None and self.nicks.get(nick_key(member.nick)) is member:
-            del self.nicks[nick_key(member.nick)]
-            self._hub.presence.released(member.nick)
+        """``member`` is gone: its nick is free, unless another session of its user
+        stays (which then stands for the user)."""
+        remaining = self._hub.users.detach(member)
+        if member.nick is None or self.nicks.get(nick_key(member.nick)) is not member:
+            return
+        if remaining is not None:
+            self.nicks[nick_key(member.nick)] = remaining.sessions[0]
+            return
+        del self.nicks[nick_key(member.nick)]
+        self._hub.presence.released(member.nick)
 
     # --- nick changes --------------------------------------------------------------------
 
@@ -149,6 +181,10 @@ class Identity:
         new = normalize_nick(raw)
         old = member.nick or ""
         same_user = nick_key(new) == nick_key(old)
+        if len(self._hub.users.sessions_of(member)) > 1:
+            raise ProtocolError(
+                Code.TOO_MANY_SESSIONS, "close your other sessions before changing your nick"
+            )
         if not same_user:
             self._check_free(new, member)
             if self.accounts.is_registered(new):
@@ -159,6 +195,7 @@ class Identity:
         del self.nicks[nick_key(old)]
         self.nicks[nick_key(new)] = member
         member.nick = new
+        self._hub.users.renamed(member, old, new)
         self._hub.presence.renamed(old, new)
         # A labelled request gets one labelled answer instead of an announcement per room.
         self._hub.rooms.announce_rename(member, old, new, exclude=member if label else None)
@@ -173,6 +210,8 @@ class Identity:
         if self.accounts.is_registered(nick):
             raise ProtocolError(Code.NICK_REGISTERED, f"{nick} is already registered")
         await self.accounts.register(nick, password)
+        if member.user is not None:
+            self._hub.markers.registered(member.user)
         self._tell(member, "registered", "{user} is now registered", label)
 
     async def unregister(self, member: Member, password: str, *, label: str | None) -> None:
@@ -180,6 +219,8 @@ class Identity:
         await self._verify(member, nick, password)
         await self.accounts.unregister(nick)
         await recall.forget(self._hub, nick)
+        if member.user is not None:
+            await self._hub.markers.unregistered(member.user)
         self._tell(member, "unregistered", "{user} is no longer registered", label)
 
     async def passwd(self, member: Member, old: str, new: str, *, label: str | None) -> None:

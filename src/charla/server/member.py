@@ -16,6 +16,7 @@ from .limits import TokenBucket
 
 if TYPE_CHECKING:
     from .hub import Hub
+    from .users import User
 
 __all__ = ["Link", "Member"]
 
@@ -46,6 +47,7 @@ class Member:
         "pinged",
         "proto",
         "rooms",
+        "user",
         "wait_timer",
         "watching",
     )
@@ -60,6 +62,8 @@ class Member:
             max_line=config.max_line, max_queued=config.flood_queue, meter=self.meter
         )
         self.nick: str | None = None
+        #: The user this connection is a session of, once welcomed (server/users.py).
+        self.user: User | None = None
         self.lang = "es"
         #: Rooms joined (announced, listed in ``users``) and rooms only read.
         self.rooms: set[str] = set()

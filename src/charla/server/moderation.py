@@ -368,10 +368,12 @@ class Moderation:
 
     def _enforce(self, entry: ModEntry) -> None:
         """What an action does to this server's members beyond the rules."""
+        for target in self._hub.users.sessions(entry.nick or ""):
+            self._enforce_on(target, entry)
+
+    def _enforce_on(self, target: Member, entry: ModEntry) -> None:
+        """What ``entry`` does to one session of its nick."""
         hub = self._hub
-        target = hub.nicks.get(nick_key(entry.nick or ""))
-        if target is None:
-            return
         if entry.action == "kill" or (entry.action == "ban" and entry.room is None):
             if entry.address is None or entry.address == target.peer:
                 code = Code.KILLED if entry.action == "kill" else Code.BANNED

@@ -64,8 +64,9 @@ class Room:
         self.watchers: set[Member] = set()
 
     def __len__(self) -> int:
-        """Members: readers who joined (watchers do not count)."""
-        return len(self.live) + len(self.joining) - len(self.watchers)
+        """Users: readers who joined (watchers do not count), each user once however
+        many of its sessions are here."""
+        return len({m.nick for m in self.members()})
 
     def __contains__(self, member: object) -> bool:
         return member in self.live or member in self.joining
@@ -80,7 +81,7 @@ class Room:
                 yield reader
 
     def nicks(self) -> list[str]:
-        return sorted((m.nick for m in self.members() if m.nick), key=str.casefold)
+        return sorted({m.nick for m in self.members() if m.nick}, key=str.casefold)
 
     def start_reading(self, member: Member, limit: int) -> Backlog:
         """Hold up to ``limit`` messages for ``member`` until its history is sent; the
@@ -140,20 +141,26 @@ class RoomDirectory:
         self, member: Member, name: str, *, label: str | None = None, since: int | None = None
     ) -> None:
         """Put ``member`` in room ``name``: ``joined``, its history, then live messages."""
-        topic = self._hub.moderation.topic(name)
         if name in member.rooms:
-            member.send(Joined(room=name, topic=topic, label=label))
+            member.send(self._joined(member, name, label))
             return
         if name in member.watching:
             self._stop_reading(member, name)
         room = self._open(member, name)
         held = room.start_reading(member, self._hub.config.resume_cap)
         member.rooms.add(name)
-        member.send(Joined(room=name, topic=topic, label=label))
+        member.send(self._joined(member, name, label))
         nick = member.nick or ""
-        self.announce(room, "join", nick, exclude=member)
-        self._hub.presence.joined(nick, name)
+        if not self._hub.users.others_in(member, name):  # the user's first session here
+            self.announce(room, "join", nick, exclude=member)
+            self._hub.presence.joined(nick, name)
         await self._send_history(member, room, held, since, label)
+
+    def _joined(self, member: Member, name: str, label: str | None) -> Joined:
+        """The answer to a join: the topic, and what the user has read there."""
+        hub = self._hub
+        read = hub.markers.of_room(member, name)
+        return Joined(room=name, topic=hub.moderation.topic(name), read=read, label=label)
 
     async def watch(self, member: Member, name: str, *, label: str | None = None) -> None:
         """Let ``member`` read room ``name`` without joining it."""
@@ -233,8 +240,9 @@ class RoomDirectory:
             return
         room.remove(member)
         nick = member.nick or ""
-        self.announce(room, "leave", nick)
-        self._hub.presence.left(nick, name)
+        if not self._hub.users.others_in(member, name):  # the user's last session here
+            self.announce(room, "leave", nick)
+            self._hub.presence.left(nick, name)
         self._drop_if_empty(room)
 
     def leave_all(self, member: Member) -> None:

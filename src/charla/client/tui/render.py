@@ -7,7 +7,6 @@ message shows literally, and no escape sequence reaches the terminal.
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 from enum import Enum
@@ -16,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ...protocol import Message, nick_key
+from ...protocol.names import mentions
 from ..format import local_time, sanitize, sanitize_line
 
 __all__ = [
@@ -94,12 +94,6 @@ def nick_color(nick: str) -> str:
 
 def nick_text(nick: str, *, bold: bool = False) -> Text:
     return Text(sanitize_line(nick), style=Style(color=nick_color(nick), bold=bold))
-
-
-def mentions(text: str, nick: str) -> bool:
-    """Whether ``text`` names ``nick`` as a word (``ana``, ``@ana``, ``ana:``), any case."""
-    pattern = rf"(?<![\w]){re.escape(nick.casefold())}(?![\w])"
-    return re.search(pattern, text.casefold()) is not None
 
 
 #: Nicks are right-aligned in a column this wide, so the text of every line starts at

@@ -1,0 +1,105 @@
+"""Away (said, and after --auto-away idle minutes) and typing, on a hub with a fake clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charla.protocol import Error, System, Typing, Users
+
+from ..helpers import frames_of as _of
+from .fakes import Chat, FakeLink, send, settle
+
+
+async def _users(chat: Chat, link: FakeLink, member: Any) -> Users:
+    send(member, {"type": "users", "room": "general", "label": "u"})
+    await settle()
+    (users,) = _of(Users, link.frames(), label="u")
+    return users
+
+
+async def test_a_direct_message_to_an_away_user_is_answered_once_an_hour() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    beto, beto_link = await chat.welcomed("beto")
+    send(ana, {"type": "away", "text": "comiendo", "label": "a"})
+    await settle()
+    (told,) = _of(System, ana_link.frames(), event="away")
+    assert (told.label, told.reason) == ("a", "comiendo")
+    assert (await _users(chat, beto_link, beto)).away == ["ana"]
+    send(beto, {"type": "msg", "to": "ana", "text": "¿estás?", "label": "m"})
+    await settle()
+    (reply,) = _of(System, beto_link.frames(), event="away")
+    assert (reply.user, reply.reason, reply.label) == ("ana", "comiendo", "m")
+    send(beto, {"type": "msg", "to": "ana", "text": "¿hola?"})
+    await settle()
+    assert _of(System, beto_link.frames(), event="away") == []  # once an hour
+    chat.clock.advance(3600)
+    send(beto, {"type": "msg", "to": "ana", "text": "¿y ahora?"})
+    await settle()
+    assert len(_of(System, beto_link.frames(), event="away")) == 1
+    send(ana, {"type": "back", "label": "b"})
+    await settle()
+    assert _of(System, ana_link.frames(), event="back", label="b")
+    assert (await _users(chat, beto_link, beto)).away is None
+
+
+async def test_idle_past_auto_away_is_away_until_active() -> None:
+    chat = await Chat(auto_away=1).start()
+    ana, ana_link = await chat.welcomed("ana")
+    beto, beto_link = await chat.welcomed("beto")
+    chat.clock.advance(50)
+    send(beto, {"type": "say", "text": "hola"})
+    await settle()
+    chat.clock.advance(20)  # ana idle 70 s, beto 20 s
+    chat.hub.check_timeouts()
+    assert _of(System, ana_link.frames(), event="away", user="ana")
+    assert _of(System, beto_link.frames(), event="away") == []
+    assert (await _users(chat, beto_link, beto)).away == ["ana"]
+    send(ana, {"type": "pong"})  # answering pings is not being there
+    await settle()
+    assert _of(System, ana_link.frames(), event="back") == []
+    send(ana, {"type": "say", "text": "ya estoy"})
+    await settle()
+    assert _of(System, ana_link.frames(), event="back", user="ana")
+    assert (await _users(chat, beto_link, beto)).away is None
+
+
+async def test_typing_is_relayed_and_throttled() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    _, beto_link = await chat.welcomed("beto")
+    send(ana, {"type": "typing", "room": "general", "state": "active"})
+    await settle()
+    (relayed,) = _of(Typing, beto_link.frames())
+    assert (relayed.user, relayed.room, relayed.state, relayed.label) == (
+        "ana",
+        "general",
+        "active",
+        None,
+    )
+    assert _of(Typing, ana_link.frames()) == []  # not to oneself; unlabelled: no answer
+    send(ana, {"type": "typing", "room": "general", "state": "paused", "label": "t"})
+    await settle()
+    assert _of(Typing, beto_link.frames()) == []  # within 3 s: dropped
+    assert _of(Typing, ana_link.frames(), label="t")  # a label is answered anyway
+    chat.clock.advance(3)
+    send(ana, {"type": "typing", "room": "general", "state": "done"})
+    send(ana, {"type": "typing", "to": "beto", "state": "active"})  # another conversation
+    await settle()
+    states = [(f.room, f.to, f.state) for f in _of(Typing, beto_link.frames())]
+    assert states == [("general", None, "done"), (None, "beto", "active")]
+
+
+async def test_bad_typing_is_refused() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    for frame, code in [
+        ({"room": "otra", "state": "active"}, "not_in_room"),
+        ({"to": "nadie", "state": "active"}, "no_such_user"),
+        ({"state": "active"}, "bad_arguments"),
+        ({"room": "general", "state": "shouting"}, "bad_frame"),
+    ]:
+        send(ana, {"type": "typing", "label": "x", **frame})
+        await settle()
+        (error,) = _of(Error, ana_link.frames())
+        assert error.code == code, frame
