@@ -19,12 +19,13 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .protocol import Message, format_ts, nick_key
+from . import changes as _changes
+from .protocol import Change, Message, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
 __all__ = ["SCHEMA_VERSION", "Retention", "Store", "StoreError", "StoreHealth"]
@@ -71,10 +72,10 @@ _MIGRATIONS: tuple[str, ...] = (
     DROP TABLE accounts;
     ALTER TABLE accounts_rekeyed RENAME TO accounts;
     """,
+    # Replies, threads, reactions, edits and deletes (charla.changes).
+    _changes.MIGRATION,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
-
-_COLUMNS = "id, room, user, text, ts, action"
 
 
 class StoreError(Exception):
@@ -107,11 +108,6 @@ class Retention:
     @property
     def unlimited(self) -> bool:
         return self.days is None and self.messages is None
-
-
-def _row_to_message(row: tuple[int, str, str, str, str, int]) -> Message:
-    id_, room, user, text, ts, action = row
-    return Message(id=id_, room=room, user=user, text=text, ts=ts, action=bool(action))
 
 
 class StoreHealth:
@@ -192,6 +188,8 @@ class Store:
             # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives
             # the process being killed; FULL also fsyncs, so it survives power loss.
             conn.execute(f"PRAGMA synchronous={self.fsync.upper()}")
+            # A deleted message's text is overwritten, not left in a free page.
+            conn.execute("PRAGMA secure_delete=ON")
         except sqlite3.DatabaseError as exc:
             raise self._unusable(exc) from None
         return conn
@@ -309,20 +307,28 @@ class Store:
     # Rarer writes (accounts, pruning) go through the calling thread's own connection;
     # SQLite serialises writers, and its busy timeout makes the other one wait.
 
-    def commit_batch(self, messages: Sequence[Message], last_id: int) -> None:
-        """Store the room messages of one batch and the id high-water mark, in one
-        transaction. Direct messages are not stored, but their ids are covered by
-        ``last_id`` so that no id is ever handed out twice, even after a crash."""
-        rows = [
-            (m.id, m.room, m.user, m.text, m.ts, int(m.action))
-            for m in messages
-            if m.room is not None
-        ]
+    def commit_batch(
+        self,
+        entries: Sequence[Message | Change],
+        last_id: int,
+        authors: Mapping[int, str] | None = None,
+    ) -> dict[int, _changes.Refusal]:
+        """Store the room messages and changes of one batch and the id high-water mark,
+        in one transaction; returns the changes refused (by id), see
+        :func:`charla.changes.apply_changes`. ``authors`` maps ids to who may change the
+        message (or who asks for the change). Direct messages are not stored, but their
+        ids are covered by ``last_id`` so that no id is ever handed out twice, even after
+        a crash."""
+        authors = authors or {}
+        messages = [m for m in entries if isinstance(m, Message) and m.room is not None]
+        changes = [c for c in entries if not isinstance(c, Message) and c.room is not None]
+        refused: dict[int, _changes.Refusal] = {}
+        deleted = False
         with self._in_use(), self._writing(self._writer):
-            if rows:
-                self._writer.executemany(
-                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
-                )
+            if messages:
+                _changes.store_messages(self._writer, messages, authors)
+            if changes:
+                refused, deleted = _changes.apply_changes(self._writer, changes, authors)
             if last_id > self._last_id:
                 self._writer.execute(
                     "INSERT INTO meta (key, value) VALUES ('last_id', ?)"
@@ -330,6 +336,15 @@ class Store:
                     (last_id,),
                 )
         self._last_id = max(self._last_id, last_id)
+        if deleted:
+            self._checkpoint()
+        return refused
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the database and empty it: a deleted text's old pages leave
+        the WAL file too. Best effort: a reader in the middle of a query may hold it."""
+        with self._in_use():
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def prune(self, retention: Retention, *, now: float | None = None) -> int:
         """Delete what the retention policy no longer keeps; returns how many rows."""
@@ -385,23 +400,33 @@ class Store:
 
     def before(self, room: str, before: int, limit: int) -> list[Message]:
         """The newest ``limit`` messages of ``room`` with an id below ``before``."""
-        return self._page(room, "AND id < ?", (before,), limit)
+        return self._page(room, "AND m.id < ?", (before,), limit)
 
     def since(self, room: str, since: int, limit: int) -> tuple[list[Message], bool]:
         """Messages of ``room`` with an id above ``since``: all of them, or the newest
         ``limit`` and ``True`` when there were more."""
-        page = self._page(room, "AND id > ?", (since,), limit + 1)
+        page = self._page(room, "AND m.id > ?", (since,), limit + 1)
         return (page[1:], True) if len(page) > limit else (page, False)
+
+    def thread(self, room: str, thread: int, before: int | None, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of thread ``thread`` (its first message and every
+        reply in it) with an id below ``before``, oldest first."""
+        condition = "AND (m.id = ? OR m.thread = ?) AND m.id < ?"
+        return self._page(room, condition, (thread, thread, before or 2**63 - 1), limit)
+
+    def changes_since(self, room: str, since: int, limit: int) -> list[Change]:
+        """Reactions, edits and deletes of ``room`` after id ``since`` (the newest
+        ``limit``), oldest first: what a resuming client missed."""
+        with self._connection() as conn:
+            return _changes.changes_since(conn, room, since, limit)
+
+    def message_info(self, message_id: int) -> _changes.MessageInfo | None:
+        with self._connection() as conn:
+            return _changes.message_info(conn, message_id)
 
     def _page(self, room: str, condition: str, args: tuple[int, ...], limit: int) -> list[Message]:
         with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE room = ? {condition}"
-                " ORDER BY id DESC LIMIT ?",
-                (room, *args, limit),
-            ).fetchall()
-        rows.reverse()
-        return [_row_to_message(row) for row in rows]
+            return _changes.read_page(conn, room, condition, args, limit)
 
     def count(self, room: str | None = None) -> int:
         with self._connection() as conn:

@@ -20,12 +20,17 @@ import msgspec
 
 __all__ = [
     "Bye",
+    "Change",
     "ClientFrame",
     "ClientHistory",
     "ClientPing",
     "ClientPong",
     "ClientRooms",
     "ClientUsers",
+    "Delete",
+    "Deleted",
+    "Edit",
+    "Edited",
     "Error",
     "Hello",
     "Help",
@@ -37,12 +42,15 @@ __all__ = [
     "Message",
     "Msg",
     "Nick",
+    "Parent",
     "Part",
     "Parted",
     "Passwd",
     "Ping",
     "Pong",
     "Quit",
+    "React",
+    "Reaction",
     "Register",
     "RoomInfo",
     "Rooms",
@@ -92,6 +100,8 @@ class Hello(_Frame, tag="hello"):
 class Say(_Frame, tag="say"):
     text: str
     room: str | None = None
+    #: The id of the message this one answers (same room).
+    reply_to: Id | None = None
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -100,6 +110,8 @@ class ClientHistory(_Frame, tag="history"):
     room: str = "general"
     before: Id | None = None
     limit: int = 50
+    #: Only this thread: its first message and every reply to it (or to a reply).
+    thread: Id | None = None
 
 
 class ClientPing(_Frame, tag="ping"):
@@ -146,6 +158,8 @@ class Msg(_Frame, tag="msg"):
 
     to: str
     text: str
+    #: The id of the message this one answers (the same direct conversation).
+    reply_to: Id | None = None
 
 
 class Nick(_Frame, tag="nick"):
@@ -157,6 +171,7 @@ class Me(_Frame, tag="me"):
 
     text: str
     room: str | None = None
+    reply_to: Id | None = None
 
 
 class Quit(_Frame, tag="quit"):
@@ -180,6 +195,26 @@ class Help(_Frame, tag="help"):
     pass
 
 
+class React(_Frame, tag="react"):
+    """Toggle the sender's reaction ``emoji`` (one emoji) on message ``id``."""
+
+    id: Id
+    emoji: str
+
+
+class Edit(_Frame, tag="edit"):
+    """Replace the text of the sender's own message ``id``."""
+
+    id: Id
+    text: str
+
+
+class Delete(_Frame, tag="delete"):
+    """Delete the sender's own message ``id``: its text is gone for good."""
+
+    id: Id
+
+
 ClientFrame = (
     Hello
     | Say
@@ -200,6 +235,9 @@ ClientFrame = (
     | Unregister
     | Passwd
     | Help
+    | React
+    | Edit
+    | Delete
 )
 
 
@@ -218,16 +256,38 @@ class Welcome(_Frame, tag="welcome"):
     motd: str | None = None
 
 
-class Message(_Frame, tag="message"):
-    """A chat message. Room messages carry ``room``; direct messages carry ``to`` instead."""
+class Parent(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """What a reply answers, enough to show it: its author and the start of its text
+    (no text once it is deleted)."""
+
+    user: str
+    text: str = ""
+    deleted: bool = False
+
+
+class Message(_Frame, tag="message", kw_only=True):
+    """A chat message. Room messages carry ``room``; direct messages carry ``to`` instead.
+
+    A deleted message keeps only ``id``, ``user``, ``ts`` (and its room) and
+    ``deleted: true``: its text is empty, so left out.
+    """
 
     id: int
     user: str
-    text: str
+    text: str = ""
     ts: str
     room: str | None = None
     to: str | None = None
     action: bool = False
+    reply_to: int | None = None
+    #: The id of the first message of the thread this reply belongs to.
+    thread: int | None = None
+    parent: Parent | None = None
+    #: When it was last edited (its text is the latest).
+    edited: str | None = None
+    deleted: bool = False
+    #: emoji -> the nicks who reacted with it, in the order they did.
+    reactions: dict[str, list[str]] | None = None
 
 
 class History(_Frame, tag="history"):
@@ -237,6 +297,7 @@ class History(_Frame, tag="history"):
     before: int | None = None
     since: int | None = None
     more: bool = False
+    thread: int | None = None
 
 
 class Users(_Frame, tag="users"):
@@ -300,6 +361,47 @@ class Unwatched(_Frame, tag="unwatched"):
     room: str
 
 
+# Changes to a message: each has its own place in the order of messages (``seq``, from
+# the same sequence as message ids), so a resume with ``since`` replays the ones missed.
+
+
+class Reaction(_Frame, tag="reaction"):
+    """``user`` added (``on``) or took back their reaction ``emoji`` on message ``id``."""
+
+    id: int
+    seq: int
+    user: str
+    emoji: str
+    on: bool
+    room: str | None = None
+    to: str | None = None
+
+
+class Edited(_Frame, tag="edited"):
+    """Message ``id`` now says ``text`` (edited at ``edited``)."""
+
+    id: int
+    seq: int
+    text: str
+    edited: str
+    room: str | None = None
+    to: str | None = None
+
+
+class Deleted(_Frame, tag="deleted"):
+    """Message ``id`` was deleted by ``by``."""
+
+    id: int
+    seq: int
+    by: str
+    room: str | None = None
+    to: str | None = None
+
+
+#: A change to a message, delivered in order with the messages.
+Change = Reaction | Edited | Deleted
+
+
 ServerFrame = (
     Welcome
     | History
@@ -315,4 +417,7 @@ ServerFrame = (
     | Rooms
     | Watching
     | Unwatched
+    | Reaction
+    | Edited
+    | Deleted
 )

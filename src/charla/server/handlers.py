@@ -26,6 +26,8 @@ from ..protocol import (
     ClientRooms,
     ClientUsers,
     Code,
+    Delete,
+    Edit,
     Hello,
     Help,
     History,
@@ -38,6 +40,7 @@ from ..protocol import (
     Pong,
     ProtocolError,
     Quit,
+    React,
     Register,
     Say,
     System,
@@ -46,6 +49,7 @@ from ..protocol import (
     Watch,
     normalize_room,
 )
+from . import conversation
 from .history import send_history
 
 if TYPE_CHECKING:
@@ -62,18 +66,25 @@ def _hello(hub: Hub, member: Member, frame: Hello) -> Work:
     return hub.identity.hello(member, frame)
 
 
-def _say(hub: Hub, member: Member, frame: Say) -> None:
+def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
-    hub.say(member, room, frame.text, label=frame.label)
-
-
-def _me(hub: Hub, member: Member, frame: Me) -> None:
-    room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
-    hub.say(member, room, frame.text, label=frame.label, action=True)
+    action = isinstance(frame, Me)
+    if frame.reply_to is not None:
+        return conversation.reply(
+            hub, member, room, frame.text, frame.reply_to, label=frame.label, action=action
+        )
+    hub.say(member, room, frame.text, label=frame.label, action=action)
+    return None
 
 
 def _msg(hub: Hub, member: Member, frame: Msg) -> None:
+    if frame.reply_to is not None:
+        conversation.direct_reply(hub, member, frame.reply_to)
     hub.direct(member, frame.to, frame.text, label=frame.label)
+
+
+def _change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
+    return conversation.change(hub, member, frame)
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
@@ -82,6 +93,8 @@ def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
         raise ProtocolError(
             Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
         )
+    if frame.thread is not None:
+        return conversation.thread_page(hub, member, room, frame)
     return _send_page(hub, member, room, frame)
 
 
@@ -157,7 +170,7 @@ def _help(hub: Hub, member: Member, frame: Help) -> None:
 HANDLERS: dict[type[ClientFrame], Handler] = {
     Hello: _hello,
     Say: _say,
-    Me: _me,
+    Me: _say,
     Msg: _msg,
     ClientHistory: _history,
     ClientPing: _ping,
@@ -174,6 +187,9 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Unregister: _unregister,
     Passwd: _passwd,
     Help: _help,
+    React: _change,
+    Edit: _change,
+    Delete: _change,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"
 

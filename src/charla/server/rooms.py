@@ -16,8 +16,10 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..bus import Event
 from ..i18n import tr
 from ..protocol import (
+    Change,
     Code,
     History,
     Joined,
@@ -60,7 +62,7 @@ class Room:
         self.name = name
         # dicts as ordered sets: iteration order is join order, removal is O(1).
         self.live: dict[Member, None] = {}
-        self.joining: dict[Member, list[Message]] = {}
+        self.joining: dict[Member, list[Event]] = {}
         self.watchers: set[Member] = set()
 
     def __len__(self) -> int:
@@ -82,24 +84,28 @@ class Room:
     def nicks(self) -> list[str]:
         return sorted((m.nick for m in self.members() if m.nick), key=str.casefold)
 
-    def start_reading(self, member: Member) -> list[Message]:
+    def start_reading(self, member: Member) -> list[Event]:
         """Hold messages for ``member`` until its history is sent; the returned buffer
         stands for this join (see :meth:`finish_reading`)."""
-        held: list[Message] = []
+        held: list[Event] = []
         self.joining[member] = held
         return held
 
     def finish_reading(
-        self, member: Member, held: list[Message], after: int
-    ) -> list[Message] | None:
-        """Make ``member`` live; returns the held messages with an id above ``after``, or
-        ``None`` when this join was undone (left, perhaps joined again, or disconnected)
-        while its history was read: that history is wanted by nobody."""
+        self, member: Member, held: list[Event], after: int, changes_after: int = 0
+    ) -> list[Event] | None:
+        """Make ``member`` live; returns the held messages with an id above ``after`` and
+        changes numbered above ``changes_after``, or ``None`` when this join was undone
+        (left, perhaps joined again, or disconnected) while its history was read: that
+        history is wanted by nobody."""
         if self.joining.get(member) is not held:
             return None
         del self.joining[member]
         self.live[member] = None
-        return [m for m in held if m.id > after]
+        late: list[Event] = [
+            e for e in held if (e.id > after if isinstance(e, Message) else e.seq > changes_after)
+        ]
+        return late
 
     def remove(self, member: Member) -> None:
         self.live.pop(member, None)
@@ -185,24 +191,31 @@ class RoomDirectory:
         self,
         member: Member,
         room: Room,
-        held: list[Message],
+        held: list[Event],
         since: int | None,
         label: str | None,
     ) -> None:
         hub = self._hub
+        changes: list[Change] = []
         try:
             if since is None:
                 messages = await hub.read(hub.store.recent, room.name, hub.config.history)
                 capped = False
             else:
+                # Changes first: any committed between the two reads is in the held
+                # buffer, numbered above the last change read.
+                changes = await hub.read(
+                    hub.store.changes_since, room.name, since, hub.config.resume_cap
+                )
                 messages, capped = await hub.read(
                     hub.store.since, room.name, since, hub.config.resume_cap
                 )
-            if messages:
+            newest = max(messages[-1].id if messages else 0, changes[-1].seq if changes else 0)
+            if newest:
                 # The history may hold messages committed but not yet fanned out: wait
                 # until they are, so they land in the held buffer (and are dropped there)
                 # instead of reaching this member a second time once it is live.
-                await hub.fanout.delivered_through(messages[-1].id)
+                await hub.fanout.delivered_through(newest)
         except Exception:
             log.exception("reading the history of #%s", room.name)
             if room.joining.get(member) is not held:
@@ -213,13 +226,16 @@ class RoomDirectory:
                 Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
             ) from None
         after = messages[-1].id if messages else (since or 0)
-        late = room.finish_reading(member, held, after)
+        changes_after = changes[-1].seq if changes else (since or 0)
+        late = room.finish_reading(member, held, after, changes_after)
         if late is None:
             return
         await send_history(
             member,
             History(room=room.name, messages=messages, since=since, more=capped, label=label),
         )
+        if changes:  # what changed in messages the client had before it left
+            member.send_bytes(b"".join(map(encode, changes)))
         if late:
             member.send_bytes(b"".join(map(encode, late)))
 
