@@ -77,7 +77,8 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         user, emoji = draft.user, draft.emoji
         return Reaction(id=target, seq=number, user=user, emoji=emoji, on=True, room=room, to=to)
     if draft.kind == "edit":
-        return Edited(id=target, seq=number, text=draft.text, edited=ts, room=room, to=to)
+        user, text = draft.user, draft.text
+        return Edited(id=target, seq=number, user=user, text=text, edited=ts, room=room, to=to)
     if draft.kind == "delete":
         return Deleted(id=target, seq=number, by=draft.user, room=room, to=to)
     return Message(

@@ -16,13 +16,17 @@ import msgspec
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    Change,
     ClientHistory,
     Code,
+    Deleted,
+    Edited,
     Error,
     Hello,
     History,
     Message,
     ProtocolError,
+    Reaction,
     Say,
     ServerFrame,
     Users,
@@ -80,15 +84,17 @@ async def send(
     *,
     err: Output,
     access: Access,
+    reply_to: int | None = None,
 ) -> int:
-    """Send each text to ``room``; return once the server acknowledged all of them."""
+    """Send each text to ``room`` (as answers to message ``reply_to`` when given); return
+    once the server acknowledged all of them."""
     room = normalize_room(room)
     link, _, _ = await _open(options, nick, rooms=[room], access=access)
     try:
         status = 0
         for text in texts:
             if text.strip():
-                await link.send(Say(text=text, room=room))
+                await link.send(Say(text=text, room=room, reply_to=reply_to))
         await link.send(Say(text="/salir"))
         # The server says bye only after every earlier message was stored and sent back:
         # errors in between are the messages that did not make it.
@@ -115,7 +121,8 @@ async def tail(
     lang: str,
     access: Access,
 ) -> int:
-    """Print the room's history (or what came after ``since``), then follow it."""
+    """Print the room's history (or what came after ``since``), then follow it: its
+    messages, and the reactions, edits and deletes of its messages."""
     room = normalize_room(room)
     rooms = [room] if room != DEFAULT_ROOM else []
     link, _, _ = await _open(options, nick, rooms=rooms, since=since, lang=lang, access=access)
@@ -123,10 +130,11 @@ async def tail(
     try:
         while (frame := await link.recv()) is not None:
             if isinstance(frame, History) and frame.room == room:
-                messages: list[Message] = frame.messages
-                if frame.more and since is not None and messages:
-                    messages = await _page_back(link, room, since, messages) + messages
-            elif isinstance(frame, Message) and frame.room == room:
+                messages: list[Message | Change] = list(frame.messages)
+                if frame.more and since is not None and frame.messages:
+                    older = await _page_back(link, room, since, frame.messages)
+                    messages = [*older, *messages]
+            elif isinstance(frame, Message | Reaction | Edited | Deleted) and frame.room == room:
                 messages = [frame]
             elif isinstance(frame, Bye):
                 return 0

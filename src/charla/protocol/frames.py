@@ -378,10 +378,11 @@ class Reaction(_Frame, tag="reaction"):
 
 
 class Edited(_Frame, tag="edited"):
-    """Message ``id`` now says ``text`` (edited at ``edited``)."""
+    """Message ``id`` of ``user`` now says ``text`` (edited at ``edited``)."""
 
     id: int
     seq: int
+    user: str
     text: str
     edited: str
     room: str | None = None
