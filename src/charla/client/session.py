@@ -304,6 +304,14 @@ class Session:
             self._requests.append(ClientHistory(room=room, before=before, limit=limit))
             self._wake.set()
 
+    def thread(self, room: str, thread: int, before: int | None = None) -> None:
+        """Ask for a page of thread ``thread`` of ``room`` (its first message and its
+        replies); it arrives as an ``Incoming`` ``history`` with ``thread``."""
+        if self._link is not None:
+            page = ClientHistory(room=room, thread=thread, before=before, limit=BACKFILL_PAGE)
+            self._requests.append(page)
+            self._wake.set()
+
     def ask(self, command: str, room: str) -> None:
         """Send a query command (``/usuarios dev``) on the current connection only,
         outside the user's queue: it is not counted as pending nor reported as unsent,
@@ -451,6 +459,8 @@ class Session:
                 return
             if frame.room is not None:
                 self.last_id = max(self.last_id or 0, frame.seq)
+        elif isinstance(frame, History) and frame.thread is not None:
+            pass  # a thread's page: the room's log and its resume are not concerned
         elif isinstance(frame, History) and frame.before is not None:
             frame = self._backfilled(frame)
         elif isinstance(frame, History):
