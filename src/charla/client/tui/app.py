@@ -262,7 +262,6 @@ class ChatApp(App[int]):
     def show_thread(self, pane: ThreadPane) -> None:
         """Open a thread beside the room's log, its input focused."""
         self.query_one("#main").mount(pane, after="#logs")
-        self.call_after_refresh(lambda: pane.query_one(ChatInput).focus())
 
     def watch_room(self, room: str) -> None:
         self._show_room(room)

@@ -175,6 +175,7 @@ class ConversationUI:
             self.app.copy_to_clipboard("\n\n".join(code_blocks(message.text)) or message.text)
             self.app.notify(tr(self.app.lang, "copied"), timeout=2)
         elif verb == "thread":
+            self.cancel()  # the selection: Esc then closes the thread
             self.open_thread(message)
 
     def _react(self, message: Message, emoji: str | None) -> None:

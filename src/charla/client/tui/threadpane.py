@@ -65,6 +65,9 @@ class ThreadPane(Vertical):
             id="thread-input",
         )
 
+    def on_mount(self) -> None:
+        self.query_one(ChatInput).focus()
+
     @property
     def thread_log(self) -> ChatLog:
         return self.query_one("#thread-log", ChatLog)
