@@ -111,13 +111,13 @@ def store_messages(
 ) -> None:
     """Insert room messages; a reply gets its thread and its parent's preview (the
     ``Message`` is completed in place, before anyone sees it)."""
+    # One at a time: a reply may answer a message of the same batch.
     for m in messages:
         if m.reply_to is not None:
             _attach_parent(conn, m)
-    conn.executemany(
-        "INSERT INTO messages (id, room, user, text, ts, action, reply_to, thread, author)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+        conn.execute(
+            "INSERT INTO messages (id, room, user, text, ts, action, reply_to, thread, author)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 m.id,
                 m.room,
@@ -128,10 +128,8 @@ def store_messages(
                 m.reply_to,
                 m.thread,
                 authors.get(m.id, ""),
-            )
-            for m in messages
-        ],
-    )
+            ),
+        )
 
 
 def _attach_parent(conn: sqlite3.Connection, m: Message) -> None:

@@ -609,8 +609,8 @@ class ChatApp(App[int]):
             self._write(room, day_entry(day.isoformat()), unread=False)
 
     def _history(self, frame: History) -> None:
-        entries = [self.conversation.entry(message) for message in frame.messages]
         if frame.before is not None:
+            entries = [self.conversation.entry(message) for message in frame.messages]
             # Older messages (scrolled back past the start, or filling the gap of a
             # long absence): into their place.
             asked = frame.room in self._older_asked
@@ -624,9 +624,10 @@ class ChatApp(App[int]):
                 )
             self.log_for(frame.room).insert_older(entries)
             return
-        for message, entry in zip(frame.messages, entries, strict=True):
+        for message in frame.messages:
             self._day_rule(frame.room, message.ts)
-            self._write(frame.room, entry, unread=False)
+            # One at a time: a reply updates the count of its thread's first message.
+            self._write(frame.room, self.conversation.entry(message), unread=False)
 
     def _message(self, message: Message) -> None:
         entry = self.conversation.entry(message)
