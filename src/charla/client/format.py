@@ -25,6 +25,7 @@ __all__ = [
 
 #: Characters of a parent's text a reply line shows.
 PREVIEW = 24
+_FENCES = re.compile(r"(?:```|~~~)[\w+#.-]*")
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC x,
 # and their 8-bit C1 forms.
@@ -85,7 +86,8 @@ def preview(parent: Parent, lang: str, width: int = PREVIEW) -> str:
     if parent.deleted:
         text = tr(lang, "(message deleted)")
     else:
-        text = " ".join(sanitize_line(parent.text).split())
+        # Fences say nothing in one line: ``` ```python def f(): ``` ``` is ``def f():``.
+        text = " ".join(_FENCES.sub(" ", sanitize_line(parent.text)).split())
         if len(text) > width:
             text = text[: width - 1].rstrip() + "…"
     return f"{sanitize_line(parent.user)}: {text}"

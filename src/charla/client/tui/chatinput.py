@@ -65,6 +65,11 @@ class ChatInput(Input):
         # wrong character.
         own = _KEYS.get(event.key)
         editing = _INPUT_ACTIONS.get(event.key)
+        if own is None and editing is None and event.key.startswith("alt+"):
+            # The app's (Alt+R replies…): a terminal sends its letter too, which Input
+            # would type. Not stopped: it bubbles up to the app's bindings.
+            event.prevent_default()
+            return
         if own is None and editing is None:
             await super()._on_key(event)
             return
