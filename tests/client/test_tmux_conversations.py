@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from charla.protocol import Deleted, Edited, Message, Reaction
 
-from ..helpers import Peer, charla_cmd, make_config, running, subprocess_env
-from .test_tmux import Tmux, pytestmark, tmux  # noqa: F401 (the fixture and the skip)
+from ..helpers import Peer, make_config, running
+from .test_tmux import Tmux, join_command, pytestmark, tmux  # noqa: F401 (fixture, skip)
 
 
-async def test_reply_react_edit_and_delete_with_the_keys(tmp_path: Path, tmux: Tmux) -> None:
+async def test_reply_react_edit_and_delete_with_the_keys(
+    tmp_path: Path,
+    tmux: Tmux,  # noqa: F811 (the fixture imported above)
+) -> None:
     async with running(make_config(tmp_path)) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        env = subprocess_env(LANG="es_ES.UTF-8", TERM="xterm-256color")
-        command = " ".join(
-            shlex.quote(part)
-            for part in charla_cmd("join", "--port", str(server.port), "--nick", "ana")
-        )
-        exports = " ".join(
-            f"{k}={shlex.quote(v)}"
-            for k, v in env.items()
-            if k in ("PYTHONPATH", "LANG", "TERM", "PATH")
-        )
         tmux.run(
             "new-session", "-d", "-s", tmux.name, "-x", "100", "-y", "30",
-            f"env -u COLUMNS -u LINES {exports} {command}; sleep 5",
+            f"{join_command(server.port, 'es_ES.UTF-8')}; sleep 5",
         )  # fmt: skip
         await tmux.wait_for("conectado como ana")
         await bob.say("¿alguien ha hecho el ejercicio 3?")

@@ -7,10 +7,6 @@ fixed to UTC, the app's clock frozen. Update after an intended change with
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +16,7 @@ from charla.client.tui.threadpane import ThreadPane
 from charla.protocol import Deleted, Edited, Message, Reaction
 from charla.store import Store
 
-from ..helpers import make_config
-from .tui_helpers import make_app, server_thread, until
+from .tui_helpers import bob_online, make_app, until
 
 TS = "2026-11-25T09:{:02d}:00.000Z"
 CODE = "```python\ndef media(notas):\n    return sum(notas) / len(notas)\n```"
@@ -73,23 +68,9 @@ def _seed(db: Path) -> None:
 
 @pytest.fixture
 def chat(tmp_path: Path) -> Iterator[int]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     _seed(tmp_path / "charla.db")
-    with server_thread(make_config(tmp_path)) as server:
-        bob = socket.create_connection(("127.0.0.1", server.port))
-        bob.sendall(json.dumps({"type": "hello", "nick": "bob"}).encode() + b"\n")
-        bob.recv(65536)
-        try:
-            yield server.port
-        finally:
-            bob.close()
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+    with bob_online(tmp_path) as port:
+        yield port
 
 
 async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
