@@ -378,6 +378,10 @@ class ChatApp(App[int]):
     def _open_editor(self, event: ChatInput.OpenEditor) -> None:
         self.conversation.compose_in_editor(event.text)
 
+    @on(ChatLog.Picked)
+    def _picked(self, event: ChatLog.Picked) -> None:
+        self.conversation.pick(event.message_id)
+
     @on(ThreadPane.Reply)
     def _thread_reply(self, event: ThreadPane.Reply) -> None:
         self.conversation.reply_in_thread(event)

@@ -14,6 +14,7 @@ from collections import deque
 
 from rich.console import Group
 from rich.segment import Segment
+from textual import events
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -45,6 +46,14 @@ class ChatLog(ScrollView, can_focus=False):
         def __init__(self, log: ChatLog) -> None:
             super().__init__()
             self.log = log
+
+    class Picked(Message):
+        """A click on the message ``message_id``: the app picks it (as Alt+↑/↓ do)."""
+
+        def __init__(self, log: ChatLog, message_id: int) -> None:
+            super().__init__()
+            self.log = log
+            self.message_id = message_id
 
     unseen: reactive[int] = reactive(0, init=False)
 
@@ -124,6 +133,21 @@ class ChatLog(ScrollView, can_focus=False):
                 return top
             top += height
         return None
+
+    def entry_at(self, line: int) -> Entry | None:
+        """The entry drawn on rendered line ``line``."""
+        top = 0
+        for entry, height in zip(self.entries, self._heights, strict=False):
+            if top <= line < top + height:
+                return entry
+            top += height
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        top = self.max_scroll_y if self._following else round(self.scroll_offset.y)
+        entry = self.entry_at(top + event.y)
+        if entry is not None and entry.id is not None:
+            self.post_message(self.Picked(self, entry.id))
 
     def reveal(self, message_id: int) -> None:
         """Scroll so that the message ``message_id`` is in view."""

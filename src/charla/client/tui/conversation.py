@@ -119,11 +119,17 @@ class ConversationUI:
             at = min(max(ids.index(self.selected) + step, 0), len(ids) - 1)
         else:
             at = len(ids) - 1
-        previous, self.selected = self.selected, ids[at]
+        self.pick(ids[at])
+        log.reveal(ids[at])
+
+    def pick(self, message_id: int) -> None:
+        """Pick the message ``message_id`` (a key or a click)."""
+        if message_id not in self.messages:
+            return
+        previous, self.selected = self.selected, message_id
         if previous is not None:
             self._redraw(previous)
-        self._redraw(self.selected)
-        log.reveal(self.selected)
+        self._redraw(message_id)
 
     def _picked(self) -> Message | None:
         message = self.messages.get(self.selected) if self.selected is not None else None
