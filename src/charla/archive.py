@@ -28,9 +28,9 @@ __all__ = [
     "since",
 ]
 
-_COLUMNS = "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.to_user"
+_COLUMNS = "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.to_user, m.edited, m.deleted"
 
-Row = tuple[int, str, str, str, str, int, int, "str | None"]
+Row = tuple[int, str, str, str, str, int, int, "str | None", "str | None", int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +79,23 @@ class Scope:
 
 
 def to_message(row: Row) -> Message:
-    id_, room, user, text, ts, action, bot, to = row
-    if room == DIRECT:
-        return Message(
-            id=id_, user=user, text=text, ts=ts, to=to, action=bool(action), bot=bool(bot)
-        )
-    return Message(
-        id=id_, room=room, user=user, text=text, ts=ts, action=bool(action), bot=bool(bot)
+    """A message as it is now: its latest text, or marked deleted (with no text)."""
+    id_, room, user, text, ts, action, bot, to, edited, deleted = row
+    message = Message(
+        id=id_,
+        user=user,
+        text="" if deleted else text,
+        ts=ts,
+        action=bool(action),
+        bot=bool(bot),
+        edited=None if deleted else edited,
+        deleted=bool(deleted),
     )
+    if room == DIRECT:
+        message.to = to
+    else:
+        message.room = room
+    return message
 
 
 def _select(

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connect_flags(send)
     send.add_argument("--nick", default=None)
     send.add_argument("--room", default=DEFAULT_ROOM)
+    send.add_argument(
+        "--reply-to", type=int, metavar="ID", help="answer message ID (in its thread)"
+    )
     send.add_argument("text", nargs="*", help="the message (default: one per stdin line)")
 
     tail = sub.add_parser("tail", help="follow a room")
@@ -99,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--nick", default=None)
     tail.add_argument("--room", default=DEFAULT_ROOM)
     tail.add_argument("--since", type=int, help="start after this message id")
-    tail.add_argument("--json", action="store_true", help="one JSON object per message")
+    tail.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per message, reaction, edit or delete (with its type)",
+    )
 
     users = sub.add_parser("users", help="list the users of a room")
     _add_connect_flags(users)
@@ -270,6 +277,7 @@ def _scripting(args: argparse.Namespace) -> int:
                 texts,
                 err=_eprintln,
                 access=_access(),
+                reply_to=args.reply_to,
             )
         )
     if args.command == "search":

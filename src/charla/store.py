@@ -19,14 +19,15 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 import msgspec
 
-from .protocol import Message, ModEntry, format_ts, nick_key
+from . import changes as _changes
+from .protocol import Change, Message, ModEntry, format_ts, nick_key
 from .settings import at_least, more_than, setting
 
 __all__ = [
@@ -148,11 +149,16 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (nick_key, target)
     ) WITHOUT ROWID;
     """,
+    # Replies, threads, reactions, edits and deletes (charla.changes).
+    _changes.MIGRATION,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _COLUMNS = "id, room, user, text, ts, action, bot"
-_STORED_COLUMNS = _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg"
+_STORED_COLUMNS = (
+    _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
+)
+_PLACEHOLDERS = ", ".join("?" * len(_STORED_COLUMNS.split(",")))
 #: The ``room`` of a direct message's row: no room has this name.
 DIRECT = ""
 
@@ -192,10 +198,10 @@ class Retention:
         return self.days is None and self.messages is None
 
 
-def _message_row(
-    m: Message, registered: Callable[[str], bool]
-) -> tuple[int, str, str, str, str, int, int, str | None, str | None, str | None, int, int]:
-    """The row of ``m`` in ``messages`` (``_STORED_COLUMNS``)."""
+def _message_row(m: Message, registered: Callable[[str], bool], author: str) -> tuple[object, ...]:
+    """The row of ``m`` in ``messages`` (``_STORED_COLUMNS``); ``author`` says who may
+    change it (:mod:`charla.server.authors`)."""
+    conversation = (m.reply_to, m.thread, author)
     if m.room is not None:
         return (
             m.id,
@@ -210,6 +216,7 @@ def _message_row(
             None,
             0,
             0,
+            *conversation,
         )
     to = m.to or ""
     return (
@@ -225,13 +232,7 @@ def _message_row(
         nick_key(to),
         int(registered(m.user)),
         int(registered(to)),
-    )
-
-
-def _row_to_message(row: tuple[int, str, str, str, str, int, int]) -> Message:
-    id_, room, user, text, ts, action, bot = row
-    return Message(
-        id=id_, room=room, user=user, text=text, ts=ts, action=bool(action), bot=bool(bot)
+        *conversation,
     )
 
 
@@ -332,6 +333,8 @@ class Store:
             # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives
             # the process being killed; FULL also fsyncs, so it survives power loss.
             conn.execute(f"PRAGMA synchronous={self.fsync.upper()}")
+            # A deleted message's text is overwritten, not left in a free page.
+            conn.execute("PRAGMA secure_delete=ON")
         except sqlite3.DatabaseError as exc:
             raise self._unusable(exc) from None
         return conn
@@ -460,20 +463,28 @@ class Store:
     # SQLite serialises writers, and its busy timeout makes the other one wait.
 
     def commit_batch(
-        self, messages: Sequence[Message], last_id: int, moderation: Sequence[ModEntry] = ()
-    ) -> None:
-        """Store the messages of one batch, direct ones included, and the id high-water
-        mark, in one transaction (``last_id`` may be above the last message's id, so
-        that no id is ever handed out twice, even after a crash). A cluster's moderation
-        entries of the batch go in the same transaction."""
-        rows = [_message_row(m, self.registered) for m in messages]
+        self,
+        entries: Sequence[Message | Change],
+        last_id: int,
+        authors: Mapping[int, str] | None = None,
+        moderation: Sequence[ModEntry] = (),
+    ) -> dict[int, _changes.Refusal]:
+        """Store the messages of one batch, direct ones included, its changes, and the id
+        high-water mark, in one transaction (``last_id`` may be above the last message's
+        id, so that no id is ever handed out twice, even after a crash); returns the
+        changes refused (by id), see :func:`charla.changes.apply_changes`. ``authors``
+        maps ids to who may change the message (or who asks for the change). A cluster's
+        moderation entries of the batch go in the same transaction."""
+        authors = authors or {}
+        messages = [m for m in entries if isinstance(m, Message)]
+        changes = [c for c in entries if not isinstance(c, Message) and c.room is not None]
+        refused: dict[int, _changes.Refusal] = {}
+        deleted = False
         with self._in_use(), self._writing(self._writer):
-            if rows:
-                self._writer.executemany(
-                    f"INSERT INTO messages ({_STORED_COLUMNS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+            if messages:
+                self._store_messages(messages, authors)
+            if changes:
+                refused, deleted = _changes.apply_changes(self._writer, changes, authors)
             if moderation:
                 self._writer.executemany(
                     "INSERT OR IGNORE INTO modlog (id, room, entry) VALUES (?, ?, ?)",
@@ -486,6 +497,23 @@ class Store:
                     (last_id,),
                 )
         self._last_id = max(self._last_id, last_id)
+        if deleted:
+            self._checkpoint()
+        return refused
+
+    def _store_messages(self, messages: Sequence[Message], authors: Mapping[int, str]) -> None:
+        insert = f"INSERT INTO messages ({_STORED_COLUMNS}) VALUES ({_PLACEHOLDERS})"
+        # One at a time: a reply may answer a message of the same batch.
+        for m in messages:
+            if m.reply_to is not None:
+                _changes.attach_parent(self._writer, m)
+            self._writer.execute(insert, _message_row(m, self.registered, authors.get(m.id, "")))
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the database and empty it: a deleted text's old pages leave
+        the WAL file too. Best effort: a reader in the middle of a query may hold it."""
+        with self._in_use():
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def prune(self, retention: Retention, *, now: float | None = None) -> int:
         """Delete what the retention policy no longer keeps; returns how many rows."""
@@ -628,23 +656,33 @@ class Store:
 
     def before(self, room: str, before: int, limit: int) -> list[Message]:
         """The newest ``limit`` messages of ``room`` with an id below ``before``."""
-        return self._page(room, "AND id < ?", (before,), limit)
+        return self._page(room, "AND m.id < ?", (before,), limit)
 
     def since(self, room: str, since: int, limit: int) -> tuple[list[Message], bool]:
         """Messages of ``room`` with an id above ``since``: all of them, or the newest
         ``limit`` and ``True`` when there were more."""
-        page = self._page(room, "AND id > ?", (since,), limit + 1)
+        page = self._page(room, "AND m.id > ?", (since,), limit + 1)
         return (page[1:], True) if len(page) > limit else (page, False)
+
+    def thread(self, room: str, thread: int, before: int | None, limit: int) -> list[Message]:
+        """The newest ``limit`` messages of thread ``thread`` (its first message and every
+        reply in it) with an id below ``before``, oldest first."""
+        condition = "AND (m.id = ? OR m.thread = ?) AND m.id < ?"
+        return self._page(room, condition, (thread, thread, before or 2**63 - 1), limit)
+
+    def changes_since(self, room: str, since: int, limit: int) -> list[Change]:
+        """Reactions, edits and deletes of ``room`` after id ``since`` (the newest
+        ``limit``), oldest first: what a resuming client missed."""
+        with self._connection() as conn:
+            return _changes.changes_since(conn, room, since, limit)
+
+    def message_info(self, message_id: int) -> _changes.MessageInfo | None:
+        with self._connection() as conn:
+            return _changes.message_info(conn, message_id)
 
     def _page(self, room: str, condition: str, args: tuple[int, ...], limit: int) -> list[Message]:
         with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE room = ? {condition}"
-                " ORDER BY id DESC LIMIT ?",
-                (room, *args, limit),
-            ).fetchall()
-        rows.reverse()
-        return [_row_to_message(row) for row in rows]
+            return _changes.read_page(conn, room, condition, args, limit)
 
     def query(
         self,

@@ -30,9 +30,13 @@ from charla.protocol import (
     ClientRooms,
     ClientTyping,
     ClientUsers,
+    Delete,
+    Deleted,
     Deop,
     Devoice,
     Dms,
+    Edit,
+    Edited,
     Error,
     Hello,
     Help,
@@ -56,6 +60,8 @@ from charla.protocol import (
     Passwd,
     Pong,
     Quit,
+    React,
+    Reaction,
     Read,
     Register,
     Results,
@@ -131,7 +137,11 @@ async def test_hello_say_and_users_in_one_write_are_answered_in_order(
 #: (with its label). bob shares her rooms and records everything he receives.
 SCRIPT: list[tuple[ClientFrame, type[ServerFrame]]] = [
     (Hello(nick="ana", rooms=["dev"]), Welcome),
-    (Say(text="hola", room="dev"), Message),
+    (Say(text="hola", room="dev"), Message),  # message 1 of a new database
+    (React(id=1, emoji="👍"), Reaction),
+    (Edit(id=1, text="hola, editado"), Edited),
+    (ClientHistory(room="dev", thread=1), History),
+    (Delete(id=1), Deleted),
     (MarkRead(room="dev", id=1), Read),
     (ClientTyping(room="dev", state="active"), Typing),  # relayed to bob without it
     (ClientHistory(room="dev"), History),
@@ -204,8 +214,9 @@ async def test_a_label_on_each_request_comes_back_on_its_answer_and_nowhere_else
         seen: list[ServerFrame] = []
         while not isinstance(frame := await _next(bob), Pong):
             seen.append(frame)
-    # bob saw ana's message, her direct message, her /me, her nick and her leaving...
-    assert {type(f) for f in seen} >= {Message, System}
+    # bob saw ana's message, its reaction, edit and delete, her direct message, her /me,
+    # her nick and her leaving...
+    assert {type(f) for f in seen} >= {Message, Reaction, Edited, Deleted, System}
     assert [f.text for f in seen if isinstance(f, Message)] == ["hola", "psst", "saluda"]
     # ...and none of her labels.
     assert [f for f in seen if f.label is not None] == []

@@ -51,6 +51,22 @@ class Tmux:
         return screen
 
 
+def join_command(port: int, lang: str) -> str:
+    """``charla join`` as ana on ``port``, as a shell line for a tmux pane."""
+    env = subprocess_env(LANG=lang, TERM="xterm-256color")
+    command = " ".join(
+        shlex.quote(part) for part in charla_cmd("join", "--port", str(port), "--nick", "ana")
+    )
+    exports = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in env.items()
+        if k in ("PYTHONPATH", "LANG", "TERM", "PATH")
+    )
+    # A tmux server started with no terminal around it hands its panes COLUMNS=80 and
+    # LINES=24, which would pin the app's size: drop them.
+    return f"env -u COLUMNS -u LINES {exports} {command}"
+
+
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
     session = Tmux(f"charla-test-{uuid.uuid4().hex[:8]}")
@@ -63,16 +79,7 @@ async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
     async with running(make_config(tmp_path)) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        env = subprocess_env(LANG="en_US.UTF-8", TERM="xterm-256color")
-        command = " ".join(
-            shlex.quote(part)
-            for part in charla_cmd("join", "--port", str(server.port), "--nick", "ana")
-        )
-        exports = " ".join(
-            f"{k}={shlex.quote(v)}"
-            for k, v in env.items()
-            if k in ("PYTHONPATH", "LANG", "TERM", "PATH")
-        )
+        command = join_command(server.port, "en_US.UTF-8")
         status = shlex.quote(str(status_file))
         tmux.run(
             "new-session",
@@ -83,9 +90,7 @@ async def test_join_in_a_real_terminal(tmp_path: Path, tmux: Tmux) -> None:
             "100",
             "-y",
             "30",
-            # A tmux server started with no terminal around it hands its panes COLUMNS=80
-            # and LINES=24, which would pin the app's size: drop them.
-            f"env -u COLUMNS -u LINES {exports} {command}; echo $? > {status}; sleep 5",
+            f"{command}; echo $? > {status}; sleep 5",
         )
         screen = await tmux.wait_for("connected as ana")
         # The whole 100 columns are used: the status line ends with its key hint there.

@@ -7,17 +7,12 @@ Update after an intended change with ``pytest --snapshot-update``, and look at t
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..helpers import make_config
-from .tui_helpers import make_app, seed, server_thread, until
+from .tui_helpers import bob_online, make_app, seed, until
 
 CONVERSATION = [
     ("general", "bob", "hola a todos 👋"),
@@ -32,23 +27,9 @@ CONVERSATION = [
 @pytest.fixture
 def chat(tmp_path: Path) -> Iterator[int]:
     """A running server with a conversation in it and ``bob`` online."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     seed(tmp_path / "charla.db", CONVERSATION)
-    with server_thread(make_config(tmp_path)) as server:
-        bob = socket.create_connection(("127.0.0.1", server.port))
-        bob.sendall(json.dumps({"type": "hello", "nick": "bob", "rooms": ["dev"]}).encode() + b"\n")
-        bob.recv(65536)
-        try:
-            yield server.port
-        finally:
-            bob.close()
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+    with bob_online(tmp_path, ["dev"]) as port:
+        yield port
 
 
 async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +23,7 @@ from charla.protocol import Message
 from charla.server import ChatServer, ServerConfig
 from charla.store import Store
 
-from ..helpers import charla_cmd, subprocess_env
+from ..helpers import charla_cmd, make_config, subprocess_env
 
 TIMEOUT = 10.0
 FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -103,3 +106,28 @@ def server_thread(config: ServerConfig) -> Iterator[ChatServer]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(TIMEOUT)
         loop.close()
+
+
+@contextlib.contextmanager
+def bob_online(tmp_path: Path, rooms: list[str] | None = None) -> Iterator[int]:
+    """For snapshots: the zone fixed to UTC, a server on its thread over the database in
+    ``tmp_path``, and ``bob`` online in ``rooms``; yields the server's port."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        with server_thread(make_config(tmp_path)) as server:
+            hello = {"type": "hello", "nick": "bob", "rooms": rooms or []}
+            bob = socket.create_connection(("127.0.0.1", server.port))
+            bob.sendall(json.dumps(hello).encode() + b"\n")
+            bob.recv(65536)
+            try:
+                yield server.port
+            finally:
+                bob.close()
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()

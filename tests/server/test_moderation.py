@@ -11,11 +11,13 @@ import pytest
 
 from charla.protocol import (
     Bans,
+    Deleted,
     Error,
     Joined,
     Message,
     Modlog,
     Parted,
+    Results,
     RoomMode,
     Rooms,
     System,
@@ -309,3 +311,31 @@ async def test_charla_admin_op_grants_an_operator_on_the_database(tmp_path: Path
         profe = await _registered(server.port, "profe")
         await _refused(profe, {"type": "modlog", "server": True}, "not_allowed")
         await profe.close()
+
+
+async def test_a_moderator_deletes_any_message_of_the_room_and_it_is_logged(
+    tmp_path: Path,
+) -> None:
+    async with running(make_config(tmp_path)) as server:
+        ana = await _registered(server.port, "ana", "aula")  # the owner
+        bob = await _plain(server.port, "bob", "aula")
+        zoe = await _plain(server.port, "zoe", "aula")
+        said = await _ask(bob, {"type": "say", "room": "aula", "text": "spam spam"})
+        assert isinstance(said, Message)
+        # Someone without a role may not delete it, nor may the owner edit it.
+        await _refused(zoe, {"type": "delete", "id": said.id}, "not_allowed")
+        await _refused(ana, {"type": "edit", "id": said.id, "text": "x"}, "not_allowed")
+        deleted = await _ask(ana, {"type": "delete", "id": said.id})
+        assert isinstance(deleted, Deleted) and deleted.by == "ana"
+        assert (await bob.expect(Deleted, id=said.id)).by == "ana"
+        log = await _ask(ana, {"type": "modlog", "room": "aula"})
+        assert isinstance(log, Modlog)
+        entry = log.entries[-1]
+        assert (entry.action, entry.by, entry.nick, entry.text) == (
+            "delete",
+            "ana",
+            "bob",
+            str(said.id),
+        )
+        found = await _ask(zoe, {"type": "search", "query": "spam"})
+        assert isinstance(found, Results) and found.messages == []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
-from charla.protocol import Error, History, Message, Results
-from charla.server import ChatServer, visibility
+from charla.protocol import Deleted, Edited, Error, History, Message, Results
+from charla.server import visibility
 
 from ..helpers import Peer
 
@@ -128,14 +127,13 @@ async def test_date_filters(connect) -> None:
     assert _texts(await _search(ana, "fecha before:2000-01-01")) == []
 
 
-async def test_a_deleted_or_edited_message_is_found_as_it_is_now(
-    connect, server: ChatServer
-) -> None:
+async def test_a_deleted_or_edited_message_is_found_as_it_is_now(connect) -> None:
     ana = await connect("ana")
     gone, edited = await _post(ana, "borrame pronto", "texto viejo")
-    with sqlite3.connect(server.config.db) as db:
-        db.execute("DELETE FROM messages WHERE id = ?", (gone,))
-        db.execute("UPDATE messages SET text = 'texto nuevo' WHERE id = ?", (edited,))
+    await ana.send({"type": "delete", "id": gone, "label": "d"})
+    await ana.expect(Deleted, label="d")
+    await ana.send({"type": "edit", "id": edited, "text": "texto nuevo", "label": "e"})
+    await ana.expect(Edited, label="e")
     assert _texts(await _search(ana, "borrame")) == []
     assert _texts(await _search(ana, "viejo")) == []
     assert _texts(await _search(ana, "nuevo")) == ["texto nuevo"]

@@ -1,8 +1,10 @@
 """The ordered log every message passes through before anyone sees it.
 
 The server publishes a :class:`Draft`; the bus gives it an id, makes it durable, and hands
-it back through :meth:`Sink.deliver` in the one order everybody sees. The server never
-knows which bus it has:
+it back through :meth:`Sink.deliver` in the one order everybody sees. A draft is a message
+or a change to one (a reaction, an edit, a delete): changes take their number from the same
+sequence and are stored in the same commits, so everyone sees them in one order with the
+messages. The server never knows which bus it has:
 
 - :class:`charla.bus.local.LocalBus` — one machine: ids from a counter, durability from a
   SQLite group commit. The default.
@@ -13,12 +15,29 @@ knows which bus it has:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
-from ..protocol import Message
+from ..protocol import Change, Deleted, Edited, Error, Message, Reaction
 
-__all__ = ["Bus", "BusUnavailable", "Delivery", "Draft", "Sink"]
+__all__ = [
+    "Bus",
+    "BusUnavailable",
+    "Delivery",
+    "Draft",
+    "Event",
+    "Kind",
+    "Sink",
+    "position",
+    "refused",
+    "stamp",
+]
+
+#: What a draft is: a message, or a change to message ``Draft.target``.
+Kind = Literal["message", "react", "edit", "delete"]
+#: What the bus orders and stores.
+Event = Message | Change
 
 
 class BusUnavailable(Exception):
@@ -35,16 +54,71 @@ class Draft:
     """
 
     user: str
-    text: str
+    text: str = ""
     room: str | None = None
     to: str | None = None
     action: bool = False
     bot: bool = False
     origin: object = None
+    reply_to: int | None = None
+    #: For a message, who may change it later; for a change, who asks (space-separated
+    #: tokens: see :mod:`charla.server.authors`). Stored, never shown.
+    author: str = ""
+    kind: Kind = "message"
+    #: The message a change is about.
+    target: int = 0
+    emoji: str = ""
 
 
-#: A message in its final order, with the origin of its draft when it was published here.
-Delivery = tuple[Message, object]
+def stamp(draft: Draft, number: int, ts: str) -> Event:
+    """The frame ``draft`` becomes at its place ``number`` in the order. A reaction's
+    ``on`` is decided when it is stored (:mod:`charla.changes`)."""
+    room, to, target = draft.room, draft.to, draft.target
+    if draft.kind == "react":
+        user, emoji = draft.user, draft.emoji
+        return Reaction(id=target, seq=number, user=user, emoji=emoji, on=True, room=room, to=to)
+    if draft.kind == "edit":
+        user, text = draft.user, draft.text
+        return Edited(id=target, seq=number, user=user, text=text, edited=ts, room=room, to=to)
+    if draft.kind == "delete":
+        return Deleted(id=target, seq=number, by=draft.user, room=room, to=to)
+    return Message(
+        id=number,
+        user=draft.user,
+        text=draft.text,
+        ts=ts,
+        room=room,
+        to=to,
+        action=draft.action,
+        bot=draft.bot,
+        reply_to=draft.reply_to,
+    )
+
+
+def position(event: Event | Error) -> int:
+    """An event's number in the order (0 for a refusal, which has none)."""
+    if isinstance(event, Message):
+        return event.id
+    return 0 if isinstance(event, Error) else event.seq
+
+
+def refused(
+    batch: list[tuple[Event, object]], refusals: Mapping[int, tuple[str, str]]
+) -> list[Delivery]:
+    """``batch`` with each refused change replaced by the ``error`` its sender gets."""
+    out: list[Delivery] = []
+    for event, origin in batch:
+        refusal = None if isinstance(event, Message) else refusals.get(event.seq)
+        if refusal is None:
+            out.append((event, origin))
+        else:
+            out.append((Error(code=refusal[0], message=refusal[1]), origin))
+    return out
+
+
+#: An event in its final order, with the origin of its draft when it was published here;
+#: or the ``error`` a refused change of this node's became (for its sender only).
+Delivery = tuple[Event | Error, object]
 
 
 class InFlight:

@@ -19,13 +19,16 @@ import logging
 import threading
 import time
 
-from ..protocol import Message, format_ts
+from ..protocol import format_ts
 from ..store import Store, StoreError
-from . import Delivery, Draft, InFlight, Sink
+from . import Delivery, Draft, Event, InFlight, Sink, position, refused, stamp
 
 __all__ = ["LocalBus"]
 
 log = logging.getLogger(__name__)
+
+#: A stamped draft on its way to the disk, with the draft it came from.
+_Queued = tuple[Event, Draft]
 
 
 class LocalBus:
@@ -33,11 +36,12 @@ class LocalBus:
         self._store = store
         self._next_id = store.last_id + 1
         self._cond = threading.Condition()
-        self._queue: list[Delivery] = []
+        self._queue: list[_Queued] = []
         #: Drafts published in this loop iteration, not yet handed to the writer.
-        self._drafts: list[Delivery] = []
-        #: Commit outcomes the loop has not picked up yet: (batch, error or None).
-        self._done: list[tuple[list[Delivery], str | None]] = []
+        self._drafts: list[_Queued] = []
+        #: Commit outcomes the loop has not picked up yet: what to deliver, or the batch
+        #: that could not be stored and why.
+        self._done: list[tuple[list[Delivery], list[Draft], str | None]] = []
         self._done_lock = threading.Lock()
         self._closing = False
         self._in_flight = InFlight()
@@ -55,22 +59,13 @@ class LocalBus:
         self._thread.start()
 
     def publish(self, draft: Draft) -> None:
-        message = Message(
-            id=self._next_id,
-            room=draft.room,
-            to=draft.to,
-            user=draft.user,
-            text=draft.text,
-            action=draft.action,
-            bot=draft.bot,
-            ts=format_ts(time.time()),
-        )
+        event = stamp(draft, self._next_id, format_ts(time.time()))
         self._next_id += 1
         self._in_flight.count += 1
         if not self._drafts:
             assert self._loop is not None
             self._loop.call_soon(self._hand_over)
-        self._drafts.append((message, draft.origin))
+        self._drafts.append((event, draft))
 
     def _hand_over(self) -> None:
         """Give the writer this iteration's drafts: one lock and one notify for all."""
@@ -102,12 +97,15 @@ class LocalBus:
                 batch, self._queue = self._queue, []
             self._commit(batch)
 
-    def _commit(self, batch: list[Delivery]) -> None:
+    def _commit(self, batch: list[_Queued]) -> None:
         assert self._loop is not None
-        messages = [message for message, _ in batch]
+        events = [event for event, _ in batch]
+        authors = {position(event): draft.author for event, draft in batch if draft.author}
         error = None
+        delivered: list[Delivery] = []
         try:
-            self._store.commit_batch(messages, messages[-1].id)
+            refusals = self._store.commit_batch(events, position(events[-1]), authors)
+            delivered = refused([(event, draft.origin) for event, draft in batch], refusals)
         except StoreError as exc:  # the file is gone (logged once, by StoreHealth)
             error = str(exc)
         except Exception as exc:  # disk full, I/O error: refuse, never pretend
@@ -118,7 +116,7 @@ class LocalBus:
             self.committed += len(batch)
         with self._done_lock:
             wake = not self._done
-            self._done.append((batch, error))
+            self._done.append((delivered, [draft for _, draft in batch], error))
         if wake:  # otherwise the loop was woken already and will take this one too
             self._loop.call_soon_threadsafe(self._pick_up)
 
@@ -129,13 +127,13 @@ class LocalBus:
         with self._done_lock:
             done, self._done = self._done, []
         delivered: list[Delivery] = []
-        for batch, error in done:
+        for batch, drafts, error in done:
             if error is None:
                 delivered += batch
                 continue
             self._delivered(delivered)
             delivered = []
-            self._rejected(batch, error)
+            self._rejected(drafts, error)
         self._delivered(delivered)
 
     def _delivered(self, batch: list[Delivery]) -> None:
@@ -145,11 +143,7 @@ class LocalBus:
         self._in_flight.settled(len(batch))
         self._sink.deliver(batch)
 
-    def _rejected(self, batch: list[Delivery], reason: str) -> None:
+    def _rejected(self, drafts: list[Draft], reason: str) -> None:
         assert self._sink is not None
-        self._in_flight.settled(len(batch))
-        drafts = [
-            Draft(user=m.user, text=m.text, room=m.room, to=m.to, action=m.action, origin=origin)
-            for m, origin in batch
-        ]
+        self._in_flight.settled(len(drafts))
         self._sink.reject(drafts, reason)

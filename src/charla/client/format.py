@@ -10,9 +10,22 @@ import re
 from datetime import date, datetime
 
 from ..i18n import tr
-from ..protocol import Error, Message, Rooms, System, Users
+from ..protocol import Deleted, Edited, Error, Message, Parent, Reaction, Rooms, System, Users
 
-__all__ = ["format_line", "json_line", "local_date", "local_time", "sanitize", "sanitize_line"]
+__all__ = [
+    "format_line",
+    "json_line",
+    "local_date",
+    "local_time",
+    "preview",
+    "reaction_counts",
+    "sanitize",
+    "sanitize_line",
+]
+
+#: Characters of a parent's text a reply line shows.
+PREVIEW = 24
+_FENCES = re.compile(r"(?:```|~~~)[\w+#.-]*")
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC x,
 # and their 8-bit C1 forms.
@@ -67,23 +80,81 @@ def local_time(ts: str) -> str:
     return moment.astimezone().strftime("%H:%M")
 
 
-def _message_line(m: Message) -> str:
+def preview(parent: Parent, lang: str, width: int = PREVIEW) -> str:
+    """``ana: ¿alguien ha…``: who a reply answers and the start of what they said, on
+    one line."""
+    if parent.deleted:
+        text = tr(lang, "(message deleted)")
+    else:
+        # Fences say nothing in one line: ``` ```python def f(): ``` ``` is ``def f():``.
+        text = " ".join(_FENCES.sub(" ", sanitize_line(parent.text)).split())
+        if len(text) > width:
+            text = text[: width - 1].rstrip() + "…"
+    return f"{sanitize_line(parent.user)}: {text}"
+
+
+def reaction_counts(reactions: dict[str, list[str]] | None) -> str:
+    """``👍 3  🎉 1``."""
+    return "  ".join(f"{sanitize_line(e)} {len(users)}" for e, users in (reactions or {}).items())
+
+
+def _message_line(m: Message, lang: str) -> str:
     clock = f"[{local_time(m.ts)}]"
     user = sanitize_line(m.user)
-    text = sanitize(m.text).replace("\n", "\n    ")
     if m.to is not None:
-        return f"{clock} *{user} → {sanitize_line(m.to)}* {text}"
-    where = f"#{sanitize_line(m.room or '')}"
-    if m.action:
-        return f"{clock} {where} * {user} {text}"
-    return f"{clock} {where} <{user}> {text}"
+        where = f"*{user} → {sanitize_line(m.to)}*"
+    else:
+        where = f"#{sanitize_line(m.room or '')}"
+    if m.deleted:
+        return f"{clock} {where} * " + tr(lang, "message #{id} deleted", id=m.id)
+    text = sanitize(m.text).replace("\n", "\n    ")
+    if m.edited is not None:
+        text = tr(lang, "(edited #{id})", id=m.id) + " " + text
+    if m.parent is not None:
+        text = f"↪ {preview(m.parent, lang)} | {text}"
+    if m.to is not None:
+        line = f"{clock} {where} {text}"
+    elif m.action:
+        line = f"{clock} {where} * {user} {text}"
+    else:
+        line = f"{clock} {where} <{user}> {text}"
+    if m.reactions:
+        line += "\n    " + reaction_counts(m.reactions)
+    return line
+
+
+def _now() -> str:
+    return "[" + datetime.now().strftime("%H:%M") + "]"
+
+
+def _where(change: Reaction | Edited | Deleted) -> str:
+    if change.to is not None:
+        return f"*→ {sanitize_line(change.to)}*"
+    return f"#{sanitize_line(change.room or '')}"
+
+
+def _change_line(change: Reaction | Edited | Deleted, lang: str) -> str:
+    """``* ana 👍 #123``, ``<ana> (editado #123) texto``, ``* mensaje #123 borrado``."""
+    where = _where(change)
+    if isinstance(change, Reaction):
+        gone = " " + tr(lang, "(taken back)") if not change.on else ""
+        user, emoji = sanitize_line(change.user), sanitize_line(change.emoji)
+        return f"{_now()} {where} * {user} {emoji} #{change.id}{gone}"
+    if isinstance(change, Edited):
+        text = sanitize(change.text).replace("\n", "\n    ")
+        mark = tr(lang, "(edited #{id})", id=change.id)
+        user = sanitize_line(change.user)
+        return f"[{local_time(change.edited)}] {where} <{user}> {mark} {text}"
+    return f"{_now()} {where} * " + tr(lang, "message #{id} deleted", id=change.id)
 
 
 def format_line(frame: object, lang: str) -> str | None:
     """One frame as the plain-mode text (possibly several lines), or ``None`` when the
     frame is not shown."""
     if isinstance(frame, Message):
-        return _message_line(frame)
+        return _message_line(frame, lang)
+    if isinstance(frame, Reaction | Edited | Deleted):
+        return _change_line(frame, lang)
     if isinstance(frame, Users):
         names = ", ".join(sanitize_line(u) for u in frame.users) or "-"
         return "-- " + tr(

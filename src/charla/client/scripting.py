@@ -15,15 +15,19 @@ import msgspec
 
 from ..protocol import (
     Bye,
+    Change,
     ClientHistory,
     ClientUsers,
     Code,
+    Deleted,
+    Edited,
     Error,
     Hello,
     History,
     Message,
     ProtocolError,
     Quit,
+    Reaction,
     Results,
     Say,
     Search,
@@ -85,15 +89,17 @@ async def send(
     *,
     err: Output,
     access: Access,
+    reply_to: int | None = None,
 ) -> int:
-    """Send each text to ``room``; return once the server acknowledged all of them."""
+    """Send each text to ``room`` (as answers to message ``reply_to`` when given); return
+    once the server acknowledged all of them."""
     room = normalize_room(room)
     link, _, _ = await _open(options, nick, rooms=[room], access=access)
     try:
         status = 0
         for text in texts:
             if text.strip():
-                await link.send(Say(text=text, room=room))
+                await link.send(Say(text=text, room=room, reply_to=reply_to))
         await link.send(Quit(reason="quit"))
         # The server says bye only after every earlier message was stored and sent back:
         # errors in between are the messages that did not make it.
@@ -121,8 +127,9 @@ async def tail(
     access: Access,
     err: Output = lambda line: None,
 ) -> int:
-    """Print the room's history (or what came after ``since``), then follow it. The room
-    is watched, not joined: nobody sees this reader come, stay or go.
+    """Print the room's history (or what came after ``since``), then follow it: its
+    messages, and the reactions, edits and deletes of its messages. The room is watched,
+    not joined: nobody sees this reader come, stay or go.
 
     Every ``error`` the server sends is written to ``err``; the connection ending without
     a ``bye`` is reported there too, with status 1.
@@ -134,9 +141,10 @@ async def tail(
         label = link.next_label()
         await link.send(Watch(room=room, label=label))
         while (frame := await link.recv()) is not None:
+            messages: list[Message | Change]
             if isinstance(frame, History) and frame.label == label:
-                messages = await _history_since(link, room, since, frame.messages)
-            elif isinstance(frame, Message) and frame.room == room:
+                messages = list(await _history_since(link, room, since, frame.messages))
+            elif isinstance(frame, Message | Reaction | Edited | Deleted) and frame.room == room:
                 messages = [frame]
             elif isinstance(frame, Error) and frame.label == label:
                 err("charla tail: " + sanitize_line(frame.message))

@@ -33,6 +33,7 @@ import msgspec
 from ..protocol import (
     DEFAULT_ROOM,
     Bye,
+    Change,
     ClientFrame,
     ClientHistory,
     ClientPing,
@@ -197,6 +198,9 @@ class _Rooms:
 
     joined: list[str] = field(default_factory=list)
     newest: dict[str, int] = field(default_factory=dict)
+    #: The newest change (reaction, edit, delete) seen in each room, by its ``seq``: a
+    #: resume replays changes after the history, so they are counted apart.
+    newest_change: dict[str, int] = field(default_factory=dict)
 
     def fresh(self, message: Message) -> bool:
         """Whether ``message`` is new (and remember it). Direct messages are never replayed,
@@ -206,6 +210,15 @@ class _Rooms:
         if message.id <= self.newest.get(message.room, 0):
             return False
         self.newest[message.room] = message.id
+        return True
+
+    def fresh_change(self, change: Change) -> bool:
+        """Whether ``change`` is new (and remember it)."""
+        if change.room is None:
+            return True
+        if change.seq <= self.newest_change.get(change.room, 0):
+            return False
+        self.newest_change[change.room] = change.seq
         return True
 
 
@@ -448,8 +461,15 @@ class Session:
             if not self._rooms.fresh(frame):
                 return
             self._saw(frame)
-        elif isinstance(frame, History) and (frame.around is not None or frame.with_):
-            pass  # context or a conversation asked for: shown as it is
+        elif isinstance(frame, Change):
+            if not self._rooms.fresh_change(frame):
+                return
+            if frame.room is not None:
+                self.last_id = max(self.last_id or 0, frame.seq)
+        elif isinstance(frame, History) and (
+            frame.around is not None or frame.with_ or frame.thread is not None
+        ):
+            pass  # context, a conversation or a thread asked for: shown as it is
         elif isinstance(frame, History) and frame.before is not None:
             frame = self._backfilled(frame)
         elif isinstance(frame, History):

@@ -14,12 +14,16 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
+from ..changes import MODERATOR
 from ..protocol import MAX_NAME, ProtocolError, clean_text, nick_key, normalize_nick, normalize_room
+from ..protocol.emoji import check_emoji
 from .settings import valid_node_name
 
 __all__ = [
     "SkipLog",
+    "valid_authors",
     "valid_boot",
+    "valid_emoji",
     "valid_key",
     "valid_nick",
     "valid_origin",
@@ -29,6 +33,7 @@ __all__ = [
 ]
 
 _BOOT = re.compile(r"[0-9a-f]{1,32}")
+_CONNECTION_TOKEN = re.compile(r"c:[0-9a-f]{16}")
 _TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
@@ -59,6 +64,26 @@ def valid_key(key: str) -> bool:
         and nick_key(key) == key
         and _canonical(key, lambda k: clean_text(k, limit=3 * MAX_NAME))
         and not any(ch.isspace() for ch in key)
+    )
+
+
+def valid_emoji(emoji: str) -> bool:
+    return _canonical(emoji, check_emoji)
+
+
+def valid_authors(authors: str) -> bool:
+    """Author tokens (charla.server.authors), space-separated: a connection's, an
+    account's and a moderator's, at most one of each; none for an entry from an older
+    node."""
+    tokens = authors.split(" ") if authors else []
+    connections = [t for t in tokens if _CONNECTION_TOKEN.fullmatch(t)]
+    accounts = [t for t in tokens if t.startswith("a:") and valid_key(t[2:])]
+    moderators = [t for t in tokens if t == MODERATOR]
+    return (
+        len(connections) <= 1
+        and len(accounts) <= 1
+        and len(moderators) <= 1
+        and len(tokens) == len(connections) + len(accounts) + len(moderators)
     )
 
 

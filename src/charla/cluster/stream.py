@@ -2,7 +2,8 @@
 
 Only :mod:`charla.cluster` knows NATS; the server sees a :class:`~charla.bus.Bus`.
 
-- **One stream** (file storage) holds everything that needs one order: room messages under
+- **One stream** (file storage) holds everything that needs one order: room messages (and
+  the reactions, edits and deletes of their messages, in order with them) under
   ``<ns>.log.room.<hex of the room name>`` (a room name may hold ``.``, which would split a
   subject token), direct messages under ``<ns>.log.dm``, presence events under
   ``<ns>.log.presence`` and moderation entries under ``<ns>.log.moderation``
@@ -43,10 +44,20 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from ..bus import BusUnavailable, Delivery, Draft, InFlight, Sink
-from ..protocol import Message, ModEntry, format_ts
+from ..bus import BusUnavailable, Draft, Event, InFlight, Kind, Sink, position, refused
+from ..bus import stamp as _stamp
+from ..changes import Refusal
+from ..protocol import ModEntry, format_ts
 from ..store import Store
-from .checks import SkipLog, valid_nick, valid_room, valid_text, valid_ts
+from .checks import (
+    SkipLog,
+    valid_authors,
+    valid_emoji,
+    valid_nick,
+    valid_room,
+    valid_text,
+    valid_ts,
+)
 from .connect import connect_nats
 from .moderation import entry_problem
 from .settings import ClusterSettings
@@ -69,6 +80,15 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     a: bool = False
     #: Posted by a program (an incoming webhook).
     b: bool = False
+    #: What it is: "" for a message, or the kind of change to message ``tg``.
+    k: str = ""
+    tg: int = 0
+    #: The emoji of a reaction.
+    e: str = ""
+    #: The message a message answers.
+    rt: int | None = None
+    #: Who may change the message, or who asks for the change (charla.server.authors).
+    au: str = ""
     #: Wall-clock deadline (epoch seconds): its sender was told ``unavailable`` then, so
     #: a copy that reaches the stream later (flushed after a reconnect) is skipped by
     #: every node alike — they compare it with the stream's own timestamp.
@@ -90,9 +110,11 @@ class _Outgoing:
     draft: Draft | None = None
 
 
-#: What the consumer hands on, in stream order: a chat message, a presence event (its
-#: sequence and payload) for the presence handler, or a moderation entry.
-_Item = tuple[Message, object] | tuple[int, bytes] | tuple[ModEntry, None]
+#: What the consumer hands on, in stream order: a chat message or a change to one, a
+#: presence event (its sequence and payload) for the presence handler, or a moderation
+#: entry.
+_Item = tuple[Event, object] | tuple[int, bytes] | tuple[ModEntry, None]
+_KINDS: frozenset[str] = frozenset({"react", "edit", "delete"})
 
 EventHandler = Callable[[int, bytes], None]
 
@@ -130,13 +152,15 @@ class NatsBus:
         self._in_flight = InFlight()
         self._incoming: list[_Item] = []
         self._incoming_mine = 0
+        #: Author tokens of the entries received and not indexed yet, by sequence.
+        self._authors: dict[int, str] = {}
         self._last_queued = store.last_id
         self._incoming_ready = asyncio.Event()
         self._delivered = store.last_id
         self._caught_up = asyncio.Event()
         self._target = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._commit: asyncio.Future[None] | None = None
+        self._commit: asyncio.Future[dict[int, Refusal]] | None = None
         self._sub: JetStreamContext.PushSubscription | None = None
         #: Batches indexed and messages indexed, for the metrics.
         self.commits = 0
@@ -298,6 +322,11 @@ class NatsBus:
             to=draft.to,
             a=draft.action,
             b=draft.bot,
+            k="" if draft.kind == "message" else draft.kind,
+            tg=draft.target,
+            e=draft.emoji,
+            rt=draft.reply_to,
+            au=draft.author,
             dl=now + self.settings.publish_timeout,
         )
         subject = (
@@ -494,21 +523,14 @@ class NatsBus:
             log.info("skipping message %d: stored after its deadline", seq)
             self._refuse_mine(msg_id, entry)  # clocks apart: its sender is still waiting
             return (seq, b"")
-        message = Message(
-            id=seq,
-            user=entry.u,
-            text=entry.t,
-            ts=entry.ts,
-            room=entry.r,
-            to=entry.to,
-            action=entry.a,
-            bot=entry.b,
-        )
+        event = _stamp(_draft(entry), seq, entry.ts)
+        if entry.au:
+            self._authors[seq] = entry.au
         origin = self._origins.pop(msg_id, _NOT_MINE)
         if origin is _NOT_MINE:
-            return (message, None)
+            return (event, None)
         self._incoming_mine += 1
-        return (message, origin)
+        return (event, origin)
 
     def _problem(self, entry: _Entry, subject: str) -> str | None:
         """Why ``entry`` (read from ``subject``) is not something a node wrote, or None.
@@ -516,8 +538,9 @@ class NatsBus:
         settings = self.settings
         if not valid_nick(entry.u):
             return "invalid sender"
-        if not valid_text(entry.t, settings.max_text):
-            return "invalid text"
+        problem = _change_problem(entry, settings.max_text)
+        if problem is not None:
+            return problem
         if not valid_ts(entry.ts):
             return "invalid time stamp"
         if entry.r is not None:
@@ -536,9 +559,9 @@ class NatsBus:
         waiting."""
         origin = self._origins.pop(msg_id, _NOT_MINE)
         if origin is not _NOT_MINE:
-            self._refuse(
-                [Draft(user=entry.u, text=entry.t, room=entry.r, to=entry.to, origin=origin)]
-            )
+            draft = _draft(entry)
+            draft.origin = origin
+            self._refuse([draft])
 
     async def _index_forever(self) -> None:
         """Store what the consumer received (one transaction per batch), then deliver."""
@@ -549,37 +572,40 @@ class NatsBus:
                 continue
             batch, self._incoming = self._incoming, []
             mine, self._incoming_mine = self._incoming_mine, 0
-            await self._index(batch)
-            self._hand_on(batch, mine)
+            refusals = await self._index(batch)
+            self._hand_on(batch, mine, refusals)
 
-    async def _index(self, batch: list[_Item]) -> None:
-        messages = [item[0] for item in batch if isinstance(item[0], Message)]
-        moderation = [item[0] for item in batch if isinstance(item[0], ModEntry)]
+    async def _index(self, batch: list[_Item]) -> dict[int, Refusal]:
+        """Store ``batch``; returns the changes the store refused."""
+        events = [head for head, _ in batch if isinstance(head, Event)]
+        moderation = [head for head, _ in batch if isinstance(head, ModEntry)]
+        authors, self._authors = self._authors, {}
         last = _seq(batch[-1])
         while True:
             # Shielded: a commit in its thread must finish before the store may close.
             self._commit = asyncio.ensure_future(
-                asyncio.to_thread(self.store.commit_batch, messages, last, moderation)
+                asyncio.to_thread(self.store.commit_batch, events, last, authors, moderation)
             )
             try:
-                await asyncio.shield(self._commit)
+                refusals = await asyncio.shield(self._commit)
                 break
             except Exception as exc:  # disk full, I/O error: the stream keeps it; retry
-                log.error("could not index %d messages: %s; retrying", len(messages), exc)
+                log.error("could not index %d messages: %s; retrying", len(events), exc)
                 await asyncio.sleep(1.0)
         self.commits += 1
-        self.committed += len(messages)
+        self.committed += len(events)
+        return refusals
 
-    def _hand_on(self, batch: list[_Item], mine: int) -> None:
+    def _hand_on(self, batch: list[_Item], mine: int, refusals: dict[int, Refusal]) -> None:
         """Deliver runs of messages and apply presence events, all in stream order."""
         assert self._sink is not None
-        run: list[Delivery] = []
+        run: list[tuple[Event, object]] = []
         for head, tail in batch:
-            if isinstance(head, Message):
+            if isinstance(head, Event):
                 run.append((head, tail))
                 continue
             if run:
-                self._sink.deliver(run)
+                self._sink.deliver(refused(run, refusals))
                 run = []
             if isinstance(head, ModEntry):
                 self._apply_moderation(head)
@@ -589,7 +615,7 @@ class NatsBus:
                 except Exception:
                     log.exception("presence event %d", head)
         if run:
-            self._sink.deliver(run)
+            self._sink.deliver(refused(run, refusals))
         self._delivered = _seq(batch[-1])
         if self._stored_at:
             self._refuse_trimmed()
@@ -618,4 +644,41 @@ def _differs(current: float | None, wanted: float | None) -> bool:
 
 def _seq(item: _Item) -> int:
     head = item[0]
-    return head.id if isinstance(head, Message | ModEntry) else head
+    if isinstance(head, ModEntry):
+        return head.id
+    return head if isinstance(head, int) else position(head)
+
+
+def _draft(entry: _Entry) -> Draft:
+    """The draft a stream entry was made from (its origin is not in the stream)."""
+    kind: Kind = "message" if not entry.k else entry.k  # type: ignore[assignment]
+    return Draft(
+        user=entry.u,
+        text=entry.t,
+        room=entry.r,
+        to=entry.to,
+        action=entry.a,
+        bot=entry.b,
+        reply_to=entry.rt,
+        author=entry.au,
+        kind=kind,
+        target=entry.tg,
+        emoji=entry.e,
+    )
+
+
+def _change_problem(entry: _Entry, max_text: int) -> str | None:
+    """Why the parts of ``entry`` that say what it is cannot be what a node wrote."""
+    if not valid_authors(entry.au):
+        return "invalid author"
+    if not entry.k:
+        if entry.tg or entry.e or (entry.rt is not None and entry.rt <= 0):
+            return "invalid message"
+        return None if valid_text(entry.t, max_text) else "invalid text"
+    if entry.k not in _KINDS or entry.tg <= 0 or entry.r is None or entry.rt is not None:
+        return "invalid change"
+    if entry.k == "edit":
+        return None if valid_text(entry.t, max_text) and not entry.e else "invalid edit"
+    if entry.k == "react":
+        return None if valid_emoji(entry.e) and not entry.t else "invalid reaction"
+    return None if not entry.t and not entry.e else "invalid delete"

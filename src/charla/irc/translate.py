@@ -415,6 +415,8 @@ def render(session: IrcSession, frame: ServerFrame) -> None:
 def _render_message(session: IrcSession, frame: Message, pending: Pending | None) -> None:
     if pending is not None and "echo-message" not in session.caps:
         return  # the sender's own copy (only the sender's copy carries our label)
+    if frame.deleted:
+        return  # a deleted message in a history: nothing left to say
     command = "NOTICE" if pending is not None and pending.command == "NOTICE" else "PRIVMSG"
     for line in message_lines(session, frame, command):
         session.emit(line, pending)

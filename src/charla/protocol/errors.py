@@ -33,6 +33,8 @@ class Code(StrEnum):
     LIMIT_INVALID = "limit_invalid"
     NOT_WATCHING = "not_watching"
     TOO_MANY_ROOMS = "too_many_rooms"
+    NO_SUCH_MESSAGE = "no_such_message"
+    TOO_MANY_REACTIONS = "too_many_reactions"
     # Limits and access.
     FLOOD = "flood"
     SLOW_CONSUMER = "slow_consumer"

@@ -25,6 +25,7 @@ __all__ = [
     "BanInfo",
     "Bans",
     "Bye",
+    "Change",
     "ClientBans",
     "ClientDms",
     "ClientFrame",
@@ -37,9 +38,13 @@ __all__ = [
     "ClientTyping",
     "ClientUsers",
     "Conversation",
+    "Delete",
+    "Deleted",
     "Deop",
     "Devoice",
     "Dms",
+    "Edit",
+    "Edited",
     "Error",
     "Hello",
     "Help",
@@ -60,12 +65,15 @@ __all__ = [
     "Nick",
     "Op",
     "Owner",
+    "Parent",
     "Part",
     "Parted",
     "Passwd",
     "Ping",
     "Pong",
     "Quit",
+    "React",
+    "Reaction",
     "Read",
     "Register",
     "Results",
@@ -126,6 +134,8 @@ class Hello(_Frame, tag="hello"):
 class Say(_Frame, tag="say"):
     text: str
     room: str | None = None
+    #: The id of the message this one answers (same room).
+    reply_to: Id | None = None
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -138,6 +148,8 @@ class ClientHistory(_Frame, tag="history"):
     limit: int = 50
     around: Id | None = None
     with_: str | None = msgspec.field(default=None, name="with")
+    #: Only this thread: its first message and every reply to it (or to a reply).
+    thread: Id | None = None
 
 
 class ClientPing(_Frame, tag="ping"):
@@ -186,6 +198,8 @@ class Msg(_Frame, tag="msg"):
 
     to: str
     text: str
+    #: The id of the message this one answers (the same direct conversation).
+    reply_to: Id | None = None
 
 
 class Nick(_Frame, tag="nick"):
@@ -197,6 +211,7 @@ class Me(_Frame, tag="me"):
 
     text: str
     room: str | None = None
+    reply_to: Id | None = None
 
 
 class Quit(_Frame, tag="quit"):
@@ -384,6 +399,26 @@ class ClientTyping(_Frame, tag="typing"):
     to: str | None = None
 
 
+class React(_Frame, tag="react"):
+    """Toggle the sender's reaction ``emoji`` (one emoji) on message ``id``."""
+
+    id: Id
+    emoji: str
+
+
+class Edit(_Frame, tag="edit"):
+    """Replace the text of the sender's own message ``id``."""
+
+    id: Id
+    text: str
+
+
+class Delete(_Frame, tag="delete"):
+    """Delete the sender's own message ``id``: its text is gone for good."""
+
+    id: Id
+
+
 ClientFrame = (
     Hello
     | Say
@@ -426,6 +461,9 @@ ClientFrame = (
     | Away
     | Back
     | ClientTyping
+    | React
+    | Edit
+    | Delete
 )
 
 
@@ -446,12 +484,25 @@ class Welcome(_Frame, tag="welcome"):
     sessions: int | None = None
 
 
-class Message(_Frame, tag="message"):
-    """A chat message. Room messages carry ``room``; direct messages carry ``to`` instead."""
+class Parent(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """What a reply answers, enough to show it: its author and the start of its text
+    (no text once it is deleted)."""
+
+    user: str
+    text: str = ""
+    deleted: bool = False
+
+
+class Message(_Frame, tag="message", kw_only=True):
+    """A chat message. Room messages carry ``room``; direct messages carry ``to`` instead.
+
+    A deleted message keeps only ``id``, ``user``, ``ts`` (and its room) and
+    ``deleted: true``: its text is empty, so left out.
+    """
 
     id: int
     user: str
-    text: str
+    text: str = ""
     ts: str
     room: str | None = None
     to: str | None = None
@@ -461,6 +512,15 @@ class Message(_Frame, tag="message"):
     match: list[tuple[int, int]] | None = None
     #: Posted by a program (an incoming webhook), not typed by a person.
     bot: bool = False
+    reply_to: int | None = None
+    #: The id of the first message of the thread this reply belongs to.
+    thread: int | None = None
+    parent: Parent | None = None
+    #: When it was last edited (its text is the latest).
+    edited: str | None = None
+    deleted: bool = False
+    #: emoji -> the nicks who reacted with it, in the order they did.
+    reactions: dict[str, list[str]] | None = None
 
 
 class History(_Frame, tag="history", kw_only=True):
@@ -473,6 +533,7 @@ class History(_Frame, tag="history", kw_only=True):
     more: bool = False
     around: int | None = None
     with_: str | None = msgspec.field(default=None, name="with")
+    thread: int | None = None
 
 
 class Users(_Frame, tag="users"):
@@ -650,6 +711,48 @@ class Typing(_Frame, tag="typing"):
     to: str | None = None
 
 
+# Changes to a message: each has its own place in the order of messages (``seq``, from
+# the same sequence as message ids), so a resume with ``since`` replays the ones missed.
+
+
+class Reaction(_Frame, tag="reaction"):
+    """``user`` added (``on``) or took back their reaction ``emoji`` on message ``id``."""
+
+    id: int
+    seq: int
+    user: str
+    emoji: str
+    on: bool
+    room: str | None = None
+    to: str | None = None
+
+
+class Edited(_Frame, tag="edited"):
+    """Message ``id`` of ``user`` now says ``text`` (edited at ``edited``)."""
+
+    id: int
+    seq: int
+    user: str
+    text: str
+    edited: str
+    room: str | None = None
+    to: str | None = None
+
+
+class Deleted(_Frame, tag="deleted"):
+    """Message ``id`` was deleted by ``by``."""
+
+    id: int
+    seq: int
+    by: str
+    room: str | None = None
+    to: str | None = None
+
+
+#: A change to a message, delivered in order with the messages.
+Change = Reaction | Edited | Deleted
+
+
 ServerFrame = (
     Welcome
     | History
@@ -672,4 +775,7 @@ ServerFrame = (
     | Modlog
     | Read
     | Typing
+    | Reaction
+    | Edited
+    | Deleted
 )

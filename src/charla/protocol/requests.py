@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .emoji import expand_shortcode
 from .errors import Code, ProtocolError
 from .frames import (
     Away,
@@ -32,8 +33,10 @@ from .frames import (
     ClientRooms,
     ClientTyping,
     ClientUsers,
+    Delete,
     Deop,
     Devoice,
+    Edit,
     Hello,
     Help,
     Invite,
@@ -50,6 +53,7 @@ from .frames import (
     Part,
     Passwd,
     Quit,
+    React,
     Register,
     Say,
     Search,
@@ -189,6 +193,38 @@ def _parse_back(args: str, room: str, label: str | None) -> ClientFrame:
     return Back(label=label)
 
 
+def _message_id(word: str, usage: str) -> int:
+    """A message id as typed (``123`` or ``#123``)."""
+    digits = word.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage} (a message number)")
+    return int(digits)
+
+
+def _parse_reply(args: str, room: str, label: str | None) -> ClientFrame:
+    usage = "/reply <id> <text>"
+    word, text = _words(args, 2, usage)
+    return Say(text=text, room=room, reply_to=_message_id(word, usage), label=label)
+
+
+def _parse_react(args: str, room: str, label: str | None) -> ClientFrame:
+    usage = "/react <id> <emoji>"
+    word, emoji = _words(args, 2, usage)
+    return React(id=_message_id(word, usage), emoji=expand_shortcode(emoji.strip()), label=label)
+
+
+def _parse_edit(args: str, room: str, label: str | None) -> ClientFrame:
+    usage = "/edit <id> <text>"
+    word, text = _words(args, 2, usage)
+    return Edit(id=_message_id(word, usage), text=text, label=label)
+
+
+def _parse_delete(args: str, room: str, label: str | None) -> ClientFrame:
+    usage = "/delete <id>"
+    (word,) = _words(args, 1, usage)
+    return Delete(id=_message_id(word.strip(), usage), label=label)
+
+
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
     return Quit(reason=args.strip() or "quit", label=label)
 
@@ -287,6 +323,38 @@ REQUESTS: tuple[Request, ...] = (
         names=("privados", "dms"),
         summary="list your direct conversations",
         parse=_parse_dms,
+    ),
+    Request(
+        frame=Say,
+        names=("responder", "reply"),
+        usage="<id> <text>",
+        summary="answer message <id> (in its thread)",
+        parse=_parse_reply,
+        publishes=True,
+    ),
+    Request(
+        frame=React,
+        names=("reaccionar", "react"),
+        usage="<id> <emoji>",
+        summary="add or take back a reaction (👍, :+1:…)",
+        parse=_parse_react,
+        publishes=True,
+    ),
+    Request(
+        frame=Edit,
+        names=("editar", "edit"),
+        usage="<id> <text>",
+        summary="change the text of your message <id>",
+        parse=_parse_edit,
+        publishes=True,
+    ),
+    Request(
+        frame=Delete,
+        names=("borrar", "delete"),
+        usage="<id>",
+        summary="delete your message <id>",
+        parse=_parse_delete,
+        publishes=True,
     ),
     Request(frame=Help, names=("ayuda", "help"), summary="show this help", parse=_parse_help),
     Request(
@@ -424,7 +492,9 @@ REQUESTS: tuple[Request, ...] = (
     Request(frame=ClientTyping),
 )
 
-_BY_FRAME: dict[type[ClientFrame], Request] = {r.frame: r for r in REQUESTS}
+# A frame may have several rows (``say`` and ``/responder``): its first row says how it
+# is treated.
+_BY_FRAME: dict[type[ClientFrame], Request] = {r.frame: r for r in reversed(REQUESTS)}
 #: Every ``/command`` name (and alias) to its request.
 COMMANDS: dict[str, Request] = {name: r for r in REQUESTS for name in r.names}
 

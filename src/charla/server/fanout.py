@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ..bus import Delivery, Draft
-from ..protocol import Code, Message, encode
+from ..bus import Delivery, Draft, Event, position
+from ..protocol import Code, Error, encode
+from .authors import author_of
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -51,16 +52,19 @@ class FanOut:
 
     def publish(self, member: Member, draft: Draft, label: str | None) -> None:
         draft.origin = Origin(member, label)
+        if draft.kind == "message":
+            draft.author = author_of(member)
         member.proto.published()
         self._hub.metrics.messages_in += 1
         self._hub.bus.publish(draft)
 
     def deliver(self, batch: list[Delivery]) -> None:
-        """Fan out messages that are now durable, in id order for every client.
+        """Fan out messages (and changes to them) that are now durable, in id order for
+        every client.
 
         Consecutive messages of one room are joined into one ``bytes`` and each reader
         gets a reference to it: encoding and copying are paid once per run, not once
-        per recipient.
+        per recipient. A change refused when it was stored goes to its sender only.
         """
         hub = self._hub
         rooms = hub.rooms.by_name
@@ -68,15 +72,17 @@ class FanOut:
         while start < len(batch):
             first, origin = batch[start]
             end = start + 1
-            if first.room is None:
+            if isinstance(first, Error):
+                _tell_sender(first, origin)
+            elif first.room is None:
                 self._deliver_direct(first, origin)
             else:
-                while end < len(batch) and batch[end][0].room == first.room:
+                while end < len(batch) and _room_of(batch[end][0]) == first.room:
                     end += 1
                 room = rooms.get(first.room)
                 if room is not None:
                     run = batch[start:end]
-                    messages = [message for message, _ in run]
+                    messages = [e for e, _ in run if not isinstance(e, Error)]
                     data = b"".join(map(encode, messages))
                     labelled = _labelled_senders(run)
                     for reader in room.live:
@@ -90,7 +96,7 @@ class FanOut:
             start = end
         self._settle(origin for _, origin in batch)
         if batch:
-            self._delivered_upto = batch[-1][0].id
+            self._delivered_upto = max(self._delivered_upto, *(position(e) for e, _ in batch))
         if self._waiters:
             self._wake_waiters()
 
@@ -102,7 +108,7 @@ class FanOut:
                 origin.member.send_error(
                     Code.UNAVAILABLE,
                     f"message not stored: {reason}",
-                    text=draft.text,
+                    text=draft.text or None,
                     label=origin.label,
                 )
         self._settle(draft.origin for draft in drafts)
@@ -117,7 +123,7 @@ class FanOut:
             member.proto.settled(count)
             self._hub.pump(member)
 
-    def _deliver_direct(self, message: Message, origin: object) -> None:
+    def _deliver_direct(self, message: Event, origin: object) -> None:
         """To every session of both parties here; a labelled sender's copy is its own."""
         data = encode(message)
         users = self._hub.users
@@ -150,6 +156,17 @@ class FanOut:
         self._waiters = waiting
 
 
+def _room_of(event: Event | Error) -> str | None:
+    return None if isinstance(event, Error) else event.room
+
+
+def _tell_sender(error: Error, origin: object) -> None:
+    """A change the store refused (the message was deleted meanwhile, too many
+    reactions): only its sender hears of it."""
+    if isinstance(origin, Origin):
+        origin.member.send(msgspec.structs.replace(error, label=origin.label))
+
+
 def _labelled_senders(run: list[Delivery]) -> set[Member]:
     return {origin.member for _, origin in run if isinstance(origin, Origin) and origin.label}
 
@@ -164,5 +181,5 @@ def _own_copy(run: list[Delivery], reader: Member) -> bytes:
     )
 
 
-def _labelled(message: Message, label: str | None) -> bytes:
+def _labelled(message: Event | Error, label: str | None) -> bytes:
     return encode(msgspec.structs.replace(message, label=label))

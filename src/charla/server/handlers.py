@@ -30,6 +30,8 @@ from ..protocol import (
     ClientTyping,
     ClientUsers,
     Code,
+    Delete,
+    Edit,
     Hello,
     Help,
     History,
@@ -43,6 +45,7 @@ from ..protocol import (
     Pong,
     ProtocolError,
     Quit,
+    React,
     Register,
     Rooms,
     Say,
@@ -53,7 +56,7 @@ from ..protocol import (
     Watch,
     normalize_room,
 )
-from . import recall, search
+from . import conversation, recall, search
 from .history import send_history
 from .moderation import MODERATION_HANDLERS
 
@@ -71,23 +74,28 @@ def _hello(hub: Hub, member: Member, frame: Hello) -> Work:
     return hub.identity.hello(member, frame)
 
 
-def _say(hub: Hub, member: Member, frame: Say) -> None:
+def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
     if room in member.rooms:
         hub.moderation.check_say(member, room)
-    hub.say(member, room, frame.text, label=frame.label)
-
-
-def _me(hub: Hub, member: Member, frame: Me) -> None:
-    room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
-    if room in member.rooms:
-        hub.moderation.check_say(member, room)
-    hub.say(member, room, frame.text, label=frame.label, action=True)
+    action = isinstance(frame, Me)
+    if frame.reply_to is not None:
+        return conversation.reply(
+            hub, member, room, frame.text, frame.reply_to, label=frame.label, action=action
+        )
+    hub.say(member, room, frame.text, label=frame.label, action=action)
+    return None
 
 
 def _msg(hub: Hub, member: Member, frame: Msg) -> None:
+    if frame.reply_to is not None:
+        conversation.direct_reply(hub, member, frame.reply_to)
     hub.direct(member, frame.to, frame.text, label=frame.label)
     hub.activity.reply_if_away(member, frame.to, frame.label)
+
+
+def _change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
+    return conversation.change(hub, member, frame)
 
 
 def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
@@ -99,9 +107,10 @@ def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
         )
     if frame.with_ is not None:
         return recall.conversation(hub, member, frame)
-    room = normalize_room(frame.room)
     if frame.around is not None:
         return recall.around(hub, member, room, frame)
+    if frame.thread is not None:
+        return conversation.thread_page(hub, member, room, frame)
     return _send_page(hub, member, room, frame)
 
 
@@ -228,7 +237,7 @@ def _dms(hub: Hub, member: Member, frame: ClientDms) -> Work:
 HANDLERS: dict[type[ClientFrame], Handler] = {
     Hello: _hello,
     Say: _say,
-    Me: _me,
+    Me: _say,
     Msg: _msg,
     ClientHistory: _history,
     ClientPing: _ping,
@@ -252,6 +261,9 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Back: _back,
     ClientTyping: _typing,
     **MODERATION_HANDLERS,
+    React: _change,
+    Edit: _change,
+    Delete: _change,
 }
 assert set(HANDLERS) == {r.frame for r in REQUESTS}, "every request needs a handler"
 

@@ -225,12 +225,21 @@ class Hub:
     # --- messages ------------------------------------------------------------------------
 
     def say(
-        self, member: Member, room: str, text: str, *, label: str | None, action: bool = False
+        self,
+        member: Member,
+        room: str,
+        text: str,
+        *,
+        label: str | None,
+        action: bool = False,
+        reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
         text = clean_text(text, limit=self.config.max_text)
-        draft = Draft(user=member.nick or "", room=room, text=text, action=action)
+        draft = Draft(
+            user=member.nick or "", room=room, text=text, action=action, reply_to=reply_to
+        )
         self.fanout.publish(member, draft, label)
 
     def direct(self, member: Member, to: str, text: str, *, label: str | None) -> None:

@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 from ..protocol import Code, Error, ProtocolError, ServerConnection, ServerFrame
+from .authors import connection_token
 from .limits import TokenBucket
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Member:
         "pinged",
         "proto",
         "rooms",
+        "token",
         "user",
         "wait_timer",
         "watching",
@@ -72,6 +74,9 @@ class Member:
         self.pinged = False
         #: Set while the next request waits for the rate limit.
         self.wait_timer: asyncio.TimerHandle | None = None
+        #: Proves, for as long as this connection lasts, who wrote its messages
+        #: (:mod:`charla.server.authors`).
+        self.token = connection_token()
 
     def __repr__(self) -> str:
         return f"<Member {self.nick or '-'} from {self.link.peer}>"

@@ -394,7 +394,8 @@ class Moderation:
     def _announce(self, entry: ModEntry) -> None:
         """Tell the room's members here (each in its language); the actor gets its own
         answer from the request, and a user put out was told already."""
-        if entry.room is None or entry.action in ("invite", "unban"):
+        # A deleted message is told to the room by its ``deleted`` frame.
+        if entry.room is None or entry.action in ("invite", "unban", "delete"):
             return
         room = self._hub.rooms.get(entry.room)
         if room is None:
@@ -445,6 +446,12 @@ class Moderation:
     async def _act(self, member: Member, entry: ModEntry, label: str | None) -> None:
         entry = await self.log.record(entry)
         member.send(self._system(entry, member.lang, label))
+
+    async def record_delete(self, member: Member, room: str, message_id: int, author: str) -> None:
+        """Log that ``member``, moderating ``room``, deletes message ``message_id`` of
+        ``author`` (before the delete is published: the log never misses one)."""
+        entry = self._entry("delete", member, room=room, nick=author, text=str(message_id))
+        await self.log.record(entry)
 
     def _require(self, allowed: bool, what: str) -> None:
         if not allowed:
@@ -777,7 +784,8 @@ def _grant(on: bool) -> Callable[[Moderation, ModEntry], None]:
 
 
 def _nothing(mod: Moderation, entry: ModEntry) -> None:
-    """Kicks and kills change no rule: they act on the members (and are logged)."""
+    """Kicks, kills and deletes change no rule: they act on the members or the messages
+    (and are logged)."""
 
 
 _APPLY: dict[str, Callable[[Moderation, ModEntry], None]] = {
@@ -795,6 +803,7 @@ _APPLY: dict[str, Callable[[Moderation, ModEntry], None]] = {
     "mode": _set_mode,
     "kick": _nothing,
     "kill": _nothing,
+    "delete": _nothing,
     "operator": _grant(True),
     "deoperator": _grant(False),
 }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..i18n import tr
 from ..protocol import (
+    Change,
     Code,
     History,
     Joined,
@@ -32,7 +33,7 @@ from ..protocol import (
     encode,
 )
 from .bigroom import announces, users_page
-from .history import Backlog, cut, with_backlog
+from .history import Backlog, cut, late_changes, with_backlog
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -196,19 +197,26 @@ class RoomDirectory:
         label: str | None,
     ) -> None:
         hub = self._hub
+        changes: list[Change] = []
         try:
             if since is None:
                 messages = await hub.read(hub.store.recent, room.name, hub.config.history)
                 capped = False
             else:
+                # Changes first: any committed between the two reads is in the held
+                # buffer, numbered above the last change read.
+                changes = await hub.read(
+                    hub.store.changes_since, room.name, since, hub.config.resume_cap
+                )
                 messages, capped = await hub.read(
                     hub.store.since, room.name, since, hub.config.resume_cap
                 )
-            if messages:
+            newest = max(messages[-1].id if messages else 0, changes[-1].seq if changes else 0)
+            if newest:
                 # The history may hold messages committed but not yet fanned out: wait
                 # until they are, so they land in the held buffer (and are dropped there)
                 # instead of reaching this member a second time once it is live.
-                await hub.fanout.delivered_through(messages[-1].id)
+                await hub.fanout.delivered_through(newest)
         except Exception:
             log.exception("reading the history of #%s", room.name)
             if room.joining.get(member) is not held:
@@ -225,6 +233,10 @@ class RoomDirectory:
             return
         history = History(room=room.name, messages=messages, since=since, more=capped, label=label)
         member.send(cut(with_backlog(history, held)))
+        # What changed in messages the client had before it left, then while it joined.
+        late = late_changes(held, changes[-1].seq if changes else (since or 0))
+        if changes or late:
+            member.send_bytes(b"".join(map(encode, [*changes, *late])))
 
     def part(self, member: Member, name: str, *, label: str | None = None) -> None:
         if name not in member.rooms:

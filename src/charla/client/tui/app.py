@@ -24,6 +24,7 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
+    Change,
     ClientHistory,
     ClientUsers,
     Code,
@@ -60,13 +61,16 @@ from ..session import (
 )
 from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
+from .composebar import ComposeBar
+from .conversation import ConversationUI
 from .events import NetEvent
 from .moderation import refusal_text, topic_text
 from .nickscreen import NickScreen
-from .render import Entry, day_entry, message_entry, notice_entry
+from .render import Entry, day_entry, notice_entry
 from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
 from .status import StatusLine
+from .threadpane import ThreadPane
 from .userlist import UserList
 
 __all__ = ["ChatApp"]
@@ -97,8 +101,18 @@ class ChatApp(App[int]):
         Binding("ctrl+p,alt+left", "next_room(-1)", show=False),
         Binding("pageup", "page(-1)", show=False),
         Binding("pagedown", "page(1)", show=False),
-        Binding("ctrl+end,escape", "jump_to_end", show=False),
+        Binding("ctrl+end", "jump_to_end", show=False),
+        Binding("escape", "escape", show=False),
         Binding("ctrl+f", "search", show=False),
+        # The message picked with Alt+↑/↓, and what to do with it (conversation.py).
+        Binding("alt+up", "select(-1)", show=False),
+        Binding("alt+down", "select(1)", show=False),
+        Binding("alt+r", "act('reply')", show=False),
+        Binding("alt+a", "act('react')", show=False),
+        Binding("alt+e", "act('edit')", show=False),
+        Binding("alt+d", "act('delete')", show=False),
+        Binding("alt+t", "act('thread')", show=False),
+        Binding("alt+c", "act('copy')", show=False),
     ]
 
     room: reactive[str] = reactive(DEFAULT_ROOM, init=False)
@@ -155,6 +169,7 @@ class ChatApp(App[int]):
         #: Rooms with a page of older messages on its way / with nothing older left.
         self._older_asked: set[str] = set()
         self._older_done: set[str] = set()
+        self.conversation = ConversationUI(self)
 
     # --- layout ----------------------------------------------------------------------
 
@@ -165,6 +180,7 @@ class ChatApp(App[int]):
             yield UserList(lang=self.lang, id="users")
         yield Static("", id="unseen", markup=False)
         yield StatusLine(lang=self.lang, id="status")
+        yield ComposeBar(lang=self.lang, id="compose")
         yield ChatInput(
             nicks=self._completion_nicks,
             placeholder=tr(self.lang, "Type a message, or /help for the commands"),
@@ -252,6 +268,17 @@ class ChatApp(App[int]):
     @property
     def current_log(self) -> ChatLog:
         return self.log_for(self.room)
+
+    def has_room(self, room: str) -> bool:
+        return room in self._tab_ids
+
+    @property
+    def chat_input(self) -> ChatInput:
+        return self.query_one("#input", ChatInput)
+
+    def show_thread(self, pane: ThreadPane) -> None:
+        """Open a thread beside the room's log, its input focused."""
+        self.query_one("#main").mount(pane, after="#logs")
 
     def watch_room(self, room: str) -> None:
         self._show_room(room)
@@ -360,7 +387,23 @@ class ChatApp(App[int]):
 
     @on(ChatInput.Send)
     def _typed(self, event: ChatInput.Send) -> None:
-        self.send_line(event.text)
+        self.send_line(self.conversation.outgoing(event.text))
+
+    @on(ChatInput.EditLast)
+    def _edit_last(self) -> None:
+        self.conversation.edit_last()
+
+    @on(ChatInput.OpenEditor)
+    def _open_editor(self, event: ChatInput.OpenEditor) -> None:
+        self.conversation.compose_in_editor(event.text)
+
+    @on(ChatLog.Picked)
+    def _picked(self, event: ChatLog.Picked) -> None:
+        self.conversation.pick(event.message_id)
+
+    @on(ThreadPane.Reply)
+    def _thread_reply(self, event: ThreadPane.Reply) -> None:
+        self.conversation.reply_in_thread(event)
 
     def send_line(self, line: str) -> None:
         request = request_of(line, self.room)
@@ -492,8 +535,19 @@ class ChatApp(App[int]):
             return True
         return False
 
+    def action_escape(self) -> None:
+        if not self.conversation.cancel():
+            self.action_jump_to_end()
+
+    def action_select(self, step: int) -> None:
+        self.conversation.select(step)
+
+    def action_act(self, verb: str) -> None:
+        self.conversation.act(verb)
+
     def action_keys(self) -> None:
         self.notice(tr(self.lang, KEYS_HELP))
+        self.notice(tr(self.lang, CONVERSATION_KEYS))
 
     # --- the network -----------------------------------------------------------------
 
@@ -590,7 +644,11 @@ class ChatApp(App[int]):
     def show_frame(self, frame: ServerFrame) -> None:
         if self._for_search(frame):
             return
-        if isinstance(frame, History):
+        if isinstance(frame, Change):
+            self.conversation.apply(frame)
+        elif isinstance(frame, History) and frame.thread is not None:
+            self.conversation.thread_page(frame)
+        elif isinstance(frame, History):
             self._history(frame)
         elif isinstance(frame, Message):
             self._message(frame)
@@ -624,8 +682,8 @@ class ChatApp(App[int]):
             self._write(room, day_entry(day.isoformat()), unread=False)
 
     def _history(self, frame: History) -> None:
-        entries = [message_entry(message, me=self.nick) for message in frame.messages]
         if frame.before is not None:
+            entries = [self.conversation.entry(message) for message in frame.messages]
             # Older messages (scrolled back past the start, or filling the gap of a
             # long absence): into their place.
             asked = frame.room in self._older_asked
@@ -639,12 +697,13 @@ class ChatApp(App[int]):
                 )
             self.log_for(frame.room).insert_older(entries)
             return
-        for message, entry in zip(frame.messages, entries, strict=True):
+        for message in frame.messages:
             self._day_rule(frame.room, message.ts)
-            self._write(frame.room, entry, unread=False)
+            # One at a time: a reply updates the count of its thread's first message.
+            self._write(frame.room, self.conversation.entry(message), unread=False)
 
     def _message(self, message: Message) -> None:
-        entry = message_entry(message, me=self.nick)
+        entry = self.conversation.entry(message)
         room = message.room if message.room is not None else self.room
         self._day_rule(room, message.ts)
         self._write(room, entry)
@@ -698,3 +757,8 @@ Enter send · Up/Down earlier lines · Tab complete a nick or command
 Ctrl+N / Ctrl+P (or Alt+→ / Alt+←) next / previous room, or click its tab
 PgUp / PgDn scroll · Esc or Ctrl+End back to the newest
 F2 show or hide the users · Ctrl+F search · /salir or Ctrl+Q quit"""
+
+CONVERSATION_KEYS = """Alt+↑ / Alt+↓ pick a message, then: Alt+R reply · Alt+A react
+Alt+E edit · Alt+D delete (your own) · Alt+T its thread · Alt+C copy it
+↑ on an empty line edits your last message · Ctrl+E writes the line in $EDITOR
+Esc cancels, closes the thread, then goes back to the newest"""

@@ -1,5 +1,7 @@
 """The input line: Enter sends, Up/Down walk what was sent, Tab completes, and a
-multi-line paste is kept whole.
+multi-line paste is kept whole. Up on an empty line asks to edit your last message
+(:class:`ChatInput.EditLast`); Ctrl+E asks to compose the line in ``$EDITOR``
+(:class:`ChatInput.OpenEditor`): the app decides.
 
 Textual's ``Input`` keeps only the first line of a paste. Here the line breaks of a
 paste are shown as ``↵`` and turned back into line breaks when the line is sent, so the
@@ -31,6 +33,17 @@ class ChatInput(Input):
             super().__init__()
             self.text = text
 
+    class EditLast(Message):
+        """Up on an empty line: edit the last message you sent here, if there is one
+        (else the app walks the history as usual)."""
+
+    class OpenEditor(Message):
+        """Ctrl+E: compose the current line in ``$EDITOR``."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def __init__(
         self, *, nicks: Callable[[], list[str]], placeholder: str = "", id: str | None = None
     ) -> None:
@@ -52,6 +65,11 @@ class ChatInput(Input):
         # wrong character.
         own = _KEYS.get(event.key)
         editing = _INPUT_ACTIONS.get(event.key)
+        if own is None and editing is None and event.key.startswith("alt+"):
+            # The app's (Alt+R replies…): a terminal sends its letter too, which Input
+            # would type. Not stopped: it bubbles up to the app's bindings.
+            event.prevent_default()
+            return
         if own is None and editing is None:
             await super()._on_key(event)
             return
@@ -99,6 +117,19 @@ class ChatInput(Input):
         self._history_at = at
         self._set(self.history[at])
 
+    def up(self) -> None:
+        if not self.value and self._history_at is None:
+            self.post_message(self.EditLast())
+        else:
+            self.action_history(-1)
+
+    def open_editor(self) -> None:
+        self.post_message(self.OpenEditor(self.value.replace(NEWLINE_MARK, "\n")))
+
+    def set_text(self, text: str) -> None:
+        """Put ``text`` in the line (its line breaks shown as ``↵``), cursor at the end."""
+        self._set(text.replace("\n", NEWLINE_MARK))
+
     def _set(self, value: str, cursor: int | None = None) -> None:
         self.value = value
         self.cursor_position = len(value) if cursor is None else cursor
@@ -145,6 +176,7 @@ _INPUT_ACTIONS: dict[str, str] = {
 _KEYS: dict[str, Callable[[ChatInput], None]] = {
     "enter": ChatInput.submit_now,
     "tab": ChatInput.action_complete,
-    "up": lambda widget: widget.action_history(-1),
+    "up": ChatInput.up,
+    "ctrl+e": ChatInput.open_editor,
     "down": lambda widget: widget.action_history(1),
 }

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections import deque
 
+from rich.console import Group
 from rich.segment import Segment
+from textual import events
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -44,6 +46,14 @@ class ChatLog(ScrollView, can_focus=False):
         def __init__(self, log: ChatLog) -> None:
             super().__init__()
             self.log = log
+
+    class Picked(Message):
+        """A click on the message ``message_id``: the app picks it (as Alt+↑/↓ do)."""
+
+        def __init__(self, log: ChatLog, message_id: int) -> None:
+            super().__init__()
+            self.log = log
+            self.message_id = message_id
 
     unseen: reactive[int] = reactive(0, init=False)
 
@@ -95,6 +105,60 @@ class ChatLog(ScrollView, can_focus=False):
             added = len(self._lines) - before
             self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True, force=True)
         self.refresh()
+
+    def replace(self, entry: Entry) -> bool:
+        """Show ``entry`` instead of the entry with its id (a message edited, deleted,
+        reacted to, selected); False when that message is not in this log. Only its
+        own lines are rendered again."""
+        index = next(
+            (i for i in range(len(self.entries) - 1, -1, -1) if self.entries[i].id == entry.id),
+            None,
+        )
+        if index is None:
+            return False
+        self.entries[index] = entry
+        if self._width and len(self._heights) == len(self.entries):
+            start = sum(self._heights[i] for i in range(index))
+            strips = self._render_entry(entry, self._width)
+            self._lines[start : start + self._heights[index]] = strips
+            self._heights[index] = len(strips)
+        self._grew()
+        return True
+
+    def entry_top(self, message_id: int) -> int | None:
+        """The first rendered line of the message ``message_id``, if it is shown."""
+        top = 0
+        for entry, height in zip(self.entries, self._heights, strict=False):
+            if entry.id == message_id:
+                return top
+            top += height
+        return None
+
+    def entry_at(self, line: int) -> Entry | None:
+        """The entry drawn on rendered line ``line``."""
+        top = 0
+        for entry, height in zip(self.entries, self._heights, strict=False):
+            if top <= line < top + height:
+                return entry
+            top += height
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        top = self.max_scroll_y if self._following else round(self.scroll_offset.y)
+        entry = self.entry_at(top + event.y)
+        if entry is not None and entry.id is not None:
+            self.post_message(self.Picked(self, entry.id))
+
+    def reveal(self, message_id: int) -> None:
+        """Scroll so that the message ``message_id`` is in view."""
+        top = self.entry_top(message_id)
+        if top is None:
+            return
+        view = self.scrollable_content_region.height
+        y = round(self.max_scroll_y if self._following else self.scroll_y)
+        if top < y or top >= y + view:
+            self._following = False
+            self.scroll_to(y=max(0, top - view // 2), animate=False, immediate=True, force=True)
 
     @property
     def oldest_id(self) -> int | None:
@@ -177,12 +241,13 @@ class ChatLog(ScrollView, can_focus=False):
         indent = entry.prefix.cell_len
         if indent > width // 2:
             # A long nick in a narrow window: no hanging indent, just wrap it all.
-            whole = entry.prefix + entry.body
+            whole = Group(entry.prefix + entry.body, *entry.blocks)
             rendered = console.render_lines(whole, console.options.update_width(width), pad=False)
             strips = [Strip(line) for line in rendered]
         else:
             options = console.options.update_width(width - indent)
-            body = console.render_lines(entry.body, options, pad=False) or [[]]
+            content = Group(entry.body, *entry.blocks) if entry.blocks else entry.body
+            body = console.render_lines(content, options, pad=False) or [[]]
             head = list(entry.prefix.render(console))
             pad = [Segment(" " * indent)]
             strips = [Strip([*(head if i == 0 else pad), *line]) for i, line in enumerate(body)]

@@ -1,4 +1,4 @@
-"""Tab completion for the input line: nicks and commands.
+"""Tab completion for the input line: nicks, commands and ``:shortcode:`` emoji.
 
 Pure functions on the text and the cursor, so they are tested without a screen.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...protocol import REQUESTS
+from ...protocol.emoji import SHORTCODES
 
 __all__ = ["COMMANDS", "Completion", "candidates"]
 
@@ -45,7 +46,7 @@ def candidates(value: str, cursor: int, *, nicks: list[str]) -> list[Completion]
 
     A command at the start of the line completes to ``/cmd ``; ``@ni`` anywhere to
     ``@nick ``; a word at the start of the line to ``nick: `` (addressing someone);
-    any other word to ``nick ``.
+    any other word to ``nick ``; ``:ta`` to the emoji of ``:tada:``.
     """
     start = value.rfind(" ", 0, cursor) + 1
     word = value[start:cursor]
@@ -54,6 +55,8 @@ def candidates(value: str, cursor: int, *, nicks: list[str]) -> list[Completion]
         return []
     if start == 0 and word.startswith("/"):
         replacements = [c + " " for c in _matching(word, COMMANDS)]
+    elif word.startswith(":") and len(word) > 1:
+        replacements = [SHORTCODES[name] + " " for name in _matching(word[1:], list(SHORTCODES))]
     elif word.startswith("@"):
         replacements = ["@" + n + " " for n in _matching(word[1:], nicks)]
     elif start == 0:

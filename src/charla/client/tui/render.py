@@ -11,12 +11,14 @@ import zlib
 from dataclasses import dataclass
 from enum import Enum
 
+from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 
 from ...protocol import Message, nick_key
 from ...protocol.names import mentions
 from ..format import local_time, sanitize, sanitize_line
+from .message_parts import deleted_body, message_body, reactions_line, replies_line
 
 __all__ = [
     "NICK_COLORS",
@@ -63,6 +65,9 @@ _NOTICE = Style(color="#9a9a9a", italic=True)
 _ERROR = Style(color="#ff6b6b", bold=True)
 _DIRECT = Style(color="magenta")
 _MENTION = Style(bgcolor="#4a3b00", bold=True)
+_SELECTED = Style(bgcolor="#264f78")
+#: Marks the selected message without colour too (NO_COLOR).
+SELECTED_MARK = "▶"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,10 @@ class Entry:
     mention: bool = False
     #: The message id, for putting older messages in their place.
     id: int | None = None
+    #: What goes under the body, in its column: code blocks, reactions, a reply count.
+    blocks: tuple[RenderableType, ...] = ()
+    #: The message picked with Alt+↑/↓ (marked, and highlighted where there is colour).
+    selected: bool = False
 
     @property
     def is_chat(self) -> bool:
@@ -84,7 +93,10 @@ class Entry:
 
     @property
     def line_style(self) -> Style | None:
-        """A style for the whole width of the entry's lines (a mention's background)."""
+        """A style for the whole width of the entry's lines (a mention's background, or
+        the selection's)."""
+        if self.selected:
+            return _SELECTED
         return _MENTION if self.mention else None
 
 
@@ -102,37 +114,51 @@ NICK_COLUMN = 10
 _BAR = Style(color="#5f5f5f")
 
 
-def _prefix(hhmm: str, who: Text) -> Text:
-    """``HH:MM       ana │ `` with the nick right-aligned in its column."""
+def _prefix(hhmm: str, who: Text, *, selected: bool = False) -> Text:
+    """``HH:MM       ana │ `` with the nick right-aligned in its column (``▶`` before
+    the nick when selected)."""
     prefix = Text(hhmm + " ", style=_TIME)
+    if selected:
+        who = Text(SELECTED_MARK + " ", style="bold") + who
     prefix.append(" " * max(0, NICK_COLUMN - who.cell_len))
     prefix.append_text(who)
     prefix.append(" │ ", style=_BAR)
     return prefix
 
 
-def message_entry(message: Message, *, me: str) -> Entry:
-    """A chat message; ``me`` decides what is mine and what mentions me."""
+def message_entry(
+    message: Message, *, me: str, lang: str = "es", replies: int = 0, selected: bool = False
+) -> Entry:
+    """A chat message; ``me`` decides what is mine and what mentions me. ``replies`` is
+    how many replies its thread has (shown under a thread's first message)."""
+    parts = deleted_body(message, lang) if message.deleted else message_body(message, lang)
+    extra = [reactions_line(message.reactions, me), replies_line(replies, lang)]
+    blocks = (*parts.blocks, *(line for line in extra if line is not None))
+    who, body, kind, mention = _shape(message, me, parts.text)
+    prefix = _prefix(local_time(message.ts), who, selected=selected)
+    return Entry(
+        prefix, body, kind, mention=mention, id=message.id, blocks=blocks, selected=selected
+    )
+
+
+def _shape(message: Message, me: str, body: Text) -> tuple[Text, Text, Kind, bool]:
+    """Who a message shows as, its body, its kind and whether it mentions ``me``."""
     own = nick_key(message.user) == nick_key(me)
-    body = Text(sanitize(message.text))
-    hhmm = local_time(message.ts)
     if message.to is not None:
         # Mine show whom they went to; others' show who sent them.
         arrow, other = ("→ ", message.to) if own else ("← ", message.user)
-        who = Text(arrow, style=_DIRECT) + nick_text(other)
         body.stylize(_DIRECT)
-        return Entry(_prefix(hhmm, who), body, Kind.DIRECT, mention=not own, id=message.id)
-    mention = not own and mentions(message.text, me)
+        return Text(arrow, style=_DIRECT) + nick_text(other), body, Kind.DIRECT, not own
+    mention = not own and not message.deleted and mentions(message.text, me)
     if message.action:
         body = nick_text(message.user, bold=own) + " " + body
         body.stylize(Style(italic=True))
-        star = Text("*", style="bold")
-        return Entry(_prefix(hhmm, star), body, Kind.ACTION, mention=mention, id=message.id)
+        return Text("*", style="bold"), body, Kind.ACTION, mention
     who = nick_text(message.user, bold=own)
     if own:
         who.stylize(Style(reverse=True))
-        return Entry(_prefix(hhmm, who), body, Kind.OWN, id=message.id)
-    return Entry(_prefix(hhmm, who), body, Kind.MESSAGE, mention=mention, id=message.id)
+        return who, body, Kind.OWN, False
+    return who, body, Kind.MESSAGE, mention
 
 
 def day_entry(day: str) -> Entry:

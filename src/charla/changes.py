@@ -1,0 +1,280 @@
+"""Replies, reactions, edits and deletes as SQLite keeps them (used by :mod:`charla.store`).
+
+A message row knows what it answers (``reply_to``), its thread (the id of the thread's
+first message), when it was last edited, whether it is deleted, and its ``author``: a
+token saying who may change it (see :mod:`charla.server.authors`), never shown to anyone.
+Reactions are rows of their own. Every change (a reaction, an edit, a delete) is also kept
+as the frame that told readers about it, under its own number from the sequence of
+message ids, so a client resuming after id N is sent the changes after N.
+
+Changes are *applied* here, in the writer's transaction and in the one order of the bus,
+so every node of a cluster reaches the same outcome: whether a reaction is added or taken
+back, whether a message still exists, whether the author may change it. A change that
+cannot apply becomes a refusal for its sender alone.
+
+Deleting a message overwrites its text (``secure_delete`` is on for every connection) and
+drops its edits and reactions; the writer then checkpoints the WAL, so the text is in
+neither file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+from .protocol import (
+    Change,
+    Code,
+    Deleted,
+    Edited,
+    Message,
+    Parent,
+    Reaction,
+    nick_key,
+)
+
+__all__ = [
+    "MAX_REACTIONS",
+    "MIGRATION",
+    "MODERATOR",
+    "PREVIEW",
+    "MessageInfo",
+    "Refusal",
+    "apply_changes",
+    "attach_parent",
+    "changes_since",
+    "message_info",
+    "read_page",
+]
+
+#: The token a moderator's delete carries (:mod:`charla.server.authors`): it may delete a
+#: message of someone else, never edit one.
+MODERATOR = "m:moderator"
+#: Most different emoji on one message.
+MAX_REACTIONS = 20
+#: Characters of a parent's text a reply carries.
+PREVIEW = 80
+
+MIGRATION = """
+    ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+    ALTER TABLE messages ADD COLUMN thread INTEGER;
+    ALTER TABLE messages ADD COLUMN edited TEXT;
+    ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    CREATE INDEX messages_thread ON messages (thread, id) WHERE thread IS NOT NULL;
+    CREATE TABLE reactions (
+        message  INTEGER NOT NULL,
+        emoji    TEXT    NOT NULL,
+        user_key TEXT    NOT NULL,
+        user     TEXT    NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (message, emoji, user_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE changes (
+        seq     INTEGER PRIMARY KEY,
+        room    TEXT    NOT NULL,
+        message INTEGER NOT NULL,
+        frame   BLOB    NOT NULL
+    );
+    CREATE INDEX changes_room_seq ON changes (room, seq);
+    CREATE INDEX changes_message ON changes (message);
+"""
+
+#: seq -> why the change was refused (its sender is told; nobody else sees anything).
+Refusal = tuple[Code, str]
+
+_encode = msgspec.json.Encoder().encode
+_decode_change = msgspec.json.Decoder(Reaction | Edited | Deleted).decode
+
+_SELECT = (
+    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.reply_to, m.thread,"
+    f" m.edited, m.deleted, p.user, substr(p.text, 1, {PREVIEW}), p.deleted"
+    " FROM messages m LEFT JOIN messages p ON p.id = m.reply_to"
+)
+
+
+class MessageInfo(msgspec.Struct, frozen=True):
+    """What the server checks before a reply or a change: where a message is, whose it
+    is, and whether it is deleted."""
+
+    id: int
+    room: str
+    user: str
+    author: str
+    deleted: bool
+    thread: int | None
+
+
+# --- writing (the writer's transaction) ------------------------------------------------
+
+
+def attach_parent(conn: sqlite3.Connection, m: Message) -> None:
+    """Complete reply ``m`` in place, before anyone sees it: its thread and its
+    parent's preview; a parent gone (retention) or of another room drops ``reply_to``."""
+    row = conn.execute(
+        f"SELECT room, user, substr(text, 1, {PREVIEW}), deleted, coalesce(thread, id)"
+        " FROM messages WHERE id = ?",
+        (m.reply_to,),
+    ).fetchone()
+    if row is None or row[0] != m.room:  # gone (retention), or never this room's
+        m.reply_to = None
+        return
+    _, user, text, deleted, thread = row
+    m.thread = thread
+    m.parent = Parent(user=user, deleted=True) if deleted else Parent(user=user, text=text)
+
+
+def apply_changes(
+    conn: sqlite3.Connection, changes: Iterable[Change], authors: Mapping[int, str]
+) -> tuple[dict[int, Refusal], bool]:
+    """Apply ``changes`` in order. Returns the refused ones and whether any message was
+    deleted (its text must then leave the WAL too). A reaction's ``on`` is decided here."""
+    refused: dict[int, Refusal] = {}
+    deleted = False
+    for change in changes:
+        refusal = _apply(conn, change, authors.get(change.seq, ""))
+        if refusal is not None:
+            refused[change.seq] = refusal
+            continue
+        deleted = deleted or isinstance(change, Deleted)
+        conn.execute(
+            "INSERT INTO changes (seq, room, message, frame) VALUES (?, ?, ?, ?)",
+            (change.seq, change.room, change.id, _encode(change)),
+        )
+    return refused, deleted
+
+
+def _apply(conn: sqlite3.Connection, change: Change, author: str) -> Refusal | None:
+    row = conn.execute(
+        "SELECT room, author, deleted FROM messages WHERE id = ?", (change.id,)
+    ).fetchone()
+    if row is None or row[0] != change.room or row[2]:
+        return Code.NO_SUCH_MESSAGE, f"there is no message {change.id} in #{change.room}"
+    if isinstance(change, Reaction):
+        return _toggle(conn, change)
+    if not _may_change(row[1], author, change):
+        return Code.NOT_ALLOWED, f"message {change.id} is not yours"
+    if isinstance(change, Edited):
+        conn.execute(
+            "UPDATE messages SET text = ?, edited = ? WHERE id = ?",
+            (change.text, change.edited, change.id),
+        )
+    else:
+        conn.execute(
+            "UPDATE messages SET text = '', edited = NULL, deleted = 1 WHERE id = ?",
+            (change.id,),
+        )
+        conn.execute("DELETE FROM reactions WHERE message = ?", (change.id,))
+        conn.execute("DELETE FROM changes WHERE message = ?", (change.id,))
+    return None
+
+
+def _may_change(owner: str, author: str, change: Edited | Deleted) -> bool:
+    """The message's token is one of the asker's, or a moderator deletes it."""
+    tokens = author.split()
+    return (bool(owner) and owner in tokens) or (
+        isinstance(change, Deleted) and MODERATOR in tokens
+    )
+
+
+def _toggle(conn: sqlite3.Connection, reaction: Reaction) -> Refusal | None:
+    key = (reaction.id, reaction.emoji, nick_key(reaction.user))
+    gone = conn.execute(
+        "DELETE FROM reactions WHERE message = ? AND emoji = ? AND user_key = ?", key
+    ).rowcount
+    if gone:
+        reaction.on = False
+        return None
+    emoji = {e for (e,) in conn.execute("SELECT emoji FROM reactions WHERE message = ?", key[:1])}
+    if reaction.emoji not in emoji and len(emoji) >= MAX_REACTIONS:
+        return (
+            Code.TOO_MANY_REACTIONS,
+            f"message {reaction.id} has {MAX_REACTIONS} different reactions already",
+        )
+    conn.execute(
+        "INSERT INTO reactions (message, emoji, user_key, user, seq) VALUES (?, ?, ?, ?, ?)",
+        (*key, reaction.user, reaction.seq),
+    )
+    reaction.on = True
+    return None
+
+
+# --- reading (any thread) --------------------------------------------------------------
+
+
+def read_page(
+    conn: sqlite3.Connection, room: str, condition: str, args: tuple[int, ...], limit: int
+) -> list[Message]:
+    """The newest ``limit`` messages of ``room`` matching ``condition`` (on ``m``),
+    oldest first, each as it is now: latest text, deleted, parent, reactions."""
+    rows = conn.execute(
+        f"{_SELECT} WHERE m.room = ? {condition} ORDER BY m.id DESC LIMIT ?",
+        (room, *args, limit),
+    ).fetchall()
+    rows.reverse()
+    messages = [_message(row) for row in rows]
+    if messages:
+        _attach_reactions(conn, messages)
+    return messages
+
+
+def _message(row: tuple[object, ...]) -> Message:
+    (id_, room, user, text, ts, action, bot, reply_to, thread, edited, deleted) = row[:11]
+    parent_user, parent_text, parent_deleted = row[11:]
+    parent = None
+    if parent_user is not None:
+        parent = (
+            Parent(user=str(parent_user), deleted=True)
+            if parent_deleted
+            else Parent(user=str(parent_user), text=str(parent_text))
+        )
+    return Message(
+        id=int(id_),  # type: ignore[call-overload]
+        room=str(room),
+        user=str(user),
+        text="" if deleted else str(text),
+        ts=str(ts),
+        action=bool(action),
+        bot=bool(bot),
+        reply_to=reply_to,  # type: ignore[arg-type]
+        thread=thread,  # type: ignore[arg-type]
+        parent=parent,
+        edited=None if deleted else edited,  # type: ignore[arg-type]
+        deleted=bool(deleted),
+    )
+
+
+def _attach_reactions(conn: sqlite3.Connection, messages: list[Message]) -> None:
+    by_id = {m.id: m for m in messages}
+    rows = conn.execute(
+        "SELECT message, emoji, user FROM reactions WHERE message BETWEEN ? AND ? ORDER BY seq",
+        (messages[0].id, messages[-1].id),
+    ).fetchall()
+    for message_id, emoji, user in rows:
+        m = by_id.get(message_id)
+        if m is not None:
+            if m.reactions is None:
+                m.reactions = {}
+            m.reactions.setdefault(emoji, []).append(user)
+
+
+def changes_since(conn: sqlite3.Connection, room: str, since: int, limit: int) -> list[Change]:
+    """The newest ``limit`` changes of ``room`` after ``since``, oldest first."""
+    rows = conn.execute(
+        "SELECT frame FROM changes WHERE room = ? AND seq > ? ORDER BY seq DESC LIMIT ?",
+        (room, since, limit),
+    ).fetchall()
+    return [_decode_change(frame) for (frame,) in reversed(rows)]
+
+
+def message_info(conn: sqlite3.Connection, message_id: int) -> MessageInfo | None:
+    row = conn.execute(
+        "SELECT id, room, user, author, deleted, thread FROM messages WHERE id = ?",
+        (message_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    id_, room, user, author, deleted, thread = row
+    return MessageInfo(id_, room, user, author, bool(deleted), thread)

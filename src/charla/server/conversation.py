@@ -1,0 +1,123 @@
+"""Replies, threads, reactions, edits and deletes: the checks before they reach the bus.
+
+Each request reads the message it is about from the store (off the loop) and refuses
+what its sender may not do: a message it cannot see is ``no_such_message`` (whether it
+exists elsewhere is not told), one that is not its own is ``not_allowed``. What passes is
+published like a message; the store applies it in the bus's order and checks again
+(:mod:`charla.changes`), so two requests racing each other end the same on every node.
+A moderator of the room may delete anyone's message there: the delete is first logged in
+the room's moderation log (docs/moderation.md).
+
+Direct messages (rows of room ``''`` in the store) are in no room a member is in: they
+cannot be answered, reacted to, edited or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from ..bus import Draft, Kind
+from ..changes import MODERATOR, MessageInfo
+from ..protocol import (
+    ClientHistory,
+    Code,
+    Delete,
+    Edit,
+    History,
+    ProtocolError,
+    React,
+    clean_text,
+)
+from ..protocol.emoji import check_emoji
+from .authors import tokens_of
+from .history import send_history
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .member import Member
+
+__all__ = ["change", "direct_reply", "reply", "thread_page"]
+
+Work = Coroutine[Any, Any, None]
+
+
+async def _visible(hub: Hub, member: Member, message_id: int) -> MessageInfo:
+    """The message ``message_id`` if ``member`` can see it: in a room it is in, not
+    deleted."""
+    info = await hub.read(hub.store.message_info, message_id)
+    if info is None or info.room not in member.rooms or info.deleted:
+        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {message_id} you can see")
+    return info
+
+
+async def reply(
+    hub: Hub,
+    member: Member,
+    room: str,
+    text: str,
+    reply_to: int,
+    *,
+    label: str | None,
+    action: bool = False,
+) -> None:
+    """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
+    if room not in member.rooms:
+        raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+    info = await _visible(hub, member, reply_to)
+    if info.room != room:
+        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {reply_to} in #{room}")
+    hub.say(member, room, text, label=label, action=action, reply_to=reply_to)
+
+
+def direct_reply(hub: Hub, member: Member, reply_to: int) -> None:
+    """Direct messages cannot be answered (see the module's docstring)."""
+    raise ProtocolError(
+        Code.NO_SUCH_MESSAGE,
+        f"no message {reply_to} you can answer (direct messages cannot be answered)",
+    )
+
+
+def change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
+    """Check what can be checked at once (the emoji, the text), then the message."""
+    kind: Kind
+    text = emoji = ""
+    if isinstance(frame, React):
+        kind, emoji = "react", check_emoji(frame.emoji)
+    elif isinstance(frame, Edit):
+        kind, text = "edit", clean_text(frame.text, limit=hub.config.max_text)
+    else:
+        kind = "delete"
+    return _publish_change(hub, member, frame, kind, text=text, emoji=emoji)
+
+
+async def _publish_change(
+    hub: Hub, member: Member, frame: React | Edit | Delete, kind: Kind, *, text: str, emoji: str
+) -> None:
+    info = await _visible(hub, member, frame.id)
+    tokens = tokens_of(member)
+    if kind != "react" and info.author not in tokens.split():
+        if kind != "delete" or not hub.moderation.may_moderate(member, info.room):
+            raise ProtocolError(Code.NOT_ALLOWED, f"message {frame.id} is not yours")
+        await hub.moderation.record_delete(member, info.room, info.id, info.user)
+        tokens = f"{tokens} {MODERATOR}"
+    draft = Draft(
+        kind=kind,
+        target=frame.id,
+        room=info.room,
+        user=member.nick or "",
+        text=text,
+        emoji=emoji,
+        author=tokens,
+    )
+    hub.fanout.publish(member, draft, frame.label)
+
+
+async def thread_page(hub: Hub, member: Member, room: str, frame: ClientHistory) -> None:
+    """A page of thread ``frame.thread``: its first message and its replies, oldest first."""
+    assert frame.thread is not None
+    messages = await hub.read(hub.store.thread, room, frame.thread, frame.before, frame.limit)
+    history = History(
+        room=room, messages=messages, before=frame.before, thread=frame.thread, label=frame.label
+    )
+    await send_history(member, history)
