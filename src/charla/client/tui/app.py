@@ -397,12 +397,7 @@ class ChatApp(App[int]):
         if room != self.room or room not in self._tab_ids:
             return False
         log = self.log_for(room)
-        return (
-            self.app_focus
-            and len(self.screen_stack) == 1
-            and log.following
-            and not log.unseen
-        )
+        return self.app_focus and len(self.screen_stack) == 1 and log.following and not log.unseen
 
     def _view(self) -> None:
         if self._tab_ids:
