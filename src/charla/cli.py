@@ -85,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--plain", action="store_true", help="line mode even on a terminal")
     join.add_argument("--no-bell", action="store_true", help="no bell on mentions")
     join.add_argument(
+        "--notify",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="desktop notification through the terminal for a mention or a direct message "
+        "while it is not focused (default: on)",
+    )
+    join.add_argument(
+        "--typing", action="store_true", help="tell the others when you are typing (default: off)"
+    )
+    join.add_argument(
         "--scrollback", type=int, default=5000, help="lines kept per room (%(default)s)"
     )
 
@@ -248,6 +258,8 @@ def _join(args: argparse.Namespace) -> int:
             lang=lang,
             rooms=args.room,
             bell=not args.no_bell,
+            notify=args.notify,
+            typing=args.typing,
             scrollback=max(100, args.scrollback),
             access=_access(),
         )

@@ -16,6 +16,8 @@ def run_app(
     lang: str,
     rooms: list[str],
     bell: bool = True,
+    notify: bool = True,
+    typing: bool = False,
     access: Access | None = None,
     scrollback: int = DEFAULT_SCROLLBACK,
 ) -> int:
@@ -26,6 +28,8 @@ def run_app(
         lang=lang,
         rooms=rooms,
         bell=bell,
+        notify=notify,
+        typing=typing,
         password=access.password if access else None,
         server_password=access.server_password if access else None,
         scrollback=scrollback,

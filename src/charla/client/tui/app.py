@@ -9,8 +9,9 @@ module touches the widgets.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from textual import on, work
@@ -19,13 +20,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Static, Tab, Tabs
+from textual.widgets import ContentSwitcher, Input, Static, Tab, Tabs
 
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
     Change,
+    ClientFrame,
     ClientHistory,
+    ClientRooms,
     ClientUsers,
     Code,
     Error,
@@ -36,11 +39,13 @@ from ...protocol import (
     Parted,
     ProtocolError,
     Quit,
+    Read,
     Results,
     Rooms,
     Search,
     ServerFrame,
     System,
+    Typing,
     Users,
     nick_key,
     normalize_room,
@@ -59,6 +64,7 @@ from ..session import (
     Session,
     Unsent,
 )
+from .attention import Attention, Later
 from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .composebar import ComposeBar
@@ -71,6 +77,8 @@ from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
 from .status import StatusLine
 from .threadpane import ThreadPane
+from .typingline import TypingLine, TypingSender
+from .unread import Counts
 from .userlist import UserList
 
 __all__ = ["ChatApp"]
@@ -134,6 +142,11 @@ class ChatApp(App[int]):
         clock: Clock = _local_now,
         backoff: Backoff | None = None,
         session_factory: SessionFactory | None = None,
+        notify: bool = True,
+        typing: bool = False,
+        later: Later | None = None,
+        terminal: Callable[[str], None] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.options = options
@@ -159,7 +172,23 @@ class ChatApp(App[int]):
         self._switch_to: set[str] = set()
         #: The last room left, kept on screen (with its log) until another is joined.
         self._left_last: str | None = None
-        self._unread: dict[str, int] = {}
+        # Read markers, unread counts and notifications (attention.py); who is typing
+        # (typingline.py). ``later``, ``terminal`` and ``environ`` are fakes in tests.
+        self._later: Later = later or self.set_timer
+        self._terminal = terminal
+        self.attention = Attention(
+            lang=lang,
+            later=self._later,
+            can_read=self._can_read,
+            mark=self._query,
+            write=self._to_terminal,
+            focused=lambda: self.app_focus,
+            env=os.environ if environ is None else environ,
+            notify=notify,
+        )
+        self._typing_out = TypingSender(self._query) if typing else None
+        #: Labels of the ``rooms`` asked for the unread counts: their answers are not printed.
+        self._quiet_rooms: set[str] = set()
         self._outage = False
         self._connected_once = False
         self._leave_anyway = False
@@ -179,6 +208,7 @@ class ChatApp(App[int]):
             yield ContentSwitcher(id="logs")
             yield UserList(lang=self.lang, id="users")
         yield Static("", id="unseen", markup=False)
+        yield TypingLine(lang=self.lang, later=self._later, id="typing")
         yield StatusLine(lang=self.lang, id="status")
         yield ComposeBar(lang=self.lang, id="compose")
         yield ChatInput(
@@ -290,10 +320,11 @@ class ChatApp(App[int]):
         self.query_one(RoomTabs).active = tab_id
         self.query_one(ContentSwitcher).current = f"log-{tab_id}"
         self.query_one(StatusLine).room = room
-        self._unread.pop(room, None)
-        self._label_tab(room)
+        self.query_one(TypingLine).room = room
+        self._label_tabs()
         self._show_users()
         self._show_unseen(self.log_for(room))
+        self._view()
 
     def watch_nick(self, nick: str) -> None:
         self.query_one(StatusLine).nick = nick
@@ -312,9 +343,14 @@ class ChatApp(App[int]):
         tab_id = self._tab_ids.get(room)
         if tab_id is None:
             return
-        unread = self._unread.get(room, 0)
-        label = f"#{room} ({unread})" if unread else f"#{room}"
+        # The room on screen shows no count: its lines are being read.
+        counts = Counts() if room == self.room else self.attention.counts(room)
+        label = Content(f"#{sanitize_line(room)}{_counts_text(counts)}")
         self.query_one(RoomTabs).query_one(f"#{tab_id}", Tab).label = label
+
+    def _label_tabs(self) -> None:
+        for room in self._tab_ids:
+            self._label_tab(room)
 
     def _remove_room(self, room: str) -> None:
         if list(self._tab_ids) == [room]:
@@ -337,12 +373,8 @@ class ChatApp(App[int]):
         if room == self.room and self._tab_ids:
             self.room = next(iter(self._tab_ids))
 
-    def _write(self, room: str, entry: Entry, *, unread: bool = True) -> None:
-        log = self.log_for(room)
-        log.add(entry)
-        if unread and entry.is_chat and room != self.room:
-            self._unread[room] = self._unread.get(room, 0) + 1
-            self._label_tab(room)
+    def _write(self, room: str, entry: Entry) -> None:
+        self.log_for(room).add(entry)
 
     def notice(self, text: str, *, room: str | None = None, error: bool = False) -> None:
         self._write(room or self.room, notice_entry(text, self._hhmm(), error=error))
@@ -374,6 +406,7 @@ class ChatApp(App[int]):
     def _unseen_changed(self, event: ChatLog.UnseenChanged) -> None:
         if event.log.room == self.room:
             self._show_unseen(event.log)
+            self._view()
 
     def _show_unseen(self, log: ChatLog) -> None:
         marker = self.query_one("#unseen", Static)
@@ -383,10 +416,48 @@ class ChatApp(App[int]):
                 tr(self.lang, "── {count} new below · Esc or Ctrl+End to jump ──", count=log.unseen)
             )
 
+    # --- read markers and notifications (the logic is attention.py) -------------------
+
+    def _can_read(self, room: str) -> bool:
+        """Whether the newest lines of ``room`` are before the user's eyes: its log on
+        screen, at the bottom, no other screen over it, the terminal focused."""
+        if room != self.room or room not in self._tab_ids:
+            return False
+        log = self.log_for(room)
+        return self.app_focus and len(self.screen_stack) == 1 and log.following and not log.unseen
+
+    def _view(self) -> None:
+        if self._tab_ids:
+            self.attention.view(self.room)
+
+    def watch_app_focus(self) -> None:
+        self._view()
+
+    def _query(self, request: ClientFrame) -> None:
+        if self.session is not None:
+            self.session.query(request)
+
+    def _ask_counts(self) -> None:
+        """A ``rooms`` for the unread counts the server keeps (a joined room's history
+        may be capped): one at a time, its answer not printed."""
+        if self.session is not None and not self._quiet_rooms:
+            label = self.session.query(ClientRooms())
+            if label is not None:
+                self._quiet_rooms.add(label)
+
+    def _to_terminal(self, sequence: str) -> None:
+        """Write an escape sequence to the terminal, as the bell is written."""
+        if self._terminal is not None:
+            self._terminal(sequence)
+        elif not self.is_headless and self._driver is not None:
+            self._driver.write(sequence)
+
     # --- typing ----------------------------------------------------------------------
 
     @on(ChatInput.Send)
     def _typed(self, event: ChatInput.Send) -> None:
+        if self._typing_out is not None:
+            self._typing_out.done()
         self.send_line(self.conversation.outgoing(event.text))
 
     @on(ChatInput.EditLast)
@@ -404,6 +475,11 @@ class ChatApp(App[int]):
     @on(ThreadPane.Reply)
     def _thread_reply(self, event: ThreadPane.Reply) -> None:
         self.conversation.reply_in_thread(event)
+
+    @on(Input.Changed, "#input")
+    def _editing(self, event: Input.Changed) -> None:
+        if self._typing_out is not None:
+            self._typing_out.changed(event.value, self.room)
 
     def send_line(self, line: str) -> None:
         request = request_of(line, self.room)
@@ -604,6 +680,7 @@ class ChatApp(App[int]):
         self._outage = False
         # Answers still awaited on the old connection will not come.
         self._quiet_users.clear()
+        self._quiet_rooms.clear()
         self._older_asked.clear()
         if event.resumed:
             self.notice(tr(self.lang, "reconnected"))
@@ -653,7 +730,10 @@ class ChatApp(App[int]):
         elif isinstance(frame, Message):
             self._message(frame)
         elif isinstance(frame, Joined):
+            self.attention.joined(frame.room, frame.read)
             self._joined(frame.room)
+            if frame.read is not None:
+                self._ask_counts()
             if frame.topic:
                 self.notice(topic_text(frame.room, frame.topic, self.lang), room=frame.room)
         elif isinstance(frame, Parted):
@@ -662,7 +742,17 @@ class ChatApp(App[int]):
             self._users_frame(frame)
         elif isinstance(frame, System):
             self._system(frame)
+        elif isinstance(frame, Read):
+            if self.attention.read(frame):
+                self._label_tabs()
+        elif isinstance(frame, Typing):
+            self.query_one(TypingLine).typing(frame)
         elif isinstance(frame, Rooms):
+            self.attention.counted(frame)
+            self._label_tabs()
+            if frame.label in self._quiet_rooms:
+                self._quiet_rooms.discard(frame.label)
+                return
             listing = ", ".join(
                 f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
             )
@@ -679,7 +769,7 @@ class ChatApp(App[int]):
         previous = self._days.get(room, self.clock().astimezone().date())
         self._days[room] = day
         if day != previous:
-            self._write(room, day_entry(day.isoformat()), unread=False)
+            self._write(room, day_entry(day.isoformat()))
 
     def _history(self, frame: History) -> None:
         if frame.before is not None:
@@ -700,7 +790,10 @@ class ChatApp(App[int]):
         for message in frame.messages:
             self._day_rule(frame.room, message.ts)
             # One at a time: a reply updates the count of its thread's first message.
-            self._write(frame.room, self.conversation.entry(message), unread=False)
+            self._write(frame.room, self.conversation.entry(message))
+        self.attention.history(frame.messages, me=self.nick, log=frame.room)
+        self._label_tab(frame.room)
+        self._view()
 
     def _message(self, message: Message) -> None:
         entry = self.conversation.entry(message)
@@ -709,6 +802,10 @@ class ChatApp(App[int]):
         self._write(room, entry)
         if entry.mention and self.ring:
             self.bell()
+        self.query_one(TypingLine).said(message)
+        self.attention.message(message, me=self.nick, log=room, mention=entry.mention)
+        self._label_tab(room)
+        self._view()
 
     def _joined(self, room: str) -> None:
         left, self._left_last = self._left_last, None
@@ -750,6 +847,13 @@ class ChatApp(App[int]):
                 self.nick = frame.new
         self._set_users(room, users)
         self.notice(frame.text or frame.event, room=room)
+
+
+def _counts_text(counts: Counts) -> str:
+    """`` (3)``, or `` (2@)`` when some of them name the user; nothing when all is read."""
+    if counts.mentions:
+        return f" ({counts.mentions}@)"
+    return f" ({counts.unread})" if counts.unread else ""
 
 
 KEYS_HELP = """Keys:
