@@ -95,6 +95,9 @@ class Pending:
     command: str
     target: str = ""
     response: Response | None = None
+    #: What the command said that charla's answer does not repeat (a topic set, a mode
+    #: string), or who made the change a follow-up read was asked for.
+    detail: str = ""
     #: For a barrier: how many requests had been sent before it.
     barrier_at: int = 0
 
@@ -373,7 +376,7 @@ class IrcSession:
         self.reply(n.RPL_WELCOME, f"Welcome to the {o.network} IRC network, {self.nick}")
         self.reply(n.RPL_YOURHOST, f"Your host is {o.server_name}, running charla {o.version}")
         self.reply(n.RPL_CREATED, f"This server was created {o.created}")
-        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", "i", "b")
+        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", "i", "bimoqv")
         tokens = isupport_tokens(o)
         for start in range(0, len(tokens), 12):
             self.reply(n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server")

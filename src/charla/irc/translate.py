@@ -11,9 +11,8 @@ expects (``message`` → ``PRIVMSG`` with ``time``/``msgid``/``account`` tags as
 negotiated; a join or leave → ``JOIN``/``PART``; ``users`` → 353/366; ``error`` → the
 standard numeric).
 
-Channel modes: charla rooms have none yet. :data:`CHANNEL_MODES` and
-:data:`MEMBER_PREFIXES` are where the moderation roles and modes (``+i +m +t``, ``+o +v``)
-map in once the server has them.
+Channel operators (``TOPIC``, ``KICK``, ``INVITE``, channel ``MODE``, NAMES prefixes) are
+charla's moderation: :mod:`charla.irc.channels`.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..protocol import (
+    Bans,
     Bye,
     ClientHistory,
     ClientPong,
@@ -39,6 +39,7 @@ from ..protocol import (
     Ping,
     Pong,
     Quit,
+    RoomMode,
     Rooms,
     Say,
     ServerFrame,
@@ -46,15 +47,24 @@ from ..protocol import (
     Users,
 )
 from . import numerics as n
+from .channels import (
+    CHANNEL_MODES,
+    MEMBER_PREFIXES,
+    channel,
+    channel_mode,
+    need,
+    prefixed,
+    render_bans,
+    render_room_mode,
+    render_system,
+    topic_reply,
+)
+from .channels import COMMANDS as CHANNEL_COMMANDS
 from .messages import IrcMessage
 from .session import IrcOptions, IrcSession, Pending, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
-#: Channel mode letters charla rooms support (none yet: moderation adds +i +m +t here).
-CHANNEL_MODES = ""
-#: Member prefixes by role, highest first (moderation adds ("o", "@"), ("v", "+")).
-MEMBER_PREFIXES: tuple[tuple[str, str], ...] = ()
 #: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
 MAX_TARGETS = 4
 #: Messages replayed on join to a client without ``batch``.
@@ -72,7 +82,7 @@ def isupport_tokens(options: IrcOptions) -> list[str]:
         "CHANTYPES=#",
         "CHANNELLEN=33",
         "NICKLEN=32",
-        f"CHANMODES=,,,{CHANNEL_MODES}",
+        f"CHANMODES=b,,,{CHANNEL_MODES}",
         f"PREFIX=({modes}){prefixes}",
         f"NETWORK={options.network}",
         f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:{MAX_TARGETS},PART:{MAX_TARGETS}",
@@ -81,18 +91,6 @@ def isupport_tokens(options: IrcOptions) -> list[str]:
         "LINELEN=512",
         "UTF8ONLY",
     ]
-
-
-def channel(room: str) -> str:
-    return f"#{room}"
-
-
-def _need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
-    """Whether ``message`` has ``count`` parameters; 461 if not."""
-    if len([p for p in message.params[:count] if p]) >= count:
-        return True
-    session.reply(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters", pending=pending)
-    return False
 
 
 def _targets(text: str) -> list[str]:
@@ -117,7 +115,7 @@ def _quit(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     if message.params[0] == "0":
         for room in sorted(session.channels):
@@ -133,7 +131,7 @@ def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _part(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     for target in _targets(message.params[0]):
         session.request(Part(room=target), pending.part("PART", target))
@@ -239,7 +237,7 @@ def _who_reply(session: IrcSession, where: str, nick: str, pending: Pending) -> 
 
 
 def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     wanted = message.params[-1].split(",")[0]
     nick = session.options.find_nick(wanted)
@@ -254,47 +252,19 @@ def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     session.reply(n.RPL_ENDOFWHOIS, wanted[:64], "End of /WHOIS list", pending=pending)
 
 
-def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
-        return
-    target = message.params[0][:64]
-    if len(message.params) > 1:
-        session.reply(
-            n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no topic yet", pending=pending
-        )
-    else:
-        session.reply(n.RPL_NOTOPIC, target, "No topic is set", pending=pending)
-
-
 def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     target = message.params[0][:64]
     changes = message.param(1)
     if target.startswith("#"):
-        if not changes:
-            session.reply(n.RPL_CHANNELMODEIS, target, f"+{CHANNEL_MODES}", pending=pending)
-        elif changes in ("b", "+b"):
-            session.reply("368", target, "End of channel ban list", pending=pending)
-        else:
-            session.reply(
-                n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no modes yet", pending=pending
-            )
+        channel_mode(session, message, pending)
     elif target.casefold() != session.nick.casefold():
         session.reply(n.ERR_USERSDONTMATCH, "Cannot change mode for other users", pending=pending)
     elif not changes:
         session.reply(n.RPL_UMODEIS, "+", pending=pending)
     elif changes.strip("+-") != "i":  # +i is what every charla user is already
         session.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag", pending=pending)
-
-
-def _operator_only(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    """KICK and INVITE: for room moderators, which charla rooms do not have yet."""
-    index = 0 if message.command == "KICK" else 1
-    if not _need(session, message, index + 1, pending):
-        return
-    target = message.params[index][:64]
-    session.reply(n.ERR_CHANOPRIVSNEEDED, target, "You're not channel operator", pending=pending)
 
 
 def _away(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -388,10 +358,8 @@ COMMANDS: dict[str, _Handler] = {
     "LIST": _list,
     "WHO": _who,
     "WHOIS": _whois,
-    "TOPIC": _topic,
     "MODE": _mode,
-    "KICK": _operator_only,
-    "INVITE": _operator_only,
+    **CHANNEL_COMMANDS,
     "AWAY": _away,
     "MOTD": _motd,
     "VERSION": _version,
@@ -495,11 +463,15 @@ def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) 
         return
     session.channels.add(frame.room)
     session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
+    if frame.topic:
+        topic_reply(session, channel(frame.room), frame.topic, pending)
     if pending is None or pending.command != "JOIN":  # a room joined with the hello
         session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
 
 
 def _render_parted(session: IrcSession, frame: Parted, pending: Pending | None) -> None:
+    if frame.room not in session.channels:
+        return  # put out: the KICK said so
     session.channels.discard(frame.room)
     session.emit(IrcMessage("PART", [channel(frame.room)], session.source), pending)
 
@@ -514,9 +486,11 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
             _who_reply(session, where, nick, pending or Pending("WHO"))
         session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
         return
+    roles = frame.roles or {}
+    multi = "multi-prefix" in session.caps
     line: list[str] = []
     for nick in frame.users:
-        line.append(nick)
+        line.append(prefixed(nick, roles.get(nick), multi))
         if sum(len(x) + 1 for x in line) > 400:
             session.reply(n.RPL_NAMREPLY, "=", where, " ".join(line), pending=pending)
             line = []
@@ -534,6 +508,8 @@ def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) ->
 
 def _render_system(session: IrcSession, frame: System, pending: Pending | None) -> None:
     user = frame.user or ""
+    if render_system(session, frame, pending):
+        return
     if frame.event == "join" and frame.room:
         session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
     elif frame.event == "leave" and frame.room:
@@ -613,4 +589,6 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Ping: _render_ping,  # type: ignore[dict-item]
     Pong: _render_pong,  # type: ignore[dict-item]
     Bye: _render_bye,  # type: ignore[dict-item]
+    RoomMode: render_room_mode,  # type: ignore[dict-item]
+    Bans: render_bans,  # type: ignore[dict-item]
 }
