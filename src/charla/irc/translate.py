@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..protocol import (
+    Away,
+    Back,
     Bans,
     Bye,
     ClientHistory,
@@ -65,6 +67,8 @@ from .session import IrcOptions, IrcSession, Pending, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
+#: Longest away message (charla's).
+MAX_AWAY = 300
 #: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
 MAX_TARGETS = 4
 #: Messages replayed on join to a client without ``batch``.
@@ -229,10 +233,13 @@ def _who(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     session.reply(n.RPL_ENDOFWHO, mask_[:64], "End of WHO list", pending=pending)
 
 
-def _who_reply(session: IrcSession, where: str, nick: str, pending: Pending) -> None:
+def _who_reply(
+    session: IrcSession, where: str, nick: str, pending: Pending, *, away: bool = False
+) -> None:
     server = session.options.server_name
+    here = "G" if away else "H"  # gone or here
     session.reply(
-        n.RPL_WHOREPLY, where, nick, "charla", server, nick, "H", f"0 {nick}", pending=pending
+        n.RPL_WHOREPLY, where, nick, "charla", server, nick, here, f"0 {nick}", pending=pending
     )
 
 
@@ -268,10 +275,8 @@ def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _away(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if message.param(0):
-        session.reply(n.RPL_NOWAWAY, "You have been marked as being away", pending=pending)
-    else:
-        session.reply(n.RPL_UNAWAY, "You are no longer marked as being away", pending=pending)
+    text = message.param(0)[:MAX_AWAY]
+    session.request(Away(text=text) if text else Back(), pending)
 
 
 def _motd(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -482,8 +487,9 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
     if command == "JOIN" and frame.room not in session.channels:
         return  # the join was refused: its error said so
     if command == "WHO":
+        away = set(frame.away or ())
         for nick in frame.users:
-            _who_reply(session, where, nick, pending or Pending("WHO"))
+            _who_reply(session, where, nick, pending or Pending("WHO"), away=nick in away)
         session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
         return
     roles = frame.roles or {}
@@ -508,7 +514,7 @@ def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) ->
 
 def _render_system(session: IrcSession, frame: System, pending: Pending | None) -> None:
     user = frame.user or ""
-    if render_system(session, frame, pending):
+    if render_system(session, frame, pending) or _render_away(session, frame, pending):
         return
     if frame.event == "join" and frame.room:
         session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
@@ -523,6 +529,21 @@ def _render_system(session: IrcSession, frame: System, pending: Pending | None) 
         session.emit(IrcMessage("NICK", [frame.new], mask(user)), pending)
     else:
         session.notice(frame.text, pending)
+
+
+def _render_away(session: IrcSession, frame: System, pending: Pending | None) -> bool:
+    """Our own away state (305/306), or 301 for a message to an away user."""
+    user = frame.user or ""
+    if frame.event not in ("away", "back"):
+        return False
+    if user != session.nick:
+        if pending is not None and frame.event == "away":
+            session.reply(n.RPL_AWAY, user, frame.reason or "away", pending=pending)
+    elif frame.event == "away":
+        session.reply(n.RPL_NOWAWAY, "You have been marked as being away", pending=pending)
+    else:
+        session.reply(n.RPL_UNAWAY, "You are no longer marked as being away", pending=pending)
+    return True
 
 
 def _render_error(session: IrcSession, frame: Error, pending: Pending | None) -> None:
