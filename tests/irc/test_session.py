@@ -10,13 +10,21 @@ from hypothesis import strategies as st
 from charla.irc.messages import IrcLineSplitter, IrcMessage, TooLong, parse, serialize
 from charla.irc.session import IrcOptions, IrcSession
 from charla.protocol import (
+    BanInfo,
+    Bans,
+    Deleted,
+    Edited,
     Error,
     Hello,
     History,
     Joined,
     Message,
+    Reaction,
+    Read,
+    RoomMode,
     Say,
     ServerInfo,
+    System,
     Users,
     Welcome,
 )
@@ -192,6 +200,14 @@ irc_words = st.sampled_from(
         "+x",
         "-x",
         "draft/multiline",
+        "AWAY",
+        "TAGMSG",
+        "REDACT",
+        "MARKREAD",
+        "@+draft/reply=1;+draft/react=x",
+        "timestamp=2026",
+        "+imvob",
+        "-q",
     ]
 )
 irc_lines = st.lists(irc_words | st.text(max_size=12), max_size=8).map(" ".join) | st.text(
@@ -205,7 +221,19 @@ frames = st.sampled_from(
         Joined(room="general", label="i2"),
         History(room="general", messages=[], label="i3"),
         Message(id=1, user="bob", text="a\nb", ts="t", room="general"),
-        Users(room="x", users=["a"], label="i1"),
+        Users(room="x", users=["a"], label="i1", roles={"a": "owner"}, away=["a"]),
+        System(event="topic", room="x", by="b", text="t"),
+        System(event="topic", room="x", text="t", label="i4"),
+        System(event="kick", room="general", user="ana", by="b"),
+        System(event="mode", room="x", by="b", label="i5"),
+        System(event="away", user="b", label="i1"),
+        RoomMode(room="x", invite_only=True, label="i6"),
+        Bans(room="x", bans=[BanInfo(nick="b", by="c")], label="i1"),
+        Reaction(id=1, seq=2, user="b", emoji="x", on=False, room="x"),
+        Edited(id=1, seq=2, user="b", text="t", edited="t", to="ana"),
+        Deleted(id=1, seq=2, by="b", room="x"),
+        Read(id=1, room="x"),
+        Joined(room="x", topic="t", read=3),
     ]
 )
 

@@ -29,6 +29,8 @@ from ..protocol import (
     ClientRooms,
     ClientUsers,
     Code,
+    Deleted,
+    Edited,
     Error,
     History,
     Join,
@@ -41,6 +43,8 @@ from ..protocol import (
     Ping,
     Pong,
     Quit,
+    Reaction,
+    Read,
     RoomMode,
     Rooms,
     Say,
@@ -62,6 +66,17 @@ from .channels import (
     topic_reply,
 )
 from .channels import COMMANDS as CHANNEL_COMMANDS
+from .conversation import COMMANDS as CONVERSATION_COMMANDS
+from .conversation import (
+    REPLY,
+    fail_for,
+    render_deleted,
+    render_edited,
+    render_reaction,
+    render_read,
+    reply_to,
+    tell_marker,
+)
 from .messages import IrcMessage
 from .session import IrcOptions, IrcSession, Pending, mask
 
@@ -157,10 +172,13 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
         _add_to_multiline(session, batch, text, "draft/multiline-concat" in message.tags)
         return
     for target in _targets(message.params[0]):
-        _send_text(session, target, text, pending.part(message.command, target))
+        part = pending.part(message.command, target)
+        _send_text(session, target, text, part, reply_to=reply_to(message))
 
 
-def _send_text(session: IrcSession, target: str, text: str, pending: Pending) -> None:
+def _send_text(
+    session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
+) -> None:
     action = False
     if text.startswith(_CTCP):
         verb, _, rest = text.strip(_CTCP).partition(" ")
@@ -171,12 +189,14 @@ def _send_text(session: IrcSession, target: str, text: str, pending: Pending) ->
         text = "/" + text  # text, never a charla /command
     if target.startswith("#"):
         frame: Say | Me | Msg = (
-            Me(text=text, room=target) if action else Say(text=text, room=target)
+            Me(text=text, room=target, reply_to=reply_to)
+            if action
+            else Say(text=text, room=target, reply_to=reply_to)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text)
+        frame = Msg(to=target, text=text, reply_to=reply_to)
     session.request(frame, pending)
 
 
@@ -365,6 +385,7 @@ COMMANDS: dict[str, _Handler] = {
     "WHOIS": _whois,
     "MODE": _mode,
     **CHANNEL_COMMANDS,
+    **CONVERSATION_COMMANDS,
     "AWAY": _away,
     "MOTD": _motd,
     "VERSION": _version,
@@ -406,11 +427,14 @@ def message_lines(
         tags["time"] = frame.ts
     if "message-tags" in caps:
         tags["msgid"] = str(frame.id)
+        if frame.reply_to is not None:
+            tags[REPLY] = str(frame.reply_to)
     if "account-tag" in caps and session.options.is_registered(frame.user):
         tags["account"] = frame.user
     if batch is not None:
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick
+    session.saw(frame.id, _conversation(session, frame), frame.ts)
     pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", CHUNK)]
     if frame.action:
         pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
@@ -422,8 +446,15 @@ def message_lines(
         lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
         return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
     first = IrcMessage(command, [target, pieces[0]], source, tags)
-    rest_tags = {k: v for k, v in tags.items() if k != "msgid"}
+    rest_tags = {k: v for k, v in tags.items() if k not in ("msgid", REPLY)}
     return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
+
+
+def _conversation(session: IrcSession, frame: Message) -> str:
+    """The IRC target a client marks ``frame`` read in: the channel, or the other nick."""
+    if frame.room is not None:
+        return channel(frame.room)
+    return (frame.to or session.nick) if frame.user == session.nick else frame.user
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -449,6 +480,7 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
         for message in messages:
             for line in message_lines(session, message):
                 session.emit(line, pending)
+        _marker_after_history(session, frame, pending)
         return
     ref = session.new_batch()
     session.emit(
@@ -461,6 +493,13 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
         for line in message_lines(session, message, batch=ref):
             session.emit(line, pending)
     session.emit(IrcMessage("BATCH", [f"-{ref}"], session.options.server_name), pending)
+    _marker_after_history(session, frame, pending)
+
+
+def _marker_after_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
+    marker = session.markers.pop(frame.room, None) if frame.room else None
+    if marker is not None:
+        tell_marker(session, channel(frame.room), marker, pending)
 
 
 def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) -> None:
@@ -470,6 +509,8 @@ def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) 
     session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
     if frame.topic:
         topic_reply(session, channel(frame.room), frame.topic, pending)
+    if frame.read is not None:  # told after the history, whose times it refers to
+        session.markers[frame.room] = frame.read
     if pending is None or pending.command != "JOIN":  # a room joined with the hello
         session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
 
@@ -559,6 +600,8 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
     numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
     if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
         numeric = n.ERR_CANNOTSENDTOCHAN
+    if fail_for(session, frame.code, pending):
+        return
     if pending.command == "CHATHISTORY":
         session.emit(
             IrcMessage("FAIL", ["CHATHISTORY", "MESSAGE_ERROR", pending.target, frame.message]),
@@ -612,4 +655,8 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Bye: _render_bye,  # type: ignore[dict-item]
     RoomMode: render_room_mode,  # type: ignore[dict-item]
     Bans: render_bans,  # type: ignore[dict-item]
+    Reaction: render_reaction,  # type: ignore[dict-item]
+    Edited: render_edited,  # type: ignore[dict-item]
+    Deleted: render_deleted,  # type: ignore[dict-item]
+    Read: render_read,  # type: ignore[dict-item]
 }
