@@ -7,8 +7,7 @@ from pathlib import Path
 from charla.protocol import Deleted, Message, Reaction
 
 from ..helpers import Peer
-from .helpers import RawIrc, irc_server
-from .test_moderation import PASSWORD, registered
+from .helpers import PASSWORD, RawIrc, irc_server, registered
 
 
 async def test_replies_reactions_edits_and_deletes_both_ways(tmp_path: Path) -> None:

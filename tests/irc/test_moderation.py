@@ -7,18 +7,7 @@ from pathlib import Path
 from charla.protocol import Joined, Parted, System
 
 from ..helpers import Peer
-from .helpers import RawIrc, irc_server
-
-PASSWORD = "s3cret-pass"
-
-
-async def registered(port: int, nick: str) -> None:
-    """Register ``nick`` from a native client and go."""
-    owner = await Peer.connect(port)
-    await owner.hello(nick)
-    await owner.send({"type": "register", "password": PASSWORD})
-    await owner.expect(System, event="registered")
-    await owner.close()
+from .helpers import PASSWORD, RawIrc, irc_server, registered
 
 
 async def test_an_irc_owner_sets_topic_modes_roles_kicks_and_invites(tmp_path: Path) -> None:
