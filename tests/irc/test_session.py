@@ -25,6 +25,7 @@ from charla.protocol import (
     Say,
     ServerInfo,
     System,
+    Topic,
     Users,
     Welcome,
 )
@@ -141,6 +142,21 @@ def test_names_are_split_to_fit_the_line() -> None:
     assert [m.command for m in told][-1] == "366"
     assert sum(m.params[-1].count(" ") + 1 for m in told if m.command == "353") == 200
     assert all(len(serialize(m)) <= 512 for m in told)
+
+
+def test_topic_changes_faster_than_answered_cost_one_more_read_not_one_each() -> None:
+    session = registered()
+    for text in ("a", "b", "c"):
+        session.receive_frame(System(event="topic", room="x", by="mallory", text=text))
+    _, asked = session.take()
+    assert [type(frame) for frame in asked] == [Topic]
+    session.receive_frame(System(event="topic", room="x", text="c", label=asked[0].label))
+    out, again = session.take()
+    assert [type(frame) for frame in again] == [Topic]  # the changes made meanwhile
+    session.receive_frame(System(event="topic", room="x", text="c", label=again[0].label))
+    assert session.take()[1] == []
+    assert len(out) == 1
+    assert parse(out[0].decode().rstrip("\r\n")).params == ["#x", "c"]
 
 
 def registered() -> IrcSession:

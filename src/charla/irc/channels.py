@@ -41,8 +41,10 @@ from .session import IrcSession, Pending, mask
 __all__ = [
     "CHANNEL_MODES",
     "COMMANDS",
+    "FOLLOW_UPS",
     "MEMBER_PREFIXES",
     "channel",
+    "follow_up_answered",
     "need",
     "prefixed",
     "render_system",
@@ -55,6 +57,8 @@ MEMBER_PREFIXES: tuple[tuple[str, str], ...] = (("q", "~"), ("o", "@"), ("v", "+
 #: The member modes each charla role holds: an operator or an owner moderates too.
 ROLE_MODES = {"operator": "qo", "owner": "qo", "mod": "o", "voice": "v"}
 _PREFIX = dict(MEMBER_PREFIXES)
+#: The reads the session makes by itself after somebody else's change.
+FOLLOW_UPS = frozenset({"TOPIC_OF", "MODE_OF"})
 
 _Grant = Callable[..., ClientFrame]
 #: ``MODE`` letters with a nick, as the charla request that gives (+) or takes (-) it.
@@ -214,10 +218,11 @@ def _render_topic(session: IrcSession, frame: System, where: str, pending: Pendi
         topic_reply(session, where, frame.text, pending)
     elif frame.by is None and command == "TOPIC_OF":  # the read behind somebody's change
         session.emit(IrcMessage("TOPIC", [where, frame.text], mask(detail)))
+        follow_up_answered(session, command, where)
     elif command == "TOPIC":  # our own change
         session.emit(IrcMessage("TOPIC", [where, detail.strip()], session.source), pending)
     elif frame.by is not None:
-        session.request(Topic(room=frame.room or ""), Pending("TOPIC_OF", where, detail=frame.by))
+        _follow_up(session, "TOPIC_OF", where, frame.by)
 
 
 def topic_reply(
@@ -234,7 +239,29 @@ def _render_mode_change(session: IrcSession, where: str, by: str, pending: Pendi
     if pending is not None and pending.command == "MODE":  # our own change
         session.emit(IrcMessage("MODE", [where, pending.detail], session.source), pending)
     else:
-        session.request(ClientMode(room=where), Pending("MODE_OF", where, detail=by))
+        _follow_up(session, "MODE_OF", where, by)
+
+
+def _follow_up(session: IrcSession, kind: str, where: str, by: str) -> None:
+    """Ask for the topic (``TOPIC_OF``) or modes (``MODE_OF``) ``by`` just changed.
+
+    One read per room and kind at a time: the reads are the IRC user's requests, under
+    its rate limit, so changes made faster than they are answered cost one more read,
+    not one each (a room where anyone may set the topic cannot flood its IRC members)."""
+    key = (kind, where)
+    if key in session.follow_ups:
+        session.follow_ups[key] = by  # read again once the current read is answered
+        return
+    session.follow_ups[key] = ""
+    frame = Topic(room=where) if kind == "TOPIC_OF" else ClientMode(room=where)
+    session.request(frame, Pending(kind, where, detail=by))
+
+
+def follow_up_answered(session: IrcSession, kind: str, where: str) -> None:
+    """A follow-up read is answered (or refused): ask again if a change came meanwhile."""
+    newer = session.follow_ups.pop((kind, where), "")
+    if newer:
+        _follow_up(session, kind, where, newer)
 
 
 def render_room_mode(session: IrcSession, frame: RoomMode, pending: Pending | None) -> None:
@@ -242,6 +269,7 @@ def render_room_mode(session: IrcSession, frame: RoomMode, pending: Pending | No
     modes = ("+" if frame.invite_only else "-") + "i" + ("+" if frame.moderated else "-") + "m"
     if pending is not None and pending.command == "MODE_OF":
         session.emit(IrcMessage("MODE", [where, modes], mask(pending.detail)))
+        follow_up_answered(session, pending.command, pending.target)
         return
     letters = "i" * frame.invite_only + "m" * frame.moderated
     session.reply(n.RPL_CHANNELMODEIS, where, f"+{letters}", pending=pending)

@@ -148,6 +148,8 @@ class IrcSession:
         #: first, and each joined room's marker until its history has been shown.
         self.shown: OrderedDict[int, tuple[str, str]] = OrderedDict()
         self.markers: dict[str, int] = {}
+        #: Follow-up reads asked, (kind, channel) -> who made a change since ("": nobody).
+        self.follow_ups: dict[tuple[str, str], str] = {}
 
     # --- output ------------------------------------------------------------------------
 

@@ -4,15 +4,14 @@ Commands (after registration): each IRC command is one small function that sends
 typed requests a native client would send (``JOIN`` → ``join``, ``PRIVMSG #room`` →
 ``say``, ``PRIVMSG nick`` → ``msg``, CTCP ``ACTION`` → ``me``, ``NAMES`` → ``users``,
 ``LIST`` → ``rooms``, ``NICK`` → ``nick``, ``QUIT`` → ``quit``, ``CHATHISTORY`` →
-``history``), or answers at once what needs no request (``PING``, ``MODE``, ``TOPIC``).
+``history``, ``AWAY`` → ``away``/``back``), or answers at once what needs no request
+(``PING``, user ``MODE``). Channel operators are :mod:`charla.irc.channels`; replies,
+reactions, redaction and read markers :mod:`charla.irc.conversation`.
 
 Frames: :func:`render` turns each frame the member is sent into the lines an IRC client
 expects (``message`` → ``PRIVMSG`` with ``time``/``msgid``/``account`` tags as
 negotiated; a join or leave → ``JOIN``/``PART``; ``users`` → 353/366; ``error`` → the
 standard numeric).
-
-Channel operators (``TOPIC``, ``KICK``, ``INVITE``, channel ``MODE``, NAMES prefixes) are
-charla's moderation: :mod:`charla.irc.channels`.
 """
 
 from __future__ import annotations
@@ -55,9 +54,11 @@ from ..protocol import (
 from . import numerics as n
 from .channels import (
     CHANNEL_MODES,
+    FOLLOW_UPS,
     MEMBER_PREFIXES,
     channel,
     channel_mode,
+    follow_up_answered,
     need,
     prefixed,
     render_bans,
@@ -600,6 +601,9 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
     numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
     if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
         numeric = n.ERR_CANNOTSENDTOCHAN
+    if pending.command in FOLLOW_UPS:  # a read of our own, not the client's
+        follow_up_answered(session, pending.command, pending.target)
+        return
     if fail_for(session, frame.code, pending):
         return
     if pending.command == "CHATHISTORY":
