@@ -14,9 +14,22 @@ from typing import Any
 import irc.client
 
 from charla.irc.messages import IrcMessage, parse
+from charla.protocol import System
 from charla.server import ChatServer
 
-from ..helpers import TIMEOUT, make_config, running
+from ..helpers import TIMEOUT, Peer, make_config, running
+
+#: The password of the nicks the tests register.
+PASSWORD = "s3cret-pass"
+
+
+async def registered(port: int, nick: str) -> None:
+    """Register ``nick`` from a native client and go."""
+    owner = await Peer.connect(port)
+    await owner.hello(nick)
+    await owner.send({"type": "register", "password": PASSWORD})
+    await owner.expect(System, event="registered")
+    await owner.close()
 
 
 @contextlib.asynccontextmanager

@@ -10,13 +10,22 @@ from hypothesis import strategies as st
 from charla.irc.messages import IrcLineSplitter, IrcMessage, TooLong, parse, serialize
 from charla.irc.session import IrcOptions, IrcSession
 from charla.protocol import (
+    BanInfo,
+    Bans,
+    Deleted,
+    Edited,
     Error,
     Hello,
     History,
     Joined,
     Message,
+    Reaction,
+    Read,
+    RoomMode,
     Say,
     ServerInfo,
+    System,
+    Topic,
     Users,
     Welcome,
 )
@@ -135,6 +144,21 @@ def test_names_are_split_to_fit_the_line() -> None:
     assert all(len(serialize(m)) <= 512 for m in told)
 
 
+def test_topic_changes_faster_than_answered_cost_one_more_read_not_one_each() -> None:
+    session = registered()
+    for text in ("a", "b", "c"):
+        session.receive_frame(System(event="topic", room="x", by="mallory", text=text))
+    _, asked = session.take()
+    assert [type(frame) for frame in asked] == [Topic]
+    session.receive_frame(System(event="topic", room="x", text="c", label=asked[0].label))
+    out, again = session.take()
+    assert [type(frame) for frame in again] == [Topic]  # the changes made meanwhile
+    session.receive_frame(System(event="topic", room="x", text="c", label=again[0].label))
+    assert session.take()[1] == []
+    assert len(out) == 1
+    assert parse(out[0].decode().rstrip("\r\n")).params == ["#x", "c"]
+
+
 def registered() -> IrcSession:
     session = IrcSession(options())
     session.receive_line("NICK ana")
@@ -192,6 +216,14 @@ irc_words = st.sampled_from(
         "+x",
         "-x",
         "draft/multiline",
+        "AWAY",
+        "TAGMSG",
+        "REDACT",
+        "MARKREAD",
+        "@+draft/reply=1;+draft/react=x",
+        "timestamp=2026",
+        "+imvob",
+        "-q",
     ]
 )
 irc_lines = st.lists(irc_words | st.text(max_size=12), max_size=8).map(" ".join) | st.text(
@@ -205,7 +237,19 @@ frames = st.sampled_from(
         Joined(room="general", label="i2"),
         History(room="general", messages=[], label="i3"),
         Message(id=1, user="bob", text="a\nb", ts="t", room="general"),
-        Users(room="x", users=["a"], label="i1"),
+        Users(room="x", users=["a"], label="i1", roles={"a": "owner"}, away=["a"]),
+        System(event="topic", room="x", by="b", text="t"),
+        System(event="topic", room="x", text="t", label="i4"),
+        System(event="kick", room="general", user="ana", by="b"),
+        System(event="mode", room="x", by="b", label="i5"),
+        System(event="away", user="b", label="i1"),
+        RoomMode(room="x", invite_only=True, label="i6"),
+        Bans(room="x", bans=[BanInfo(nick="b", by="c")], label="i1"),
+        Reaction(id=1, seq=2, user="b", emoji="x", on=False, room="x"),
+        Edited(id=1, seq=2, user="b", text="t", edited="t", to="ana"),
+        Deleted(id=1, seq=2, by="b", room="x"),
+        Read(id=1, room="x"),
+        Joined(room="x", topic="t", read=3),
     ]
 )
 

@@ -46,11 +46,15 @@ CAPS: dict[str, str] = {
     "multi-prefix": "",
     "cap-notify": "",
     "draft/multiline": "",  # filled in by IrcOptions: max-bytes, max-lines
+    "draft/message-redaction": "",
+    "draft/read-marker": "",
 }
 #: Most frames held between a SASL welcome and ``CAP END``.
 MAX_HELD = 1000
 #: Most requests whose answers are still told apart by label.
 MAX_PENDING = 4096
+#: Most messages whose time is kept to turn a ``MARKREAD`` timestamp into an id.
+MAX_SHOWN = 2000
 #: Longest SASL payload (base64), as 400-byte chunks.
 MAX_SASL = 1200
 _HELLO = "hello"
@@ -95,6 +99,9 @@ class Pending:
     command: str
     target: str = ""
     response: Response | None = None
+    #: What the command said that charla's answer does not repeat (a topic set, a mode
+    #: string), or who made the change a follow-up read was asked for.
+    detail: str = ""
     #: For a barrier: how many requests had been sent before it.
     barrier_at: int = 0
 
@@ -137,6 +144,12 @@ class IrcSession:
         self.multiline: dict[str, tuple[str, list[str]]] = {}
         #: The last rename told: charla tells it once per shared room, IRC once.
         self.last_rename: tuple[str, str] | None = None
+        #: With ``draft/read-marker``: the messages shown, id -> (target, time), oldest
+        #: first, and each joined room's marker until its history has been shown.
+        self.shown: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        self.markers: dict[str, int] = {}
+        #: Follow-up reads asked, (kind, channel) -> who made a change since ("": nobody).
+        self.follow_ups: dict[tuple[str, str], str] = {}
 
     # --- output ------------------------------------------------------------------------
 
@@ -181,6 +194,19 @@ class IrcSession:
         self._to_server.append(frame)
         if not isinstance(frame, ClientPong):
             self._sent += 1
+
+    def saw(self, msgid: int, target: str, ts: str) -> None:
+        """The client was shown message ``msgid`` (kept only for read markers)."""
+        if "draft/read-marker" in self.caps:
+            self.shown[msgid] = (target.casefold(), ts)
+            while len(self.shown) > MAX_SHOWN:
+                self.shown.popitem(last=False)
+
+    def message_at(self, target: str, stamp: str) -> int | None:
+        """The newest message of ``target`` shown at or before the time ``stamp``."""
+        key = target.casefold()
+        at = [i for i, (where, ts) in self.shown.items() if where == key and ts <= stamp]
+        return max(at, default=None)
 
     def pending_for(self, label: str | None) -> Pending | None:
         return self._pending.get(label) if label is not None else None
@@ -373,7 +399,7 @@ class IrcSession:
         self.reply(n.RPL_WELCOME, f"Welcome to the {o.network} IRC network, {self.nick}")
         self.reply(n.RPL_YOURHOST, f"Your host is {o.server_name}, running charla {o.version}")
         self.reply(n.RPL_CREATED, f"This server was created {o.created}")
-        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", "i", "b")
+        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", "i", "bimoqv")
         tokens = isupport_tokens(o)
         for start in range(0, len(tokens), 12):
             self.reply(n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server")

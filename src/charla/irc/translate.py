@@ -4,16 +4,14 @@ Commands (after registration): each IRC command is one small function that sends
 typed requests a native client would send (``JOIN`` → ``join``, ``PRIVMSG #room`` →
 ``say``, ``PRIVMSG nick`` → ``msg``, CTCP ``ACTION`` → ``me``, ``NAMES`` → ``users``,
 ``LIST`` → ``rooms``, ``NICK`` → ``nick``, ``QUIT`` → ``quit``, ``CHATHISTORY`` →
-``history``), or answers at once what needs no request (``PING``, ``MODE``, ``TOPIC``).
+``history``, ``AWAY`` → ``away``/``back``), or answers at once what needs no request
+(``PING``, user ``MODE``). Channel operators are :mod:`charla.irc.channels`; replies,
+reactions, redaction and read markers :mod:`charla.irc.conversation`.
 
 Frames: :func:`render` turns each frame the member is sent into the lines an IRC client
 expects (``message`` → ``PRIVMSG`` with ``time``/``msgid``/``account`` tags as
 negotiated; a join or leave → ``JOIN``/``PART``; ``users`` → 353/366; ``error`` → the
 standard numeric).
-
-Channel modes: charla rooms have none yet. :data:`CHANNEL_MODES` and
-:data:`MEMBER_PREFIXES` are where the moderation roles and modes (``+i +m +t``, ``+o +v``)
-map in once the server has them.
 """
 
 from __future__ import annotations
@@ -21,12 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..protocol import (
+    Away,
+    Back,
+    Bans,
     Bye,
     ClientHistory,
     ClientPong,
     ClientRooms,
     ClientUsers,
     Code,
+    Deleted,
+    Edited,
     Error,
     History,
     Join,
@@ -39,6 +42,9 @@ from ..protocol import (
     Ping,
     Pong,
     Quit,
+    Reaction,
+    Read,
+    RoomMode,
     Rooms,
     Say,
     ServerFrame,
@@ -46,15 +52,39 @@ from ..protocol import (
     Users,
 )
 from . import numerics as n
+from .channels import (
+    CHANNEL_MODES,
+    FOLLOW_UPS,
+    MEMBER_PREFIXES,
+    channel,
+    channel_mode,
+    follow_up_answered,
+    need,
+    prefixed,
+    render_bans,
+    render_room_mode,
+    render_system,
+    topic_reply,
+)
+from .channels import COMMANDS as CHANNEL_COMMANDS
+from .conversation import COMMANDS as CONVERSATION_COMMANDS
+from .conversation import (
+    REPLY,
+    fail_for,
+    render_deleted,
+    render_edited,
+    render_reaction,
+    render_read,
+    reply_to,
+    tell_marker,
+)
 from .messages import IrcMessage
 from .session import IrcOptions, IrcSession, Pending, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
-#: Channel mode letters charla rooms support (none yet: moderation adds +i +m +t here).
-CHANNEL_MODES = ""
-#: Member prefixes by role, highest first (moderation adds ("o", "@"), ("v", "+")).
-MEMBER_PREFIXES: tuple[tuple[str, str], ...] = ()
+#: Longest away message (charla's).
+MAX_AWAY = 300
 #: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
 MAX_TARGETS = 4
 #: Messages replayed on join to a client without ``batch``.
@@ -72,7 +102,7 @@ def isupport_tokens(options: IrcOptions) -> list[str]:
         "CHANTYPES=#",
         "CHANNELLEN=33",
         "NICKLEN=32",
-        f"CHANMODES=,,,{CHANNEL_MODES}",
+        f"CHANMODES=b,,,{CHANNEL_MODES}",
         f"PREFIX=({modes}){prefixes}",
         f"NETWORK={options.network}",
         f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:{MAX_TARGETS},PART:{MAX_TARGETS}",
@@ -81,18 +111,6 @@ def isupport_tokens(options: IrcOptions) -> list[str]:
         "LINELEN=512",
         "UTF8ONLY",
     ]
-
-
-def channel(room: str) -> str:
-    return f"#{room}"
-
-
-def _need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
-    """Whether ``message`` has ``count`` parameters; 461 if not."""
-    if len([p for p in message.params[:count] if p]) >= count:
-        return True
-    session.reply(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters", pending=pending)
-    return False
 
 
 def _targets(text: str) -> list[str]:
@@ -117,7 +135,7 @@ def _quit(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     if message.params[0] == "0":
         for room in sorted(session.channels):
@@ -133,7 +151,7 @@ def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _part(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     for target in _targets(message.params[0]):
         session.request(Part(room=target), pending.part("PART", target))
@@ -155,10 +173,13 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
         _add_to_multiline(session, batch, text, "draft/multiline-concat" in message.tags)
         return
     for target in _targets(message.params[0]):
-        _send_text(session, target, text, pending.part(message.command, target))
+        part = pending.part(message.command, target)
+        _send_text(session, target, text, part, reply_to=reply_to(message))
 
 
-def _send_text(session: IrcSession, target: str, text: str, pending: Pending) -> None:
+def _send_text(
+    session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
+) -> None:
     action = False
     if text.startswith(_CTCP):
         verb, _, rest = text.strip(_CTCP).partition(" ")
@@ -169,12 +190,14 @@ def _send_text(session: IrcSession, target: str, text: str, pending: Pending) ->
         text = "/" + text  # text, never a charla /command
     if target.startswith("#"):
         frame: Say | Me | Msg = (
-            Me(text=text, room=target) if action else Say(text=text, room=target)
+            Me(text=text, room=target, reply_to=reply_to)
+            if action
+            else Say(text=text, room=target, reply_to=reply_to)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text)
+        frame = Msg(to=target, text=text, reply_to=reply_to)
     session.request(frame, pending)
 
 
@@ -231,15 +254,18 @@ def _who(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     session.reply(n.RPL_ENDOFWHO, mask_[:64], "End of WHO list", pending=pending)
 
 
-def _who_reply(session: IrcSession, where: str, nick: str, pending: Pending) -> None:
+def _who_reply(
+    session: IrcSession, where: str, nick: str, pending: Pending, *, away: bool = False
+) -> None:
     server = session.options.server_name
+    here = "G" if away else "H"  # gone or here
     session.reply(
-        n.RPL_WHOREPLY, where, nick, "charla", server, nick, "H", f"0 {nick}", pending=pending
+        n.RPL_WHOREPLY, where, nick, "charla", server, nick, here, f"0 {nick}", pending=pending
     )
 
 
 def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     wanted = message.params[-1].split(",")[0]
     nick = session.options.find_nick(wanted)
@@ -254,32 +280,13 @@ def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     session.reply(n.RPL_ENDOFWHOIS, wanted[:64], "End of /WHOIS list", pending=pending)
 
 
-def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
-        return
-    target = message.params[0][:64]
-    if len(message.params) > 1:
-        session.reply(
-            n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no topic yet", pending=pending
-        )
-    else:
-        session.reply(n.RPL_NOTOPIC, target, "No topic is set", pending=pending)
-
-
 def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if not _need(session, message, 1, pending):
+    if not need(session, message, 1, pending):
         return
     target = message.params[0][:64]
     changes = message.param(1)
     if target.startswith("#"):
-        if not changes:
-            session.reply(n.RPL_CHANNELMODEIS, target, f"+{CHANNEL_MODES}", pending=pending)
-        elif changes in ("b", "+b"):
-            session.reply("368", target, "End of channel ban list", pending=pending)
-        else:
-            session.reply(
-                n.ERR_CHANOPRIVSNEEDED, target, "charla rooms have no modes yet", pending=pending
-            )
+        channel_mode(session, message, pending)
     elif target.casefold() != session.nick.casefold():
         session.reply(n.ERR_USERSDONTMATCH, "Cannot change mode for other users", pending=pending)
     elif not changes:
@@ -288,20 +295,9 @@ def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         session.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag", pending=pending)
 
 
-def _operator_only(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    """KICK and INVITE: for room moderators, which charla rooms do not have yet."""
-    index = 0 if message.command == "KICK" else 1
-    if not _need(session, message, index + 1, pending):
-        return
-    target = message.params[index][:64]
-    session.reply(n.ERR_CHANOPRIVSNEEDED, target, "You're not channel operator", pending=pending)
-
-
 def _away(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    if message.param(0):
-        session.reply(n.RPL_NOWAWAY, "You have been marked as being away", pending=pending)
-    else:
-        session.reply(n.RPL_UNAWAY, "You are no longer marked as being away", pending=pending)
+    text = message.param(0)[:MAX_AWAY]
+    session.request(Away(text=text) if text else Back(), pending)
 
 
 def _motd(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -388,10 +384,9 @@ COMMANDS: dict[str, _Handler] = {
     "LIST": _list,
     "WHO": _who,
     "WHOIS": _whois,
-    "TOPIC": _topic,
     "MODE": _mode,
-    "KICK": _operator_only,
-    "INVITE": _operator_only,
+    **CHANNEL_COMMANDS,
+    **CONVERSATION_COMMANDS,
     "AWAY": _away,
     "MOTD": _motd,
     "VERSION": _version,
@@ -433,11 +428,14 @@ def message_lines(
         tags["time"] = frame.ts
     if "message-tags" in caps:
         tags["msgid"] = str(frame.id)
+        if frame.reply_to is not None:
+            tags[REPLY] = str(frame.reply_to)
     if "account-tag" in caps and session.options.is_registered(frame.user):
         tags["account"] = frame.user
     if batch is not None:
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick
+    session.saw(frame.id, _conversation(session, frame), frame.ts)
     pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", CHUNK)]
     if frame.action:
         pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
@@ -449,8 +447,15 @@ def message_lines(
         lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
         return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
     first = IrcMessage(command, [target, pieces[0]], source, tags)
-    rest_tags = {k: v for k, v in tags.items() if k != "msgid"}
+    rest_tags = {k: v for k, v in tags.items() if k not in ("msgid", REPLY)}
     return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
+
+
+def _conversation(session: IrcSession, frame: Message) -> str:
+    """The IRC target a client marks ``frame`` read in: the channel, or the other nick."""
+    if frame.room is not None:
+        return channel(frame.room)
+    return (frame.to or session.nick) if frame.user == session.nick else frame.user
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -476,6 +481,7 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
         for message in messages:
             for line in message_lines(session, message):
                 session.emit(line, pending)
+        _marker_after_history(session, frame, pending)
         return
     ref = session.new_batch()
     session.emit(
@@ -488,6 +494,13 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
         for line in message_lines(session, message, batch=ref):
             session.emit(line, pending)
     session.emit(IrcMessage("BATCH", [f"-{ref}"], session.options.server_name), pending)
+    _marker_after_history(session, frame, pending)
+
+
+def _marker_after_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
+    marker = session.markers.pop(frame.room, None) if frame.room else None
+    if marker is not None:
+        tell_marker(session, channel(frame.room), marker, pending)
 
 
 def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) -> None:
@@ -495,11 +508,17 @@ def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) 
         return
     session.channels.add(frame.room)
     session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
+    if frame.topic:
+        topic_reply(session, channel(frame.room), frame.topic, pending)
+    if frame.read is not None:  # told after the history, whose times it refers to
+        session.markers[frame.room] = frame.read
     if pending is None or pending.command != "JOIN":  # a room joined with the hello
         session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
 
 
 def _render_parted(session: IrcSession, frame: Parted, pending: Pending | None) -> None:
+    if frame.room not in session.channels:
+        return  # put out: the KICK said so
     session.channels.discard(frame.room)
     session.emit(IrcMessage("PART", [channel(frame.room)], session.source), pending)
 
@@ -510,13 +529,16 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
     if command == "JOIN" and frame.room not in session.channels:
         return  # the join was refused: its error said so
     if command == "WHO":
+        away = set(frame.away or ())
         for nick in frame.users:
-            _who_reply(session, where, nick, pending or Pending("WHO"))
+            _who_reply(session, where, nick, pending or Pending("WHO"), away=nick in away)
         session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
         return
+    roles = frame.roles or {}
+    multi = "multi-prefix" in session.caps
     line: list[str] = []
     for nick in frame.users:
-        line.append(nick)
+        line.append(prefixed(nick, roles.get(nick), multi))
         if sum(len(x) + 1 for x in line) > 400:
             session.reply(n.RPL_NAMREPLY, "=", where, " ".join(line), pending=pending)
             line = []
@@ -534,6 +556,8 @@ def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) ->
 
 def _render_system(session: IrcSession, frame: System, pending: Pending | None) -> None:
     user = frame.user or ""
+    if render_system(session, frame, pending) or _render_away(session, frame, pending):
+        return
     if frame.event == "join" and frame.room:
         session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
     elif frame.event == "leave" and frame.room:
@@ -549,6 +573,21 @@ def _render_system(session: IrcSession, frame: System, pending: Pending | None) 
         session.notice(frame.text, pending)
 
 
+def _render_away(session: IrcSession, frame: System, pending: Pending | None) -> bool:
+    """Our own away state (305/306), or 301 for a message to an away user."""
+    user = frame.user or ""
+    if frame.event not in ("away", "back"):
+        return False
+    if user != session.nick:
+        if pending is not None and frame.event == "away":
+            session.reply(n.RPL_AWAY, user, frame.reason or "away", pending=pending)
+    elif frame.event == "away":
+        session.reply(n.RPL_NOWAWAY, "You have been marked as being away", pending=pending)
+    else:
+        session.reply(n.RPL_UNAWAY, "You are no longer marked as being away", pending=pending)
+    return True
+
+
 def _render_error(session: IrcSession, frame: Error, pending: Pending | None) -> None:
     if pending is None:
         session.notice(f"{frame.code}: {frame.message}")
@@ -562,6 +601,11 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
     numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
     if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
         numeric = n.ERR_CANNOTSENDTOCHAN
+    if pending.command in FOLLOW_UPS:  # a read of our own, not the client's
+        follow_up_answered(session, pending.command, pending.target)
+        return
+    if fail_for(session, frame.code, pending):
+        return
     if pending.command == "CHATHISTORY":
         session.emit(
             IrcMessage("FAIL", ["CHATHISTORY", "MESSAGE_ERROR", pending.target, frame.message]),
@@ -613,4 +657,10 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Ping: _render_ping,  # type: ignore[dict-item]
     Pong: _render_pong,  # type: ignore[dict-item]
     Bye: _render_bye,  # type: ignore[dict-item]
+    RoomMode: render_room_mode,  # type: ignore[dict-item]
+    Bans: render_bans,  # type: ignore[dict-item]
+    Reaction: render_reaction,  # type: ignore[dict-item]
+    Edited: render_edited,  # type: ignore[dict-item]
+    Deleted: render_deleted,  # type: ignore[dict-item]
+    Read: render_read,  # type: ignore[dict-item]
 }

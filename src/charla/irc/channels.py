@@ -1,0 +1,282 @@
+"""Channel operators on IRC as charla's moderation: TOPIC, KICK, INVITE, MODE, prefixes.
+
+Commands become the moderation requests (docs/moderation.md): ``TOPIC`` → ``topic``,
+``KICK`` → ``kick``, ``INVITE`` → ``invite``, ``MODE #room +i/-i +m/-m`` → ``mode``,
+``+o/-o +v/-v nick`` → ``op``/``deop``/``voice``/``devoice``, ``+q nick`` → ``owner``,
+``+b/-b nick`` → ``ban``/``unban``, ``MODE #room b`` → ``bans``. Refusals come back as
+the standard numerics (``not_allowed`` → 482 and so on, :data:`numerics.ERROR_NUMERICS`).
+
+The moderation ``system`` events become what an IRC server sends: ``TOPIC``, ``KICK``,
+``INVITE``, ``MODE`` lines. charla's events carry their human text (in the member's
+language), not the topic or the modes themselves: for a change somebody else made, the
+session asks for the room's topic or modes once and tells the client from the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..protocol import (
+    Ban,
+    Bans,
+    ClientBans,
+    ClientFrame,
+    ClientMode,
+    Deop,
+    Devoice,
+    Invite,
+    Kick,
+    Op,
+    Owner,
+    RoomMode,
+    System,
+    Topic,
+    Unban,
+    Voice,
+)
+from . import numerics as n
+from .messages import IrcMessage
+from .session import IrcSession, Pending, mask
+
+__all__ = [
+    "CHANNEL_MODES",
+    "COMMANDS",
+    "FOLLOW_UPS",
+    "MEMBER_PREFIXES",
+    "channel",
+    "follow_up_answered",
+    "need",
+    "prefixed",
+    "render_system",
+]
+
+#: Channel mode letters with no parameter: invite-only and moderated.
+CHANNEL_MODES = "im"
+#: Member prefixes by mode letter, highest first: owner, moderator, voice.
+MEMBER_PREFIXES: tuple[tuple[str, str], ...] = (("q", "~"), ("o", "@"), ("v", "+"))
+#: The member modes each charla role holds: an operator or an owner moderates too.
+ROLE_MODES = {"operator": "qo", "owner": "qo", "mod": "o", "voice": "v"}
+_PREFIX = dict(MEMBER_PREFIXES)
+#: The reads the session makes by itself after somebody else's change.
+FOLLOW_UPS = frozenset({"TOPIC_OF", "MODE_OF"})
+
+_Grant = Callable[..., ClientFrame]
+#: ``MODE`` letters with a nick, as the charla request that gives (+) or takes (-) it.
+_MEMBER_MODES: dict[str, tuple[_Grant | None, _Grant | None]] = {
+    "o": (Op, Deop),
+    "v": (Voice, Devoice),
+    "q": (Owner, None),
+    "b": (Ban, Unban),
+}
+#: charla's role events as the mode change an IRC client shows.
+_ROLE_EVENTS = {
+    "op": "+o",
+    "deop": "-o",
+    "voice": "+v",
+    "devoice": "-v",
+    "owner": "+q",
+    "ban": "+b",
+    "unban": "-b",
+}
+
+
+def channel(room: str) -> str:
+    return f"#{room}"
+
+
+def need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
+    """Whether ``message`` has ``count`` parameters; 461 if not."""
+    if len([p for p in message.params[:count] if p]) >= count:
+        return True
+    session.reply(n.ERR_NEEDMOREPARAMS, message.command, "Not enough parameters", pending=pending)
+    return False
+
+
+def prefixed(nick: str, role: str | None, multi: bool) -> str:
+    """``nick`` as NAMES lists it: with every prefix of its role (``multi-prefix``) or
+    with the highest."""
+    prefixes = "".join(_PREFIX[mode] for mode in ROLE_MODES.get(role or "", ""))
+    return (prefixes if multi else prefixes[:1]) + nick
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not need(session, message, 1, pending):
+        return
+    target = message.params[0]
+    part = pending.part("TOPIC", target[:64])
+    if len(message.params) > 1:
+        part.detail = message.params[1]
+        session.request(Topic(room=target, text=message.params[1]), part)
+    else:
+        session.request(Topic(room=target), part)
+
+
+def _kick(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not need(session, message, 2, pending):
+        return
+    room, nick = message.params[0], message.params[1]
+    reason = message.param(2)[:300] or None
+    session.request(Kick(room=room, nick=nick, reason=reason), pending.part("KICK", room[:64]))
+
+
+def _invite(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    if not need(session, message, 2, pending):
+        return
+    nick, room = message.params[0], message.params[1]
+    session.request(Invite(room=room, nick=nick), pending.part("INVITE", room[:64]))
+
+
+def channel_mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """``MODE #room [changes [nicks...]]``: read, list bans, or change modes and roles."""
+    target = message.params[0][:64]
+    changes, args = message.param(1), message.params[2:]
+    part = pending.part("MODE", target)
+    if not changes:
+        session.request(ClientMode(room=target), part)
+        return
+    if changes.lstrip("+") == "b" and not args:
+        session.request(ClientBans(room=target), part)
+        return
+    flags: dict[str, bool] = {}
+    on = True
+    for letter in changes[:16]:
+        if letter in "+-":
+            on = letter == "+"
+        elif letter in CHANNEL_MODES:
+            flags[letter] = on
+        elif letter in _MEMBER_MODES and args:
+            _member_mode(session, target, letter, on, args.pop(0), part)
+        else:
+            session.reply(n.ERR_UNKNOWNMODE, letter, "is unknown mode char to me", pending=part)
+    if flags:
+        part.detail = "".join(("+" if v else "-") + k for k, v in flags.items())
+        frame = ClientMode(room=target, invite_only=flags.get("i"), moderated=flags.get("m"))
+        session.request(frame, part)
+
+
+def _member_mode(
+    session: IrcSession, room: str, letter: str, on: bool, nick: str, pending: Pending
+) -> None:
+    grant, take = _MEMBER_MODES[letter]
+    make = grant if on else take
+    if make is None:
+        session.reply(n.ERR_UNKNOWNMODE, letter, "cannot be taken back here", pending=pending)
+        return
+    session.request(make(room=room, nick=nick.split("!")[0]), pending)
+
+
+COMMANDS = {"TOPIC": _topic, "KICK": _kick, "INVITE": _invite}
+
+
+# --- frames ----------------------------------------------------------------------------
+
+
+def render_system(session: IrcSession, frame: System, pending: Pending | None) -> bool:
+    """Tell a moderation ``system`` event the IRC way; False if it is not one."""
+    if frame.room is None:
+        return False
+    where = channel(frame.room)
+    by = mask(frame.by) if frame.by else session.options.server_name
+    user = frame.user or ""
+    event = frame.event
+    if event == "topic":
+        _render_topic(session, frame, where, pending)
+    elif event == "kick":
+        _render_kick(session, frame.room, user, by, frame.reason, pending)
+    elif event == "invite":
+        if pending is not None:
+            session.reply(n.RPL_INVITING, user, where, pending=pending)
+        else:
+            session.emit(IrcMessage("INVITE", [session.nick, where], by))
+    elif event == "mode":
+        _render_mode_change(session, where, frame.by or "", pending)
+    elif event in _ROLE_EVENTS:
+        mode = _ROLE_EVENTS[event]
+        nick = f"{user}!*@*" if mode.endswith("b") else user
+        session.emit(IrcMessage("MODE", [where, mode, nick], by), pending)
+        if event == "ban" and user == session.nick and frame.room in session.channels:
+            _render_kick(session, frame.room, user, by, frame.reason, pending)
+    else:
+        return False
+    return True
+
+
+def _render_kick(
+    session: IrcSession, room: str, user: str, by: str, reason: str | None, pending: Pending | None
+) -> None:
+    if user == session.nick:  # its ``parted`` follows: the KICK says it all
+        session.channels.discard(room)
+    session.emit(IrcMessage("KICK", [channel(room), user, reason or user], by), pending)
+
+
+def _render_topic(session: IrcSession, frame: System, where: str, pending: Pending | None) -> None:
+    command, detail = (pending.command, pending.detail) if pending is not None else ("", "")
+    if frame.by is None and command == "TOPIC":  # the answer to a TOPIC read
+        topic_reply(session, where, frame.text, pending)
+    elif frame.by is None and command == "TOPIC_OF":  # the read behind somebody's change
+        session.emit(IrcMessage("TOPIC", [where, frame.text], mask(detail)))
+        follow_up_answered(session, command, where)
+    elif command == "TOPIC":  # our own change
+        session.emit(IrcMessage("TOPIC", [where, detail.strip()], session.source), pending)
+    elif frame.by is not None:
+        _follow_up(session, "TOPIC_OF", where, frame.by)
+
+
+def topic_reply(
+    session: IrcSession, where: str, topic: str | None, pending: Pending | None
+) -> None:
+    """332, or 331 for a room without a topic."""
+    if topic:
+        session.reply(n.RPL_TOPIC, where, topic, pending=pending)
+    else:
+        session.reply(n.RPL_NOTOPIC, where, "No topic is set", pending=pending)
+
+
+def _render_mode_change(session: IrcSession, where: str, by: str, pending: Pending | None) -> None:
+    if pending is not None and pending.command == "MODE":  # our own change
+        session.emit(IrcMessage("MODE", [where, pending.detail], session.source), pending)
+    else:
+        _follow_up(session, "MODE_OF", where, by)
+
+
+def _follow_up(session: IrcSession, kind: str, where: str, by: str) -> None:
+    """Ask for the topic (``TOPIC_OF``) or modes (``MODE_OF``) ``by`` just changed.
+
+    One read per room and kind at a time: the reads are the IRC user's requests, under
+    its rate limit, so changes made faster than they are answered cost one more read,
+    not one each (a room where anyone may set the topic cannot flood its IRC members)."""
+    key = (kind, where)
+    if key in session.follow_ups:
+        session.follow_ups[key] = by  # read again once the current read is answered
+        return
+    session.follow_ups[key] = ""
+    frame = Topic(room=where) if kind == "TOPIC_OF" else ClientMode(room=where)
+    session.request(frame, Pending(kind, where, detail=by))
+
+
+def follow_up_answered(session: IrcSession, kind: str, where: str) -> None:
+    """A follow-up read is answered (or refused): ask again if a change came meanwhile."""
+    newer = session.follow_ups.pop((kind, where), "")
+    if newer:
+        _follow_up(session, kind, where, newer)
+
+
+def render_room_mode(session: IrcSession, frame: RoomMode, pending: Pending | None) -> None:
+    where = channel(frame.room)
+    modes = ("+" if frame.invite_only else "-") + "i" + ("+" if frame.moderated else "-") + "m"
+    if pending is not None and pending.command == "MODE_OF":
+        session.emit(IrcMessage("MODE", [where, modes], mask(pending.detail)))
+        follow_up_answered(session, pending.command, pending.target)
+        return
+    letters = "i" * frame.invite_only + "m" * frame.moderated
+    session.reply(n.RPL_CHANNELMODEIS, where, f"+{letters}", pending=pending)
+
+
+def render_bans(session: IrcSession, frame: Bans, pending: Pending | None) -> None:
+    where = channel(frame.room or "")
+    for ban in frame.bans:
+        session.reply(n.RPL_BANLIST, where, f"{ban.nick}!*@*", ban.by, pending=pending)
+    session.reply(n.RPL_ENDOFBANLIST, where, "End of channel ban list", pending=pending)
