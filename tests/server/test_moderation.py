@@ -196,6 +196,11 @@ async def test_invite_only_rooms_are_hidden_and_need_an_invite(tmp_path: Path) -
         await _refused(carl, {"type": "watch", "room": "club"}, "invite_only")
         await _refused(carl, {"type": "history", "room": "club"}, "not_allowed")
         await _refused(carl, {"type": "users", "room": "club"}, "not_allowed")
+        for where in ({}, {"room": "club"}):  # search finds nothing of it, asked or not
+            found = await _ask(carl, {"type": "search", "query": "secreto", **where})
+            assert isinstance(found, Results) and found.messages == []
+        mine = await _ask(ana, {"type": "search", "query": "secreto"})
+        assert [m.text for m in mine.messages] == ["secreto"]
         listing = await _ask(carl, {"type": "rooms"})
         assert isinstance(listing, Rooms) and "club" not in [r.name for r in listing.rooms]
         await _ask(ana, {"type": "invite", "room": "club", "nick": "carl"})
