@@ -344,3 +344,18 @@ async def test_a_moderator_deletes_any_message_of_the_room_and_it_is_logged(
         )
         found = await _ask(zoe, {"type": "search", "query": "spam"})
         assert isinstance(found, Results) and found.messages == []
+
+
+async def test_a_muted_user_neither_edits_nor_reacts_but_may_delete(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        ana = await _registered(server.port, "ana", "aula")  # owner
+        bob = await _plain(server.port, "bob", "aula")
+        said = await _ask(bob, {"type": "say", "room": "aula", "text": "hola"})
+        await _ask(ana, {"type": "mute", "room": "aula", "nick": "bob"})
+        edit = {"type": "edit", "id": said.id, "text": "spam"}
+        await _refused(bob, edit, "muted")
+        await _refused(bob, {"type": "react", "id": said.id, "emoji": "👍"}, "muted")
+        deleted = await _ask(bob, {"type": "delete", "id": said.id})
+        assert isinstance(deleted, Deleted)
+        await ana.close()
+        await bob.close()
