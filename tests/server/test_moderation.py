@@ -21,6 +21,7 @@ from charla.protocol import (
     RoomMode,
     Rooms,
     System,
+    Unwatched,
     Users,
 )
 from charla.server import ChatServer
@@ -359,3 +360,23 @@ async def test_a_muted_user_neither_edits_nor_reacts_but_may_delete(tmp_path: Pa
         assert isinstance(deleted, Deleted)
         await ana.close()
         await bob.close()
+
+
+async def test_a_ban_or_invite_only_ends_a_watch_that_could_not_start(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        ana = await _registered(server.port, "ana", "aula", "club")  # owner of both
+        eve = await _plain(server.port, "eve")
+        carl = await _plain(server.port, "carl")
+        for peer, room in ((eve, "aula"), (eve, "club"), (carl, "club")):
+            await _ask(peer, {"type": "watch", "room": room})
+        await _ask(ana, {"type": "invite", "room": "club", "nick": "carl"})
+        await _ask(ana, {"type": "ban", "room": "aula", "nick": "eve"})
+        await eve.expect(Unwatched, room="aula")
+        await _ask(ana, {"type": "mode", "room": "club", "invite_only": True})
+        await eve.expect(Unwatched, room="club")
+        await ana.say("solo para invitados", room="club")
+        await carl.expect(Message, text="solo para invitados")  # invited: still reads
+        seen = await eve.sync()  # after the message went out
+        assert not [f for f in seen if isinstance(f, Message) and f.room == "club"]
+        for peer in (ana, eve, carl):
+            await peer.close()
