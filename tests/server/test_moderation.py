@@ -21,6 +21,7 @@ from charla.protocol import (
     RoomMode,
     Rooms,
     System,
+    Unwatched,
     Users,
 )
 from charla.server import ChatServer
@@ -196,6 +197,11 @@ async def test_invite_only_rooms_are_hidden_and_need_an_invite(tmp_path: Path) -
         await _refused(carl, {"type": "watch", "room": "club"}, "invite_only")
         await _refused(carl, {"type": "history", "room": "club"}, "not_allowed")
         await _refused(carl, {"type": "users", "room": "club"}, "not_allowed")
+        for where in ({}, {"room": "club"}):  # search finds nothing of it, asked or not
+            found = await _ask(carl, {"type": "search", "query": "secreto", **where})
+            assert isinstance(found, Results) and found.messages == []
+        mine = await _ask(ana, {"type": "search", "query": "secreto"})
+        assert [m.text for m in mine.messages] == ["secreto"]
         listing = await _ask(carl, {"type": "rooms"})
         assert isinstance(listing, Rooms) and "club" not in [r.name for r in listing.rooms]
         await _ask(ana, {"type": "invite", "room": "club", "nick": "carl"})
@@ -339,3 +345,38 @@ async def test_a_moderator_deletes_any_message_of_the_room_and_it_is_logged(
         )
         found = await _ask(zoe, {"type": "search", "query": "spam"})
         assert isinstance(found, Results) and found.messages == []
+
+
+async def test_a_muted_user_neither_edits_nor_reacts_but_may_delete(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        ana = await _registered(server.port, "ana", "aula")  # owner
+        bob = await _plain(server.port, "bob", "aula")
+        said = await _ask(bob, {"type": "say", "room": "aula", "text": "hola"})
+        await _ask(ana, {"type": "mute", "room": "aula", "nick": "bob"})
+        edit = {"type": "edit", "id": said.id, "text": "spam"}
+        await _refused(bob, edit, "muted")
+        await _refused(bob, {"type": "react", "id": said.id, "emoji": "👍"}, "muted")
+        deleted = await _ask(bob, {"type": "delete", "id": said.id})
+        assert isinstance(deleted, Deleted)
+        await ana.close()
+        await bob.close()
+
+
+async def test_a_ban_or_invite_only_ends_a_watch_that_could_not_start(tmp_path: Path) -> None:
+    async with running(make_config(tmp_path)) as server:
+        ana = await _registered(server.port, "ana", "aula", "club")  # owner of both
+        eve = await _plain(server.port, "eve")
+        carl = await _plain(server.port, "carl")
+        for peer, room in ((eve, "aula"), (eve, "club"), (carl, "club")):
+            await _ask(peer, {"type": "watch", "room": room})
+        await _ask(ana, {"type": "invite", "room": "club", "nick": "carl"})
+        await _ask(ana, {"type": "ban", "room": "aula", "nick": "eve"})
+        await eve.expect(Unwatched, room="aula")
+        await _ask(ana, {"type": "mode", "room": "club", "invite_only": True})
+        await eve.expect(Unwatched, room="club")
+        await ana.say("solo para invitados", room="club")
+        await carl.expect(Message, text="solo para invitados")  # invited: still reads
+        seen = await eve.sync()  # after the message went out
+        assert not [f for f in seen if isinstance(f, Message) and f.room == "club"]
+        for peer in (ana, eve, carl):
+            await peer.close()

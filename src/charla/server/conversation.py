@@ -6,7 +6,8 @@ exists elsewhere is not told), one that is not its own is ``not_allowed``. What 
 published like a message; the store applies it in the bus's order and checks again
 (:mod:`charla.changes`), so two requests racing each other end the same on every node.
 A moderator of the room may delete anyone's message there: the delete is first logged in
-the room's moderation log (docs/moderation.md).
+the room's moderation log (docs/moderation.md). An edit or a reaction is checked like a
+message (``muted``, moderated, slow mode); a delete is not.
 
 Direct messages (rows of room ``''`` in the store) are in no room a member is in: they
 cannot be answered, reacted to, edited or deleted.
@@ -95,6 +96,8 @@ async def _publish_change(
     hub: Hub, member: Member, frame: React | Edit | Delete, kind: Kind, *, text: str, emoji: str
 ) -> None:
     info = await _visible(hub, member, frame.id)
+    if kind != "delete":  # an edit or a reaction speaks: a mute silences it too
+        hub.moderation.check_say(member, info.room)
     tokens = tokens_of(member)
     if kind != "react" and info.author not in tokens.split():
         if kind != "delete" or not hub.moderation.may_moderate(member, info.room):

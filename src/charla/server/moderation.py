@@ -370,6 +370,18 @@ class Moderation:
         """What an action does to this server's members beyond the rules."""
         for target in self._hub.users.sessions(entry.nick or ""):
             self._enforce_on(target, entry)
+        if entry.room is not None and entry.action in ("ban", "mode"):
+            self._stop_unwelcome_watchers(entry.room)
+
+    def _stop_unwelcome_watchers(self, name: str) -> None:
+        """A watcher reads a room only while it could start watching it: a ban or ``+i``
+        ends the watch of who could not (it is told ``unwatched``)."""
+        room = self._hub.rooms.get(name)
+        for watcher in [] if room is None else list(room.watchers):
+            try:
+                self.check_join(watcher, name)
+            except ProtocolError:
+                self._hub.rooms.unwatch(watcher, name)
 
     def _enforce_on(self, target: Member, entry: ModEntry) -> None:
         """What ``entry`` does to one session of its nick."""

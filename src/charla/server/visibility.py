@@ -1,7 +1,7 @@
 """Who may read what: the one place that decides it.
 
-Search, history and every later reader of stored messages ask here. Today every room is
-public; invite-only rooms will answer :func:`may_read` from their member lists. A direct
+Search, history and every later reader of stored messages ask here. A room is readable
+unless it is invite-only and the member is not let in (moderation decides). A direct
 message is readable by its parties only, and read back later only by a party that was a
 registered nick when it was sent (:func:`reader_nick`): an unregistered nick's next holder
 is somebody else.
@@ -19,9 +19,10 @@ __all__ = ["may_read", "reader_nick"]
 
 
 def may_read(member: Member, room: str) -> bool:
-    """Whether ``member`` may read the stored messages of ``room``. Every room is public
-    for now; called on the event loop."""
-    return True
+    """Whether ``member`` may read the stored messages of ``room``: moderation's answer
+    (an invite-only room only to who is in it, invited or in charge); called on the
+    event loop."""
+    return member.hub.moderation.may_read(member, room)
 
 
 def reader_nick(hub: Hub, member: Member) -> str | None:
