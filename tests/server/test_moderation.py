@@ -347,7 +347,9 @@ async def test_a_moderator_deletes_any_message_of_the_room_and_it_is_logged(
         assert isinstance(found, Results) and found.messages == []
 
 
-async def test_a_muted_user_neither_edits_nor_reacts_but_may_delete(tmp_path: Path) -> None:
+async def test_a_muted_user_neither_edits_reacts_nor_types_but_may_delete(
+    tmp_path: Path,
+) -> None:
     async with running(make_config(tmp_path)) as server:
         ana = await _registered(server.port, "ana", "aula")  # owner
         bob = await _plain(server.port, "bob", "aula")
@@ -356,6 +358,7 @@ async def test_a_muted_user_neither_edits_nor_reacts_but_may_delete(tmp_path: Pa
         edit = {"type": "edit", "id": said.id, "text": "spam"}
         await _refused(bob, edit, "muted")
         await _refused(bob, {"type": "react", "id": said.id, "emoji": "👍"}, "muted")
+        await _refused(bob, {"type": "typing", "room": "aula", "state": "active"}, "muted")
         deleted = await _ask(bob, {"type": "delete", "id": said.id})
         assert isinstance(deleted, Deleted)
         await ana.close()

@@ -149,6 +149,7 @@ class Activity:
             room = normalize_room(frame.room)
             if room not in member.rooms:
                 raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+            self._hub.moderation.check_voice(member, room)  # the muted do not type either
             relayed.room = room
             readers = self._room_readers(room)
         else:

@@ -102,7 +102,7 @@ class Markers:
         return room, None
 
     async def _save(self, nick: str, key: str, newest: int) -> None:
-        await self._hub.read(self._hub.store.set_read_marker, nick_key(nick), key, newest)
+        await self._hub.write(self._hub.store.set_read_marker, nick_key(nick), key, newest)
 
     # --- registration --------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ class Markers:
     async def unregistered(self, user: User) -> None:
         """``user`` dropped its registration: its next holder must not inherit markers."""
         user.registered = False
-        await self._hub.read(self._hub.store.forget_read_markers, nick_key(user.nick))
+        await self._hub.write(self._hub.store.forget_read_markers, nick_key(user.nick))
 
     # --- counts ----------------------------------------------------------------------------
 

@@ -294,12 +294,18 @@ class Moderation:
 
     def check_say(self, member: Member, room: str) -> None:
         """Refuse a message in ``room``: muted, moderated without voice, or too soon."""
+        if self.check_voice(member, room):
+            self._check_slow(member, room, self.rooms[room].slow)
+
+    def check_voice(self, member: Member, room: str) -> bool:
+        """Refuse ``member`` a voice in ``room`` (muted, or moderated without voice),
+        recording nothing; True when slow mode still applies to what it says."""
         rules = self.rooms.get(room)
         if rules is None:
-            return
+            return False
         role = self.role(room, member.nick)
         if _RANK.get(role or "", 0) >= _RANK[MOD]:
-            return
+            return False
         mute = self._active(rules.mutes, member.nick or "", member)
         if mute is not None:
             left = mute.left(self.now())
@@ -308,8 +314,7 @@ class Moderation:
             )
         if rules.moderated and role != VOICE:
             raise ProtocolError(Code.MUTED, f"#{room} is moderated: only voiced users speak")
-        if rules.slow:
-            self._check_slow(member, room, rules.slow)
+        return bool(rules.slow)
 
     def _check_slow(self, member: Member, room: str, slow: int) -> None:
         now = self._hub.clock()
