@@ -36,6 +36,7 @@ from .protocol import (
 )
 
 __all__ = [
+    "DIRECT",
     "MAX_REACTIONS",
     "MIGRATION",
     "MODERATOR",
@@ -49,6 +50,8 @@ __all__ = [
     "read_page",
 ]
 
+#: The ``room`` of a direct message's row: no room has this name.
+DIRECT = ""
 #: The token a moderator's delete carries (:mod:`charla.server.authors`): it may delete a
 #: message of someone else, never edit one.
 MODERATOR = "m:moderator"
@@ -105,6 +108,11 @@ class MessageInfo(msgspec.Struct, frozen=True):
     author: str
     deleted: bool
     thread: int | None
+    #: A direct message's recipient (its ``room`` is :data:`DIRECT`).
+    to: str | None = None
+    #: The nick keys of a direct message's parties that may still see it: those that
+    #: were registered nicks when it was sent (as for reading direct messages back).
+    readers: tuple[str, ...] = ()
 
 
 # --- writing (the writer's transaction) ------------------------------------------------
@@ -112,18 +120,35 @@ class MessageInfo(msgspec.Struct, frozen=True):
 
 def attach_parent(conn: sqlite3.Connection, m: Message) -> None:
     """Complete reply ``m`` in place, before anyone sees it: its thread and its
-    parent's preview; a parent gone (retention) or of another room drops ``reply_to``."""
+    parent's preview; a parent gone (retention) or of another room or direct
+    conversation drops ``reply_to``."""
     row = conn.execute(
-        f"SELECT room, user, substr(text, 1, {PREVIEW}), deleted, coalesce(thread, id)"
-        " FROM messages WHERE id = ?",
+        f"SELECT room, from_key, to_key, user, substr(text, 1, {PREVIEW}), deleted,"
+        " coalesce(thread, id) FROM messages WHERE id = ?",
         (m.reply_to,),
     ).fetchone()
-    if row is None or row[0] != m.room:  # gone (retention), or never this room's
+    # Gone (retention), or never this room's or this conversation's.
+    if row is None or not _same_place(row[:3], m.room, (m.user, m.to or "")):
         m.reply_to = None
         return
-    _, user, text, deleted, thread = row
+    user, text, deleted, thread = row[3:]
     m.thread = thread
     m.parent = Parent(user=user, deleted=True) if deleted else Parent(user=user, text=text)
+
+
+def _same_place(
+    stored: tuple[str, str | None, str | None], room: str | None, parties: tuple[str, str]
+) -> bool:
+    """Whether a stored message (its room and, if direct, its parties' nick keys) is in
+    ``room``, or, when ``room`` is None, in the direct conversation between ``parties``."""
+    stored_room, *keys = stored
+    if room is not None:
+        return stored_room == room
+    return stored_room == DIRECT and set(keys) == {nick_key(p) for p in parties}
+
+
+def _where(change: Change) -> str:
+    return f"in #{change.room}" if change.room is not None else f"to {change.to}"
 
 
 def apply_changes(
@@ -141,20 +166,21 @@ def apply_changes(
         deleted = deleted or isinstance(change, Deleted)
         conn.execute(
             "INSERT INTO changes (seq, room, message, frame) VALUES (?, ?, ?, ?)",
-            (change.seq, change.room, change.id, _encode(change)),
+            (change.seq, change.room or DIRECT, change.id, _encode(change)),
         )
     return refused, deleted
 
 
 def _apply(conn: sqlite3.Connection, change: Change, author: str) -> Refusal | None:
     row = conn.execute(
-        "SELECT room, author, deleted FROM messages WHERE id = ?", (change.id,)
+        "SELECT room, from_key, to_key, author, deleted FROM messages WHERE id = ?", (change.id,)
     ).fetchone()
-    if row is None or row[0] != change.room or row[2]:
-        return Code.NO_SUCH_MESSAGE, f"there is no message {change.id} in #{change.room}"
+    asker = change.by if isinstance(change, Deleted) else change.user
+    if row is None or row[4] or not _same_place(row[:3], change.room, (asker, change.to or "")):
+        return Code.NO_SUCH_MESSAGE, f"there is no message {change.id} {_where(change)}"
     if isinstance(change, Reaction):
         return _toggle(conn, change)
-    if not _may_change(row[1], author, change):
+    if not _may_change(row[3], author, change):
         return Code.NOT_ALLOWED, f"message {change.id} is not yours"
     if isinstance(change, Edited):
         conn.execute(
@@ -271,10 +297,13 @@ def changes_since(conn: sqlite3.Connection, room: str, since: int, limit: int) -
 
 def message_info(conn: sqlite3.Connection, message_id: int) -> MessageInfo | None:
     row = conn.execute(
-        "SELECT id, room, user, author, deleted, thread FROM messages WHERE id = ?",
+        "SELECT id, room, user, author, deleted, thread, to_user,"
+        " CASE WHEN from_reg THEN from_key END, CASE WHEN to_reg THEN to_key END"
+        " FROM messages WHERE id = ?",
         (message_id,),
     ).fetchone()
     if row is None:
         return None
-    id_, room, user, author, deleted, thread = row
-    return MessageInfo(id_, room, user, author, bool(deleted), thread)
+    id_, room, user, author, deleted, thread, to = row[:7]
+    readers = tuple(key for key in row[7:] if key is not None)
+    return MessageInfo(id_, room, user, author, bool(deleted), thread, to, readers)

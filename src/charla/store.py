@@ -159,8 +159,7 @@ _STORED_COLUMNS = (
     _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
 )
 _PLACEHOLDERS = ", ".join("?" * len(_STORED_COLUMNS.split(",")))
-#: The ``room`` of a direct message's row: no room has this name.
-DIRECT = ""
+DIRECT = _changes.DIRECT
 
 _encode_entry = msgspec.json.Encoder().encode
 _decode_entry = msgspec.json.Decoder(ModEntry).decode
@@ -477,7 +476,7 @@ class Store:
         moderation entries of the batch go in the same transaction."""
         authors = authors or {}
         messages = [m for m in entries if isinstance(m, Message)]
-        changes = [c for c in entries if not isinstance(c, Message) and c.room is not None]
+        changes = [c for c in entries if not isinstance(c, Message)]
         refused: dict[int, _changes.Refusal] = {}
         deleted = False
         with self._in_use(), self._writing(self._writer):

@@ -10,7 +10,7 @@ from typing import Any
 from charla.changes import MAX_REACTIONS
 from charla.protocol import Deleted, Edited, Error, History, Message, Reaction, Welcome
 
-from ..helpers import Peer, make_config, running
+from ..helpers import Peer, frames_of, make_config, running
 
 
 async def _say(peer: Peer, text: str, **extra: Any) -> Message:
@@ -237,3 +237,79 @@ async def test_a_registered_nick_edits_its_messages_from_another_session(connect
     await phone.expect(Welcome)
     await phone.send({"type": "edit", "id": message.id, "text": "desde el móvil"})
     assert (await phone.expect(Edited)).text == "desde el móvil"
+
+
+async def _registered(connect: Any, nick: str) -> Peer:
+    """A peer holding ``nick``, registered (direct messages are kept for those only)."""
+    peer: Peer = await connect(nick)
+    await peer.say(f"/registrar clave-de-{nick}")
+    await peer.sync()
+    return peer
+
+
+async def _dm(peer: Peer, to: str, text: str, **extra: Any) -> Message:
+    await peer.send({"type": "msg", "to": to, "text": text, **extra})
+    return await peer.expect(Message, text=text)  # type: ignore[no-any-return]
+
+
+async def test_a_direct_message_is_answered_and_reacted_to_by_its_parties_only(connect) -> None:
+    ana = await _registered(connect, "ana")
+    beto = await _registered(connect, "beto")
+    carla = await connect("carla")
+    question = await _dm(ana, "beto", "¿vienes mañana?")
+    answer = await _dm(beto, "ana", "sí, a las diez", reply_to=question.id)
+    assert answer.to == "ana" and answer.reply_to == question.id
+    assert answer.thread == question.id and answer.parent is not None
+    assert (answer.parent.user, answer.parent.text) == ("ana", "¿vienes mañana?")
+    assert (await ana.expect(Message, id=answer.id)).parent == answer.parent
+    await ana.send({"type": "react", "id": answer.id, "emoji": "👍"})
+    for party in (ana, beto):
+        seen = await party.expect(Reaction, id=answer.id)
+        assert (seen.user, seen.emoji, seen.on, seen.room) == ("ana", "👍", True, None)
+        assert seen.to == "beto"  # the other party, as in ana's ``msg``
+    # The third user saw none of it, and can act on none of it.
+    missed = await carla.sync()
+    assert not frames_of(Message, missed, to="ana") + frames_of(Reaction, missed)
+    for frame in (
+        {"type": "msg", "to": "ana", "text": "yo también", "reply_to": question.id},
+        {"type": "msg", "to": "beto", "text": "yo también", "reply_to": question.id},
+        {"type": "react", "id": question.id, "emoji": "👍"},
+        {"type": "edit", "id": question.id, "text": "mío"},
+        {"type": "delete", "id": question.id},
+    ):
+        assert await _error(carla, frame) == "no_such_message"
+    # A party answers only within the conversation: not a message of it sent elsewhere.
+    await _registered(connect, "dani")
+    elsewhere = {"type": "msg", "to": "dani", "text": "eh", "reply_to": question.id}
+    assert await _error(beto, elsewhere) == "no_such_message"
+
+
+async def test_a_direct_message_is_edited_and_deleted_by_its_author(connect) -> None:
+    ana = await _registered(connect, "ana")
+    beto = await _registered(connect, "beto")
+    carla = await connect("carla")
+    typo = await _dm(ana, "beto", "nos vemos a las dies")
+    assert await _error(beto, {"type": "edit", "id": typo.id, "text": "no"}) == "not_allowed"
+    await ana.send({"type": "edit", "id": typo.id, "text": "nos vemos a las diez"})
+    for party in (ana, beto):
+        edited = await party.expect(Edited, id=typo.id)
+        assert (edited.text, edited.to, edited.room) == ("nos vemos a las diez", "beto", None)
+    await ana.send({"type": "delete", "id": typo.id})
+    for party in (ana, beto):
+        assert (await party.expect(Deleted, id=typo.id)).to == "beto"
+    missed = await carla.sync()
+    assert not frames_of(Edited, missed) + frames_of(Deleted, missed)
+    await beto.send({"type": "history", "with": "ana", "label": "h"})
+    (kept,) = (await beto.expect(History, label="h")).messages
+    assert kept.id == typo.id and kept.deleted and not kept.text
+
+
+async def test_an_unregistered_party_acts_on_no_direct_message(connect) -> None:
+    ana = await _registered(connect, "ana")
+    beto = await connect("beto")
+    note = await _dm(ana, "beto", "hola")
+    await beto.expect(Message, id=note.id)
+    # As for reading direct messages back: beto's nick may be someone else's tomorrow.
+    assert await _error(beto, {"type": "react", "id": note.id, "emoji": "👍"}) == (
+        "no_such_message"
+    )

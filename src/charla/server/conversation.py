@@ -9,8 +9,11 @@ A moderator of the room may delete anyone's message there: the delete is first l
 the room's moderation log (docs/moderation.md). An edit or a reaction is checked like a
 message (``muted``, moderated, slow mode); a delete is not.
 
-Direct messages (rows of room ``''`` in the store) are in no room a member is in: they
-cannot be answered, reacted to, edited or deleted.
+A direct message is seen by its parties only, and, as when reading direct messages back
+(:mod:`~charla.server.recall`), only by a party that was a registered nick when it was
+sent and still holds it: whoever takes a free nick later acts on none of its messages.
+A change to a direct message carries ``to`` (the other party, as a ``msg`` would) and
+reaches both parties' sessions only.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ..bus import Draft, Kind
-from ..changes import MODERATOR, MessageInfo
+from ..changes import DIRECT, MODERATOR, MessageInfo
 from ..protocol import (
     ClientHistory,
     Code,
@@ -29,8 +32,10 @@ from ..protocol import (
     ProtocolError,
     React,
     clean_text,
+    nick_key,
 )
 from ..protocol.emoji import check_emoji
+from . import visibility
 from .authors import tokens_of
 from .history import send_history
 
@@ -38,18 +43,31 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .member import Member
 
-__all__ = ["change", "direct_reply", "reply", "thread_page"]
+__all__ = ["change", "check_direct_reply", "reply", "thread_page"]
 
 Work = Coroutine[Any, Any, None]
 
 
 async def _visible(hub: Hub, member: Member, message_id: int) -> MessageInfo:
-    """The message ``message_id`` if ``member`` can see it: in a room it is in, not
-    deleted."""
+    """The message ``message_id`` if ``member`` can see it: in a room it is in, or a
+    direct message of its own (see the module's docstring); not deleted."""
     info = await hub.read(hub.store.message_info, message_id)
-    if info is None or info.room not in member.rooms or info.deleted:
+    if info is None or info.deleted or not _sees(hub, member, info):
         raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {message_id} you can see")
     return info
+
+
+def _sees(hub: Hub, member: Member, info: MessageInfo) -> bool:
+    if info.room == DIRECT:
+        return visibility.may_read_direct(hub, member, info.readers)
+    return info.room in member.rooms
+
+
+def _other_party(member: Member, info: MessageInfo) -> str:
+    """The other party of direct message ``info``, which ``member`` can see."""
+    if nick_key(info.user) == nick_key(member.nick or ""):
+        return info.to or ""
+    return info.user
 
 
 async def reply(
@@ -71,12 +89,14 @@ async def reply(
     hub.say(member, room, text, label=label, action=action, reply_to=reply_to)
 
 
-def direct_reply(hub: Hub, member: Member, reply_to: int) -> None:
-    """Direct messages cannot be answered (see the module's docstring)."""
-    raise ProtocolError(
-        Code.NO_SUCH_MESSAGE,
-        f"no message {reply_to} you can answer (direct messages cannot be answered)",
-    )
+async def check_direct_reply(hub: Hub, member: Member, to: str, reply_to: int) -> None:
+    """Refuse a direct message to ``to`` answering ``reply_to`` unless ``reply_to`` is
+    of the conversation with ``to``."""
+    info = await _visible(hub, member, reply_to)
+    if info.room != DIRECT or nick_key(_other_party(member, info)) != nick_key(to):
+        raise ProtocolError(
+            Code.NO_SUCH_MESSAGE, f"no message {reply_to} in your conversation with {to[:40]}"
+        )
 
 
 def change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
@@ -99,15 +119,18 @@ async def _publish_change(
     if kind != "delete":  # an edit or a reaction speaks: a mute silences it too
         hub.moderation.check_say(member, info.room)
     tokens = tokens_of(member)
+    direct = info.room == DIRECT
     if kind != "react" and info.author not in tokens.split():
-        if kind != "delete" or not hub.moderation.may_moderate(member, info.room):
+        # Nobody moderates a direct conversation.
+        if kind != "delete" or direct or not hub.moderation.may_moderate(member, info.room):
             raise ProtocolError(Code.NOT_ALLOWED, f"message {frame.id} is not yours")
         await hub.moderation.record_delete(member, info.room, info.id, info.user)
         tokens = f"{tokens} {MODERATOR}"
     draft = Draft(
         kind=kind,
         target=frame.id,
-        room=info.room,
+        room=None if direct else info.room,
+        to=_other_party(member, info) if direct else None,
         user=member.nick or "",
         text=text,
         emoji=emoji,

@@ -87,10 +87,20 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     return None
 
 
-def _msg(hub: Hub, member: Member, frame: Msg) -> None:
+def _msg(hub: Hub, member: Member, frame: Msg) -> Work | None:
     if frame.reply_to is not None:
-        conversation.direct_reply(hub, member, frame.reply_to)
-    hub.direct(member, frame.to, frame.text, label=frame.label)
+        return _direct_reply(hub, member, frame, frame.reply_to)
+    _direct(hub, member, frame)
+    return None
+
+
+async def _direct_reply(hub: Hub, member: Member, frame: Msg, reply_to: int) -> None:
+    await conversation.check_direct_reply(hub, member, frame.to, reply_to)
+    _direct(hub, member, frame)
+
+
+def _direct(hub: Hub, member: Member, frame: Msg) -> None:
+    hub.direct(member, frame.to, frame.text, label=frame.label, reply_to=frame.reply_to)
     hub.activity.reply_if_away(member, frame.to, frame.label)
 
 

@@ -242,13 +242,16 @@ class Hub:
         )
         self.fanout.publish(member, draft, label)
 
-    def direct(self, member: Member, to: str, text: str, *, label: str | None) -> None:
+    def direct(
+        self, member: Member, to: str, text: str, *, label: str | None, reply_to: int | None = None
+    ) -> None:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
         text = clean_text(text, limit=self.config.max_text)
-        self.fanout.publish(member, Draft(user=member.nick or "", to=name, text=text), label)
+        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to)
+        self.fanout.publish(member, draft, label)
 
     # The bus reports here (the :class:`~charla.bus.Sink` interface).
 

@@ -9,13 +9,16 @@ is somebody else.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
+
+from ..protocol import nick_key
 
 if TYPE_CHECKING:
     from .hub import Hub
     from .member import Member
 
-__all__ = ["may_read", "reader_nick"]
+__all__ = ["may_read", "may_read_direct", "reader_nick"]
 
 
 def may_read(member: Member, room: str) -> bool:
@@ -32,3 +35,10 @@ def reader_nick(hub: Hub, member: Member) -> str | None:
     if nick is None or not hub.accounts.is_registered(nick):
         return None
     return nick
+
+
+def may_read_direct(hub: Hub, member: Member, readers: Collection[str]) -> bool:
+    """Whether ``member`` may see a stored direct message whose parties that may read it
+    back have the nick keys ``readers`` (:attr:`charla.changes.MessageInfo.readers`)."""
+    nick = reader_nick(hub, member)
+    return nick is not None and nick_key(nick) in readers
