@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from charla.protocol import Code, Message, Reaction
+from charla.protocol import Code, Message, Reaction, Read, System
 from charla.server import ChatServer, ServerConfig
 
 from ..helpers import Peer, free_port, make_config, running
@@ -254,6 +254,51 @@ async def test_the_topic_shows_under_the_tabs(web: ChatServer, page: Page) -> No
     await page.run(page.select, "#general")
     assert await page.run(page.js, "return document.getElementById('topic').hidden") is True
     await ana.close()
+
+
+def badge(page: Page, tab: str) -> list[Any]:
+    """The count on ``tab`` and whether it is red (a mention)."""
+    return list(
+        page.js(
+            """
+            const tab = [...document.querySelectorAll('[role=tab]')]
+              .find(t => t.firstChild.textContent === arguments[0]);
+            return [tab.querySelector('.badge').textContent, tab.classList.contains('alert')];
+            """,
+            tab,
+        )
+    )
+
+
+async def test_unread_counts_come_from_the_read_markers(web: ChatServer, page: Page) -> None:
+    password = "una-clave-larga"
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana", rooms=["dev"])
+    bea = await Peer.connect(web.port)  # Bea's terminal, still open when she opens the page
+    await bea.hello("bea", rooms=["dev"])
+    await bea.send({"type": "register", "password": password, "label": "r"})
+    await bea.expect(System, event="registered", label="r")
+    await ana.say("antes", room="dev")
+    first = await bea.expect(Message, text="antes")
+    await bea.send({"type": "mark_read", "room": "dev", "id": first.id, "label": "k"})
+    await bea.expect(Read, label="k")
+    for text in ("uno", "bea: ¿lo ves?", "tres"):
+        await ana.say(text, room="dev")
+    newest = [(await bea.expect(Message, room="dev")).id for _ in range(3)][-1]
+    # The page, a second session of Bea, opens on #general: #dev counts what she did not read.
+    await page.run(page.login, url(web), "bea", "en-US", password)
+    await page.run(page.wait_for, lambda: badge(page, "#dev") == ["3", True], "the count")
+    assert await page.run(page.js, "return document.title") == "(3) charla"
+    # Reading it in the terminal clears it in the page.
+    await bea.send({"type": "mark_read", "room": "dev", "id": newest})
+    await page.run(page.wait_for, lambda: badge(page, "#dev") == ["", False], "cleared")
+    # What the page shows in front is read: the terminal is told.
+    await ana.say("en general", room="general")
+    said_id = (await bea.expect(Message, text="en general")).id
+    read = await bea.expect(Read, room="general")
+    assert read.id == said_id
+    await ana.close()
+    await bea.close()
 
 
 def fixed_ports(config: ServerConfig) -> ServerConfig:
