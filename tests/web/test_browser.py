@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from charla.protocol import Code, Message
+from charla.protocol import Code, Message, Reaction, Read, System
 from charla.server import ChatServer, ServerConfig
 
 from ..helpers import Peer, free_port, make_config, running
@@ -145,6 +145,160 @@ async def test_history_on_join_and_paging_back(tmp_path: Path, page: Page) -> No
         ids = [line["id"] for line in lines]
         assert ids == sorted(set(ids))
         await ana.close()
+
+
+async def said(peer: Peer, text: str, **fields: Any) -> int:
+    """The id of a message ``peer`` says in general (with ``reply_to`` and the like)."""
+    await peer.send({"type": "say", "text": text, "room": "general", **fields})
+    got: Message = await peer.expect(Message, text=text)
+    return got.id
+
+
+def line_of(page: Page, id_: int) -> dict[str, Any]:
+    """What the page shows of message ``id_``: its reply line, text, reactions, classes."""
+    return dict(
+        page.js(
+            """
+            const li = document.querySelector(`li.msg[data-id="${arguments[0]}"]`);
+            if (!li) return {};
+            return {
+              parent: li.querySelector('.parent')?.textContent ?? null,
+              text: li.querySelector('.text').textContent,
+              classes: li.className,
+              elements: li.querySelectorAll('img, script, .parent *').length,
+              reactions: [...li.querySelectorAll('.reactions button')].map(b =>
+                [b.textContent, b.getAttribute('aria-pressed'), b.getAttribute('aria-label')]),
+            };
+            """,
+            id_,
+        )
+    )
+
+
+def wait_line(page: Page, id_: int, what: str, check: Any) -> dict[str, Any]:
+    return dict(page.wait_for(lambda: (line := line_of(page, id_)) and check(line) and line, what))
+
+
+def is_deleted(line: dict[str, Any]) -> bool:
+    return "deleted" in line["classes"]
+
+
+async def test_replies_and_reactions_from_a_terminal_show_and_toggle(
+    web: ChatServer, page: Page, tmp_path: Path
+) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana")
+    await page.run(page.login, url(web), "bea")
+    question = await said(ana, "¿quién revisa el PR?")
+    answer = await said(ana, "yo no puedo", reply_to=question)
+    line = await page.run(wait_line, page, answer, "the reply", lambda li: li["parent"])
+    assert line["parent"] == "↪ ana: ¿quién revisa el PR?" and line["text"] == "yo no puedo"
+    # A parent's text is shown as text, like any message.
+    hostile = '<img src=x onerror="window.__pwned = 1">'
+    bait = await said(ana, hostile)
+    reply = await said(ana, "no lo abras", reply_to=bait)
+    line = await page.run(wait_line, page, reply, "the hostile reply", lambda li: li["parent"])
+    assert line["parent"] == f"↪ ana: {hostile}" and line["elements"] == 0
+    assert await page.run(page.js, "return window.__pwned") is None
+    # Ana's reaction shows as a button; a click on it adds Bea's, which Ana sees.
+    await ana.send({"type": "react", "id": question, "emoji": "👍"})
+    line = await page.run(wait_line, page, question, "a reaction", lambda li: li["reactions"])
+    assert line["reactions"] == [["👍 1", "false", "👍 1: ana. Press to add or take back yours"]]
+    click = "document.querySelector(`li.msg[data-id='${arguments[0]}'] .reactions button`).click()"
+    await page.run(page.js, click, question)
+    got = await ana.expect(Reaction, user="bea")
+    assert (got.id, got.emoji, got.on) == (question, "👍", True)
+    line = await page.run(
+        wait_line, page, question, "two", lambda li: li["reactions"][0][0] == "👍 2"
+    )
+    assert line["reactions"][0][1] == "true"
+    await page.run(page.driver.save_screenshot, str(tmp_path / "conversations.png"))
+    print(f"screenshot in {tmp_path}")
+    errors = [e for e in await page.run(page.driver.get_log, "browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    await ana.close()
+
+
+async def test_edits_and_deletes_update_the_page(web: ChatServer, page: Page) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana")
+    await page.run(page.login, url(web), "bea", "es")
+    typo = await said(ana, "mañana a las 10")
+    gone = await said(ana, "la contraseña es hunter2")
+    await ana.send({"type": "react", "id": gone, "emoji": "👀"})
+    await page.run(wait_line, page, gone, "the reaction", lambda li: li["reactions"])
+    await ana.send({"type": "edit", "id": typo, "text": "mañana a las 11"})
+    line = await page.run(wait_line, page, typo, "the edit", lambda li: "11" in li["text"])
+    assert line["text"] == "mañana a las 11 (editado)"
+    await ana.send({"type": "delete", "id": gone})
+    line = await page.run(wait_line, page, gone, "the delete", is_deleted)
+    assert (line["text"], line["reactions"]) == ("mensaje borrado", [])
+    # What a page that comes later gets from the history shows the same.
+    await page.run(page.login, url(web), "carla", "es")
+    line = await page.run(wait_line, page, gone, "history", is_deleted)
+    assert line["text"] == "mensaje borrado"
+    assert (await page.run(line_of, page, typo))["text"] == "mañana a las 11 (editado)"
+    await ana.close()
+
+
+async def test_the_topic_shows_under_the_tabs(web: ChatServer, page: Page) -> None:
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana", rooms=["tema"])  # the first in a room owns it
+    await ana.send({"type": "topic", "room": "tema", "text": "revisión <b>semanal</b>"})
+    await page.run(page.login, url(web), "bea")
+    await page.run(page.type, "/join tema")
+    topic = "return document.getElementById('topic').textContent"
+    await page.run(page.wait_for, lambda: page.js(topic) == "revisión <b>semanal</b>", "topic")
+    await ana.send({"type": "topic", "room": "tema", "text": "viernes"})
+    await page.run(page.wait_for, lambda: page.js(topic) == "viernes", "new topic")
+    await page.run(page.select, "#general")
+    assert await page.run(page.js, "return document.getElementById('topic').hidden") is True
+    await ana.close()
+
+
+def badge(page: Page, tab: str) -> list[Any]:
+    """The count on ``tab`` and whether it is red (a mention)."""
+    return list(
+        page.js(
+            """
+            const tab = [...document.querySelectorAll('[role=tab]')]
+              .find(t => t.firstChild.textContent === arguments[0]);
+            return [tab.querySelector('.badge').textContent, tab.classList.contains('alert')];
+            """,
+            tab,
+        )
+    )
+
+
+async def test_unread_counts_come_from_the_read_markers(web: ChatServer, page: Page) -> None:
+    password = "una-clave-larga"
+    ana = await Peer.connect(web.port)
+    await ana.hello("ana", rooms=["dev"])
+    bea = await Peer.connect(web.port)  # Bea's terminal, still open when she opens the page
+    await bea.hello("bea", rooms=["dev"])
+    await bea.send({"type": "register", "password": password, "label": "r"})
+    await bea.expect(System, event="registered", label="r")
+    await ana.say("antes", room="dev")
+    first = await bea.expect(Message, text="antes")
+    await bea.send({"type": "mark_read", "room": "dev", "id": first.id, "label": "k"})
+    await bea.expect(Read, label="k")
+    for text in ("uno", "bea: ¿lo ves?", "tres"):
+        await ana.say(text, room="dev")
+    newest = [(await bea.expect(Message, room="dev")).id for _ in range(3)][-1]
+    # The page, a second session of Bea, opens on #general: #dev counts what she did not read.
+    await page.run(page.login, url(web), "bea", "en-US", password)
+    await page.run(page.wait_for, lambda: badge(page, "#dev") == ["3", True], "the count")
+    assert await page.run(page.js, "return document.title") == "(3) charla"
+    # Reading it in the terminal clears it in the page.
+    await bea.send({"type": "mark_read", "room": "dev", "id": newest})
+    await page.run(page.wait_for, lambda: badge(page, "#dev") == ["", False], "cleared")
+    # What the page shows in front is read: the terminal is told.
+    await ana.say("en general", room="general")
+    said_id = (await bea.expect(Message, text="en general")).id
+    read = await bea.expect(Read, room="general")
+    assert read.id == said_id
+    await ana.close()
+    await bea.close()
 
 
 def fixed_ports(config: ServerConfig) -> ServerConfig:

@@ -3,14 +3,17 @@
 // textContent or text nodes (text.js), never as HTML.
 
 import { lang, t } from "./i18n.js";
+import { fillText, markDeleted, parentLine, reactionMap, reactionsLine, toggleReaction } from "./message.js";
 import { Link } from "./net.js";
-import { appendText, clock, mentions, nickClass } from "./text.js";
+import { clock, mentions, nickClass } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 const MAX_OUTBOX = 100;
 const MAX_ROUTES = 200;
 const GENERAL = "general";
+/** A read marker waits this long, so reading a busy room costs one request a second. */
+const READ_DELAY = 1000;
 
 const state = {
   nick: null,
@@ -36,6 +39,9 @@ const state = {
    * their room unless the replay holds them. */
   resend: [],
   elementIds: 0,
+  readTimer: null,
+  /** The label of the `rooms` request that fetches the unread counts after a welcome. */
+  roomsLabel: null,
 };
 
 const link = new Link({ onFrame, onOpen: sendHello, onDown: connectionLost });
@@ -57,6 +63,11 @@ class Conversation {
     this.users = [];
     this.unread = 0;
     this.alert = false;
+    /** The newest id the server holds as read here (read markers), or 0. */
+    this.readMark = 0;
+    this.topic = "";
+    /** The label of the question for the topic after a change, while it is unanswered. */
+    this.topicQuery = null;
     const n = ++state.elementIds;
     this.tab = document.createElement("button");
     this.tab.type = "button";
@@ -79,7 +90,10 @@ class Conversation {
     this.log.setAttribute("role", "log");
     this.log.setAttribute("aria-live", "polite");
     this.log.setAttribute("aria-labelledby", this.tab.id);
-    this.log.addEventListener("scroll", () => maybePageBack(this));
+    this.log.addEventListener("scroll", () => {
+      maybePageBack(this);
+      markReadSoon();
+    });
     this.top = document.createElement("li");
     this.top.className = "marker";
     this.log.append(this.top);
@@ -122,8 +136,10 @@ function activate(conv) {
   updateBadges();
   renderUsers();
   $("input").placeholder = conv.label.textContent;
+  showTopic();
   if (wasBottom) conv.log.scrollTop = conv.log.scrollHeight;
   maybePageBack(conv);
+  markReadSoon();
 }
 
 function removeConversation(conv) {
@@ -158,12 +174,52 @@ function messageItem(m) {
   }
   const text = document.createElement("span");
   text.className = "text";
-  appendText(text, m.text);
   li.append(" ", text);
+  if (m.parent && typeof m.parent === "object") {
+    li.prepend(parentLine(m.parent));
+    li.classList.add("reply");
+  }
   if (m.action) li.classList.add("action");
+  if (m.deleted || typeof m.text !== "string") {
+    markDeleted(li);
+    return li;
+  }
+  fillText(text, m.text, Boolean(m.edited));
+  li.reactions = reactionMap(m.reactions);
+  showReactions(li);
   if (sameNick(m.user, state.nick)) li.classList.add("own");
   else if (m.room != null && mentions(m.text, state.nick)) li.classList.add("mention");
   return li;
+}
+
+/** The line of a message `id` in `room`'s log, if it is shown. */
+function messageLine(room, id) {
+  const conv = typeof room === "string" ? conversation(room, { create: false }) : null;
+  if (!conv || !Number.isInteger(id)) return null;
+  return conv.log.querySelector(`li.msg[data-id="${id}"]`);
+}
+
+function showReactions(li) {
+  li.querySelector(".reactions")?.remove();
+  if (!li.reactions.size) return;
+  li.append(
+    reactionsLine(li.reactions, state.nick, (emoji) => {
+      const conv = conversationOf(li);
+      if (conv) request({ type: "react", id: Number(li.dataset.id), emoji }, conv.key);
+    }),
+  );
+}
+
+/** The conversation whose log holds `li`. */
+function conversationOf(li) {
+  const log = li.closest(".log");
+  for (const conv of state.conversations.values()) if (conv.log === log) return conv;
+  return null;
+}
+
+/** Reactions, edits and deletes are numbered with the messages: a resume asks for them too. */
+function sawChange(frame) {
+  if (Number.isInteger(frame.seq)) state.maxId = Math.max(state.maxId, frame.seq);
 }
 
 /** Put `m` in its place (ordered by id) unless it is already there; true if added. */
@@ -280,6 +336,59 @@ function updateBadges() {
     conv.tab.classList.toggle("alert", conv.alert);
   }
   document.title = total ? `(${total}) ${t("title")}` : t("title");
+}
+
+/** Tell the server the active conversation is read, once its newest message has been in
+ * view for a moment with the tab visible. */
+function markReadSoon() {
+  if (state.readTimer !== null) return;
+  state.readTimer = setTimeout(() => {
+    state.readTimer = null;
+    markRead(state.active);
+  }, READ_DELAY);
+}
+
+function markRead(conv) {
+  if (!conv || conv !== state.active || document.hidden || !conv.atBottom || !state.welcomed) return;
+  if (conv.newest <= conv.readMark) return;
+  conv.readMark = conv.newest;
+  const where = conv.direct ? { with: conv.name } : { room: conv.name };
+  request({ type: "mark_read", ...where, id: conv.newest }, conv.key);
+}
+
+/** A `read` frame: the marker moved (here or in another session of the user). */
+function readUpTo(conv, id) {
+  conv.readMark = Math.max(conv.readMark, id);
+  if (id >= conv.newest) {
+    conv.unread = 0;
+    conv.alert = false;
+    updateBadges();
+  }
+}
+
+/** The unread counts the server keeps from the read markers (a registered nick's last
+ * visit, another session's reading) replace the page's own counts. */
+function unreadFromServer(rooms) {
+  for (const info of rooms) {
+    const conv = info && info.joined ? conversation(info.name, { create: false }) : null;
+    if (!conv || !Number.isInteger(info.unread)) continue;
+    if (conv === state.active && !document.hidden) continue;
+    conv.unread = info.unread;
+    conv.alert = Number.isInteger(info.mentions) && info.mentions > 0;
+  }
+  updateBadges();
+}
+
+function setTopic(conv, text) {
+  conv.topic = typeof text === "string" ? text : "";
+  conv.tab.title = conv.topic;
+  if (conv === state.active) showTopic();
+}
+
+function showTopic() {
+  const topic = $("topic");
+  topic.textContent = state.active ? state.active.topic : "";
+  topic.hidden = !topic.textContent;
 }
 
 document.addEventListener("visibilitychange", () => {
@@ -401,6 +510,7 @@ function welcomed(frame) {
   }
   if (frame.motd) systemLine(conversation(GENERAL), frame.motd);
   if (state.leftGeneral) request({ type: "part", room: GENERAL }, GENERAL);
+  state.roomsLabel = request({ type: "rooms" }, GENERAL);
   for (const item of state.outbox.splice(0)) sendLine(item);
 }
 
@@ -437,6 +547,8 @@ const HANDLERS = {
     if (frame.room === GENERAL) state.leftGeneral = false;
     // The first room, and a room the user asked to join (/unirse), come to the front.
     if (!state.active || (frame.label && state.routes.has(frame.label))) activate(conv);
+    if (Number.isInteger(frame.read)) conv.readMark = Math.max(conv.readMark, frame.read);
+    setTopic(conv, frame.topic);
     request({ type: "users", room: frame.room }, frame.room);
   },
   parted(frame) {
@@ -460,6 +572,7 @@ const HANDLERS = {
       return;
     }
     resendFor(conv);
+    markReadSoon();
     if (frame.since == null && !messages.length) {
       conv.exhausted = true;
       setTop(conv, "start");
@@ -478,6 +591,38 @@ const HANDLERS = {
     }
     if (!conv) return;
     if (addMessages(conv, [frame]).length) notice(conv, frame);
+    markReadSoon();
+  },
+  reaction(frame) {
+    sawChange(frame);
+    const li = messageLine(frame.room, frame.id);
+    if (!li || li.classList.contains("deleted") || typeof frame.emoji !== "string" || typeof frame.user !== "string") return;
+    toggleReaction(li.reactions, frame.emoji, frame.user, frame.on === true);
+    showReactions(li);
+  },
+  edited(frame) {
+    sawChange(frame);
+    const li = messageLine(frame.room, frame.id);
+    if (!li || li.classList.contains("deleted") || typeof frame.text !== "string") return;
+    fillText(li.querySelector(".text"), frame.text, true);
+  },
+  deleted(frame) {
+    sawChange(frame);
+    const li = messageLine(frame.room, frame.id);
+    if (li) markDeleted(li);
+  },
+  read(frame) {
+    if (!Number.isInteger(frame.id)) return;
+    const key = typeof frame.with === "string" ? `@${frame.with}` : frame.room;
+    const conv = typeof key === "string" ? conversation(key, { create: false }) : null;
+    if (conv) readUpTo(conv, frame.id);
+  },
+  rooms(frame) {
+    if (!Array.isArray(frame.rooms)) return;
+    unreadFromServer(frame.rooms);
+    if (frame.label === state.roomsLabel) return;
+    const names = frame.rooms.map((r) => `#${r.name} (${r.users})`).join("  ");
+    systemLine(routed(frame.label), names);
   },
   users(frame) {
     const conv = conversation(frame.room, { create: false });
@@ -489,6 +634,7 @@ const HANDLERS = {
     if (conv && !conv.direct) {
       if (frame.event === "join") setUsers(conv, [...conv.users, frame.user]);
       if (frame.event === "leave") setUsers(conv, conv.users.filter((u) => u !== frame.user));
+      if (frame.event === "topic" && topicAnswer(conv, frame)) return;
       if (frame.event === "nick") {
         setUsers(conv, conv.users.map((u) => (u === frame.user ? frame.new : u)));
         if (sameNick(frame.user, state.nick)) {
@@ -505,6 +651,7 @@ const HANDLERS = {
       return;
     }
     state.pending.delete(frame.label);
+    for (const each of state.conversations.values()) if (each.topicQuery === frame.label) each.topicQuery = null;
     const conv = routed(frame.label);
     systemLine(conv, frame.message);
     if (frame.text && !$("input").value) $("input").value = frame.text;
@@ -540,6 +687,22 @@ function historyPage(conv, frame, messages) {
     setTop(conv, null);
     maybePageBack(conv);
   }
+}
+
+/** A change of topic is a sentence (who set what): the topic itself is asked for, one
+ * question per room at a time, however fast it changes. The answer (no `by`) is the topic;
+ * true when it needs no line in the log. */
+function topicAnswer(conv, frame) {
+  if (frame.by) {
+    if (conv.topicQuery === null) conv.topicQuery = request({ type: "topic", room: conv.name }, conv.key);
+    return false;
+  }
+  setTopic(conv, frame.text);
+  if (frame.label == null || frame.label !== conv.topicQuery) {
+    systemLine(conv, t("topicIs", { text: frame.text || "" }));
+  }
+  if (frame.label === conv.topicQuery) conv.topicQuery = null;
+  return true;
 }
 
 function systemText(frame) {

@@ -32,6 +32,12 @@ const WORDS = {
     bye: "El servidor cerró la conexión ({reason}).",
     closeTab: "Cerrar",
     logLabel: "Mensajes de {room}",
+    replyTo: "↪ {user}: {text}",
+    replyToDeleted: "↪ {user}: (mensaje borrado)",
+    reactionLabel: "{emoji} {count}: {users}. Pulsa para poner o quitar el tuyo",
+    edited: "(editado)",
+    deleted: "mensaje borrado",
+    topicIs: "Tema: {text}",
   },
   en: {
     title: "charla",
@@ -63,6 +69,12 @@ const WORDS = {
     bye: "The server closed the connection ({reason}).",
     closeTab: "Close",
     logLabel: "Messages of {room}",
+    replyTo: "↪ {user}: {text}",
+    replyToDeleted: "↪ {user}: (message deleted)",
+    reactionLabel: "{emoji} {count}: {users}. Press to add or take back yours",
+    edited: "(edited)",
+    deleted: "message deleted",
+    topicIs: "Topic: {text}",
   },
 };
 
