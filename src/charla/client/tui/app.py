@@ -423,8 +423,11 @@ class ChatApp(App[int]):
         screen, at the bottom, no other screen over it, the terminal focused."""
         if room != self.room or room not in self._tab_ids:
             return False
-        log = self.log_for(room)
-        return self.app_focus and len(self.screen_stack) == 1 and log.following and not log.unseen
+        if not self.app_focus or len(self.screen_stack) != 1:
+            return False
+        # A timer may fire while the app is closing: a log already gone is not on screen.
+        log = next(self.query(f"#log-{self._tab_ids[room]}").results(ChatLog), None)
+        return log is not None and log.following and not log.unseen
 
     def _view(self) -> None:
         if self._tab_ids:
