@@ -330,7 +330,9 @@ class ChatApp(App[int]):
             return
         self.query_one(RoomTabs).active = tab_id
         self.query_one(ContentSwitcher).current = f"log-{tab_id}"
-        self.query_one(StatusLine).room = room
+        status = self.query_one(StatusLine)
+        status.room = room
+        status.title = self.direct.title(room) if self.direct.is_direct(room) else ""
         self.query_one(TypingLine).room = room
         self.query_one(TopicLine).room = room
         self._label_tabs()
@@ -421,7 +423,10 @@ class ChatApp(App[int]):
         users = self.query_one(UserList)
         users.room = self.room
         users.total = self._user_totals.get(self.room)
-        users.users = tuple(self._users.get(self.room, ()))
+        peer = self.direct.peer(self.room)
+        # A conversation's tab lists its two parties.
+        shown = (self.nick, peer) if peer is not None else self._users.get(self.room, ())
+        users.users = tuple(shown)
 
     def _set_users(self, room: str, users: set[str]) -> None:
         self._users[room] = users
