@@ -99,6 +99,11 @@ async def test_msg_opens_the_tab_and_lines_typed_there_go_to_the_other_party() -
         ]
         # An unregistered nick's conversations are live only: no history is asked.
         assert conversation_pages(fakes) == []
+        # /part in a conversation closes its tab and leaves no room.
+        await pilot.press(*"/part", "enter")
+        assert BETO not in app._tab_ids
+        assert app.room == "general"
+        assert len(fakes.current.said) == 3
 
 
 async def test_a_registered_user_gets_the_conversation_without_doubles() -> None:

@@ -37,6 +37,7 @@ from ...protocol import (
     Joined,
     Message,
     Msg,
+    Part,
     Parted,
     ProtocolError,
     Quit,
@@ -520,6 +521,10 @@ class ChatApp(App[int]):
             self._typing_out.changed(event.value, self.room)
 
     def send_line(self, line: str) -> None:
+        if self._closes_conversation(line):
+            self.direct.closed(self.room)
+            self._remove_room(self.room)
+            return
         line = self.direct.outgoing(line, self.room)
         room = self._command_room()
         request = request_of(line, room)
@@ -553,6 +558,13 @@ class ChatApp(App[int]):
         # Whoever writes wants to see the answer: back to the newest lines.
         self.current_log.jump_to_end()
         self._update_pending()
+
+    def _closes_conversation(self, line: str) -> bool:
+        """``/part`` without a room, typed in a conversation's tab: it closes the tab."""
+        if not self.direct.is_direct(self.room):
+            return False
+        request = request_of(line, self.room)
+        return isinstance(request, Part) and request.room == self.room
 
     def _command_room(self) -> str:
         """The room a line acts on: the one on screen, or from a conversation's tab the

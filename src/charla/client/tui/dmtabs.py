@@ -5,7 +5,8 @@ A conversation's tab is keyed like its unread counts (``@`` and the nick's key,
 conversations in one list of tabs. A tab opens on ``/msg beto …``, on a direct message
 that arrives, and on a search result that was one; for a registered user it fills with
 the conversation's history (``history {with}``). A line typed in it goes to the other
-party as ``msg {to}``; a ``/command`` typed in it acts on the first room's tab.
+party as ``msg {to}``; a ``/command`` typed in it acts on the first room's tab, but ``/part``
+without a room closes it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class DirectTabs:
         if show:
             self._show(key)
         return key
+
+    def closed(self, key: str) -> None:
+        """The tab ``key`` was closed (a new message opens it again)."""
+        self._peers.pop(key, None)
 
     def arrived(self, message: Message, me: str) -> str:
         """The tab a direct message belongs in; a new one asks for what came before it."""
