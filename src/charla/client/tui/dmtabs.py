@@ -17,7 +17,7 @@ import msgspec
 
 from ...protocol import ClientFrame, ClientHistory, History, Message, nick_key
 from ..format import sanitize_line
-from .unread import conversation_of, dm_key
+from .unread import dm_key
 
 __all__ = ["DIRECT_PAGE", "DirectTabs", "peer_of"]
 
@@ -84,7 +84,7 @@ class DirectTabs:
     def arrived(self, message: Message, me: str) -> str:
         """The tab a direct message belongs in; a new one asks for what came before it."""
         other = peer_of(message, me)
-        key = conversation_of(message, me)
+        key = dm_key(other)
         if self._has_tab(key):
             self._peers[key] = other
             return key
