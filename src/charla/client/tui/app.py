@@ -36,6 +36,8 @@ from ...protocol import (
     Join,
     Joined,
     Message,
+    Msg,
+    Part,
     Parted,
     ProtocolError,
     Quit,
@@ -45,6 +47,7 @@ from ...protocol import (
     Search,
     ServerFrame,
     System,
+    Topic,
     Typing,
     Users,
     nick_key,
@@ -69,6 +72,7 @@ from .chatinput import NEWLINE_MARK, ChatInput
 from .chatlog import DEFAULT_SCROLLBACK, ChatLog
 from .composebar import ComposeBar
 from .conversation import ConversationUI
+from .dmtabs import DirectTabs, peer_of
 from .events import NetEvent
 from .moderation import refusal_text, topic_text
 from .nickscreen import NickScreen
@@ -77,8 +81,9 @@ from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
 from .status import StatusLine
 from .threadpane import ThreadPane
+from .topicline import TopicLine, is_topic_answer, is_topic_change
 from .typingline import TypingLine, TypingSender
-from .unread import Counts
+from .unread import Counts, dm_key
 from .userlist import UserList
 
 __all__ = ["ChatApp"]
@@ -199,11 +204,18 @@ class ChatApp(App[int]):
         self._older_asked: set[str] = set()
         self._older_done: set[str] = set()
         self.conversation = ConversationUI(self)
+        #: Direct conversations as tabs (dmtabs.py), keyed beside the rooms.
+        self.direct = DirectTabs(
+            has_tab=self.has_room, add_tab=self.log_for, show=self._show_tab, query=self._query
+        )
+        #: Labels of the ``topic`` asked after a change, for the topic line: not printed.
+        self._quiet_topics: set[str] = set()
 
     # --- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield RoomTabs(id="rooms")
+        yield TopicLine(id="topic")
         with Horizontal(id="main"):
             yield ContentSwitcher(id="logs")
             yield UserList(lang=self.lang, id="users")
@@ -281,7 +293,7 @@ class ChatApp(App[int]):
             self._next_tab += 1
             tab_id = self._tab_ids[room] = f"room-{self._next_tab}"
             # Content, not a str: a str label is markup, and the name came from the server.
-            label = Content(f"#{sanitize_line(room)}")
+            label = Content(self._tab_title(room))
             self.query_one(RoomTabs).add_tab(Tab(label, id=tab_id))
             log = ChatLog(room, limit=self.scrollback, id=f"log-{tab_id}")
             # The switcher hides only the children it starts with; later ones are
@@ -319,8 +331,11 @@ class ChatApp(App[int]):
             return
         self.query_one(RoomTabs).active = tab_id
         self.query_one(ContentSwitcher).current = f"log-{tab_id}"
-        self.query_one(StatusLine).room = room
+        status = self.query_one(StatusLine)
+        status.room = room
+        status.title = self.direct.title(room) if self.direct.is_direct(room) else ""
         self.query_one(TypingLine).room = room
+        self.query_one(TopicLine).room = room
         self._label_tabs()
         self._show_users()
         self._show_unseen(self.log_for(room))
@@ -344,9 +359,30 @@ class ChatApp(App[int]):
         if tab_id is None:
             return
         # The room on screen shows no count: its lines are being read.
-        counts = Counts() if room == self.room else self.attention.counts(room)
-        label = Content(f"#{sanitize_line(room)}{_counts_text(counts)}")
+        counts = Counts() if room == self.room else self._tab_counts(room)
+        label = Content(f"{self._tab_title(room)}{_counts_text(counts)}")
         self.query_one(RoomTabs).query_one(f"#{tab_id}", Tab).label = label
+
+    def _tab_title(self, key: str) -> str:
+        """``#room``, or ``→ nick`` for a direct conversation."""
+        if self.direct.is_direct(key):
+            return self.direct.title(key)
+        return f"#{sanitize_line(key)}"
+
+    def _tab_counts(self, key: str) -> Counts:
+        if self.direct.is_direct(key):
+            return self.attention.unread.counts(key)  # keyed alike (unread.dm_key)
+        return self.attention.counts(key)
+
+    def _shown_ids(self, nick: str) -> set[int]:
+        """The messages the tab of the conversation with ``nick`` shows already."""
+        key = dm_key(nick)
+        if key not in self._tab_ids:
+            return set()
+        return {entry.id for entry in self.log_for(key).entries if entry.id is not None}
+
+    def _show_tab(self, key: str) -> None:
+        self.room = key
 
     def _label_tabs(self) -> None:
         for room in self._tab_ids:
@@ -388,7 +424,10 @@ class ChatApp(App[int]):
         users = self.query_one(UserList)
         users.room = self.room
         users.total = self._user_totals.get(self.room)
-        users.users = tuple(self._users.get(self.room, ()))
+        peer = self.direct.peer(self.room)
+        # A conversation's tab lists its two parties.
+        shown = (self.nick, peer) if peer is not None else self._users.get(self.room, ())
+        users.users = tuple(shown)
 
     def _set_users(self, room: str, users: set[str]) -> None:
         self._users[room] = users
@@ -481,11 +520,17 @@ class ChatApp(App[int]):
 
     @on(Input.Changed, "#input")
     def _editing(self, event: Input.Changed) -> None:
-        if self._typing_out is not None:
+        if self._typing_out is not None and not self.direct.is_direct(self.room):
             self._typing_out.changed(event.value, self.room)
 
     def send_line(self, line: str) -> None:
-        request = request_of(line, self.room)
+        if self._closes_conversation(line):
+            self.direct.closed(self.room)
+            self._remove_room(self.room)
+            return
+        line = self.direct.outgoing(line, self.room)
+        room = self._command_room()
+        request = request_of(line, room)
         if isinstance(request, Quit):
             self.action_leave()
             return
@@ -510,10 +555,27 @@ class ChatApp(App[int]):
         if isinstance(request, Join):
             with contextlib.suppress(ProtocolError):
                 self._switch_to.add(normalize_room(request.room))
-        self.session.say(line, self.room)
+        if isinstance(request, Msg):
+            self.direct.open(request.to, show=True)
+        self.session.say(line, room)
         # Whoever writes wants to see the answer: back to the newest lines.
         self.current_log.jump_to_end()
         self._update_pending()
+
+    def _closes_conversation(self, line: str) -> bool:
+        """``/part`` without a room, typed in a conversation's tab: it closes the tab."""
+        if not self.direct.is_direct(self.room):
+            return False
+        request = request_of(line, self.room)
+        return isinstance(request, Part) and request.room == self.room
+
+    def _command_room(self) -> str:
+        """The room a line acts on: the one on screen, or from a conversation's tab the
+        first room's (its lines to the other party were made ``/msg`` already)."""
+        if not self.direct.is_direct(self.room):
+            return self.room
+        rooms = [key for key in self._tab_ids if not self.direct.is_direct(key)]
+        return rooms[0] if rooms else DEFAULT_ROOM
 
     def _update_pending(self) -> None:
         self.query_one(StatusLine).pending = self.session.pending if self.session else 0
@@ -568,7 +630,10 @@ class ChatApp(App[int]):
         if log.room in self._older_done:
             return
         self._older_asked.add(log.room)
-        self.session.older(log.room, oldest)
+        if self.direct.is_direct(log.room):
+            self.direct.older(log.room, oldest)
+        else:
+            self.session.older(log.room, oldest)
 
     def action_jump_to_end(self) -> None:
         self.current_log.jump_to_end()
@@ -588,7 +653,12 @@ class ChatApp(App[int]):
 
     def _jump_to_result(self, message: Message | None) -> None:
         """Show the chosen result in its room, with the messages around it."""
-        if message is None or message.room is None or self.session is None:
+        if message is None or self.session is None:
+            return
+        if message.room is None:
+            peer = peer_of(message, self.nick)
+            self.direct.open(peer, show=True, history=False)
+            self.session.query(ClientHistory(with_=peer, around=message.id, limit=11))
             return
         if message.room not in self._tab_ids:
             self.notice(tr(self.lang, "join #{room} to see it in context", room=message.room))
@@ -607,6 +677,8 @@ class ChatApp(App[int]):
             pane.show_error(frame)
             return True
         if isinstance(frame, History) and frame.around is not None:
+            if frame.with_ is not None:
+                frame = self.direct.as_tab(frame, known=set())
             log = self.log_for(frame.room)
             for entry in context_entries(frame, me=self.nick, lang=self.lang, hhmm=self._hhmm()):
                 log.add(entry)
@@ -685,6 +757,8 @@ class ChatApp(App[int]):
         self._quiet_users.clear()
         self._quiet_rooms.clear()
         self._older_asked.clear()
+        self._quiet_topics.clear()
+        self.direct.registered = event.welcome.sessions is not None
         if event.resumed:
             self.notice(tr(self.lang, "reconnected"))
         else:
@@ -728,6 +802,8 @@ class ChatApp(App[int]):
             self.conversation.apply(frame)
         elif isinstance(frame, History) and frame.thread is not None:
             self.conversation.thread_page(frame)
+        elif isinstance(frame, History) and frame.with_ is not None:
+            self._history(self.direct.as_tab(frame, self._shown_ids(frame.with_)))
         elif isinstance(frame, History):
             self._history(frame)
         elif isinstance(frame, Message):
@@ -737,6 +813,7 @@ class ChatApp(App[int]):
             self._joined(frame.room)
             if frame.read is not None:
                 self._ask_counts()
+            self.query_one(TopicLine).set_topic(frame.room, frame.topic)
             if frame.topic:
                 self.notice(topic_text(frame.room, frame.topic, self.lang), room=frame.room)
         elif isinstance(frame, Parted):
@@ -800,7 +877,9 @@ class ChatApp(App[int]):
 
     def _message(self, message: Message) -> None:
         entry = self.conversation.entry(message)
-        room = message.room if message.room is not None else self.room
+        room = message.room
+        if room is None:
+            room = self.direct.arrived(message, self.nick)
         self._day_rule(room, message.ts)
         self._write(room, entry)
         if entry.mention and self.ring:
@@ -836,7 +915,25 @@ class ChatApp(App[int]):
         names = ", ".join(frame.users) or "-"
         self.notice(tr(self.lang, "users in #{room}: {users}", room=frame.room, users=names))
 
+    def _topic(self, frame: System) -> bool:
+        """Keep the topic line in step; True when the frame was only for it."""
+        if frame.room is None:
+            return False
+        if is_topic_answer(frame):
+            self.query_one(TopicLine).set_topic(frame.room, frame.text)
+            if frame.label in self._quiet_topics:
+                self._quiet_topics.discard(frame.label)
+                return True
+        elif is_topic_change(frame) and self.session is not None:
+            # Its text is a sentence about the topic: ask for the topic itself.
+            label = self.session.query(Topic(room=frame.room))
+            if label is not None:
+                self._quiet_topics.add(label)
+        return False
+
     def _system(self, frame: System) -> None:
+        if self._topic(frame):
+            return
         room = frame.room if frame.room in self._tab_ids else self.room
         users = self._users.setdefault(room, set())
         if frame.event == "join" and frame.user:

@@ -34,6 +34,8 @@ class StatusLine(Widget):
     server: reactive[str] = reactive("")
     nick: reactive[str] = reactive("")
     room: reactive[str] = reactive("")
+    #: What the tab on screen is called, when it is not ``#room`` (``→ beto``).
+    title: reactive[str] = reactive("")
     state: reactive[str] = reactive("connecting")
     #: Seconds to the next reconnect attempt (shown while disconnected).
     retry_in: reactive[float] = reactive(0.0)
@@ -63,7 +65,7 @@ class StatusLine(Widget):
             line.append(" charla ", style="bold reverse")
         line.append(f" {self.server} │ ")
         line.append(sanitize_line(self.nick), style="bold")
-        line.append(f" │ #{sanitize_line(self.room)} │ ")
+        line.append(f" │ {sanitize_line(self.title or '#' + self.room)} │ ")
         # What waits to be sent goes before the state: at 80 columns the end of the
         # line is the part that may not fit.
         if self.pending:
