@@ -85,11 +85,15 @@ class FanOut:
                     messages = [e for e, _ in run if not isinstance(e, Error)]
                     data = b"".join(map(encode, messages))
                     labelled = _labelled_senders(run)
-                    for reader in room.live:
-                        if reader in labelled:
-                            reader.send_bytes(_own_copy(run, reader))
-                        else:
-                            reader.send_bytes(data)
+                    if labelled:
+                        for reader in room.live:
+                            if reader in labelled:
+                                reader.send_bytes(_own_copy(run, reader))
+                            else:
+                                reader.send_bytes(data)
+                    else:  # the common case, the hot loop: one call per reader
+                        for reader in room.live:
+                            reader.link.send(data)
                     for held in room.joining.values():
                         held.extend(messages)
                     hub.metrics.deliveries += len(run) * len(room.live)
