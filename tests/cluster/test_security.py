@@ -16,7 +16,7 @@ import pytest
 from charla.protocol import Message, System, format_ts
 
 from ..helpers import charla_cmd, subprocess_env
-from .conftest import Cluster, messages, nats_server_binary
+from .conftest import Cluster, eventually, messages, nats_server_binary
 from .secure import PASSWORDS, Secure, start_secure
 
 nats = pytest.importorskip("nats", reason="the cluster tests need nats-py (the cluster extra)")
@@ -143,6 +143,8 @@ async def test_a_neighbour_on_the_same_nats_cannot_read_direct_messages(
         ana = await cluster.connect("n1", "ana")
         bea = await cluster.connect("n2", "bea")
         await ana.sync()
+        # Presence crosses nodes eventually: a DM sent before n2 knows ana is no_such_user.
+        await eventually(lambda: cluster.nodes["n2"].presence.find("ana") == "ana")
         await bea.say("/msg ana un secreto")
         [dm] = await messages(ana, 1, room=None)
         assert dm.text == "un secreto"
