@@ -200,39 +200,13 @@ class Retention:
 def _message_row(m: Message, registered: Callable[[str], bool], author: str) -> tuple[object, ...]:
     """The row of ``m`` in ``messages`` (``_STORED_COLUMNS``); ``author`` says who may
     change it (:mod:`charla.server.authors`)."""
-    conversation = (m.reply_to, m.thread, author)
-    if m.room is not None:
-        return (
-            m.id,
-            m.room,
-            m.user,
-            m.text,
-            m.ts,
-            int(m.action),
-            int(m.bot),
-            None,
-            None,
-            None,
-            0,
-            0,
-            *conversation,
-        )
-    to = m.to or ""
-    return (
-        m.id,
-        DIRECT,
-        m.user,
-        m.text,
-        m.ts,
-        int(m.action),
-        int(m.bot),
-        to,
-        nick_key(m.user),
-        nick_key(to),
-        int(registered(m.user)),
-        int(registered(to)),
-        *conversation,
-    )
+    parties: tuple[object, ...] = (None, None, None, 0, 0)  # a room message has none
+    if m.room is None:
+        to = m.to or ""
+        parties = (to, nick_key(m.user), nick_key(to), int(registered(m.user)), int(registered(to)))
+    room = DIRECT if m.room is None else m.room
+    text = (m.id, room, m.user, m.text, m.ts, int(m.action), int(m.bot))
+    return (*text, *parties, m.reply_to, m.thread, author)
 
 
 @dataclass(frozen=True, slots=True)

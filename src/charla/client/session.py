@@ -205,21 +205,22 @@ class _Rooms:
     def fresh(self, message: Message) -> bool:
         """Whether ``message`` is new (and remember it). Direct messages are never replayed,
         so they are always new."""
-        if message.room is None:
-            return True
-        if message.id <= self.newest.get(message.room, 0):
-            return False
-        self.newest[message.room] = message.id
-        return True
+        return _first_time(self.newest, message.room, message.id)
 
     def fresh_change(self, change: Change) -> bool:
         """Whether ``change`` is new (and remember it)."""
-        if change.room is None:
-            return True
-        if change.seq <= self.newest_change.get(change.room, 0):
-            return False
-        self.newest_change[change.room] = change.seq
+        return _first_time(self.newest_change, change.room, change.seq)
+
+
+def _first_time(newest: dict[str, int], room: str | None, position: int) -> bool:
+    """Whether ``position`` is past the newest seen in ``room`` (and remember it); what
+    has no room is never replayed, so it is always new."""
+    if room is None:
         return True
+    if position <= newest.get(room, 0):
+        return False
+    newest[room] = position
+    return True
 
 
 class Session:

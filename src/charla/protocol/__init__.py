@@ -117,7 +117,7 @@ from .names import (
     normalize_nick,
     normalize_room,
 )
-from .requests import COMMANDS, REQUESTS, Request, command_names, parse_command, request_for
+from .requests import COMMANDS, REQUESTS, Request, parse_command, request_for
 from .search_query import SearchQuery, match_ranges, parse_query
 
 PROTOCOL_VERSION = 2
@@ -217,7 +217,6 @@ __all__ = [
     "Watching",
     "Welcome",
     "clean_text",
-    "command_names",
     "decode_client_frame",
     "decode_server_frame",
     "encode",

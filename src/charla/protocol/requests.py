@@ -83,7 +83,6 @@ __all__ = [
     "COMMANDS",
     "REQUESTS",
     "Request",
-    "command_names",
     "parse_command",
     "request_for",
     "request_names",
@@ -507,11 +506,6 @@ def request_for(frame: ClientFrame) -> Request:
 def request_names(frame: type[ClientFrame]) -> tuple[str, ...]:
     """The ``/command`` names of requests of type ``frame``."""
     return _BY_FRAME[frame].names
-
-
-def command_names() -> list[str]:
-    """Every ``/command`` name and alias, in the table's order (for completion)."""
-    return [name for r in REQUESTS for name in r.names]
 
 
 def parse_command(say: Say) -> ClientFrame:

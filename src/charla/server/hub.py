@@ -142,8 +142,7 @@ class Hub:
             self.pump(member)
             member.proto.check_backlog()
         except ProtocolError as exc:  # a line too long, a flood: fatal
-            member.send_error(exc.code, exc.message)
-            self.cut_off(member, exc.code, exc.message, tell=False)
+            self.refuse(member, exc)
 
     def pump(self, member: Member) -> None:
         """Handle every request of ``member`` that may run now, in order."""
@@ -163,7 +162,7 @@ class Hub:
                 member.link.close()
                 return
             if isinstance(event, Rejected):
-                self._refuse(member, event.error, event.label)
+                self.refuse(member, event.error, event.label)
             else:
                 self._dispatch(member, event)
 
@@ -176,7 +175,7 @@ class Hub:
         try:
             work = HANDLERS[type(frame)](self, member, frame)
         except ProtocolError as exc:
-            self._refuse(member, exc, frame.label)
+            self.refuse(member, exc, frame.label)
             return
         if work is not None:
             self._run_work(member, work, frame.label)
@@ -189,7 +188,7 @@ class Hub:
             try:
                 await work
             except ProtocolError as exc:
-                self._refuse(member, exc, label)
+                self.refuse(member, exc, label)
             except Exception:
                 log.exception("internal error handling a request of %r", member)
                 member.send_error(Code.INTERNAL, "internal error", label=label)
@@ -199,7 +198,8 @@ class Hub:
 
         self.spawn(run())
 
-    def _refuse(self, member: Member, exc: ProtocolError, label: str | None) -> None:
+    def refuse(self, member: Member, exc: ProtocolError, label: str | None = None) -> None:
+        """Answer a refused request; a fatal refusal also closes the connection."""
         member.refuse(exc, label)
         if exc.fatal:
             self.cut_off(member, exc.code, exc.message, tell=False)

@@ -55,9 +55,7 @@ class Identity:
         try:
             nick, markers = await self._admit(member, hello)
         except ProtocolError as exc:
-            member.refuse(exc, hello.label)
-            if exc.fatal:
-                self._hub.cut_off(member, exc.code, exc.message, tell=False)
+            self._hub.refuse(member, exc, hello.label)
             return
         cap = self._hub.config.max_rooms_per_client
         rooms, bad, unread = _rooms_of(hello, cap)
@@ -92,7 +90,7 @@ class Identity:
                     Code.TOO_MANY_ROOMS, f"a hello may name at most {cap} rooms; the rest: ignored"
                 )
         except ProtocolError as exc:  # a cap: the rooms after it are not joined either
-            member.send_error(exc.code, exc.message, label=hello.label)
+            member.refuse(exc, hello.label)
 
     async def _admit(self, member: Member, hello: Hello) -> tuple[str, dict[str, int]]:
         """The nick ``member`` may have, after every check ``hello`` must pass, and its
