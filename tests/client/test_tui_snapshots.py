@@ -34,17 +34,23 @@ def chat(tmp_path: Path) -> Iterator[int]:
 
 async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
-    await until(
-        pilot,
-        lambda: (
-            app.session is not None
-            and app.session.connected
-            and app.session.pending == 0
-            and "bob" in app.query_one("#users").users
-            and len(app.log_for("dev").entries) == 1
-            and len(app.log_for("general").entries) == 6
-        ),
-    )
+
+    def unmet() -> str:
+        """What the screen still waits for ("" once it is ready to be drawn)."""
+        session = app.session
+        checks = {
+            "connected": session is not None and session.connected,
+            "no line pending": session is not None and session.pending == 0,
+            "bob in the user list": "bob" in app.query_one("#users").users,
+            "dev's history": len(app.log_for("dev").entries) == 1,
+            "general's history": len(app.log_for("general").entries) == 6,
+        }
+        return ", ".join(name for name, ok in checks.items() if not ok)
+
+    try:
+        await until(pilot, lambda: not unmet())
+    except AssertionError:
+        raise AssertionError(f"the screen never got ready: still waiting for {unmet()}") from None
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
