@@ -246,9 +246,10 @@ class ChatApp(App[int]):
 
     def _count_down(self) -> None:
         """Seconds to the next reconnect attempt, in the status line."""
-        status = self.query_one(StatusLine)
-        if status.state == "disconnected":
-            status.retry_in = max(0.0, self._retry_at - time.monotonic())
+        # The interval may tick once more while the app closes and its widgets are gone.
+        for status in self.query(StatusLine).results(StatusLine):
+            if status.state == "disconnected":
+                status.retry_in = max(0.0, self._retry_at - time.monotonic())
 
     def _ask_nick(self, problem: str) -> None:
         def chosen(nick: str | None) -> None:
