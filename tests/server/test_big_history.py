@@ -114,4 +114,4 @@ async def test_tail_says_why_it_stopped(tmp_path: Path) -> None:
     assert status != 0
     assert "no history today" in err
     assert "closed the connection" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err

@@ -22,6 +22,10 @@ from ..protocol import (
     Welcome,
 )
 
+#: How long closing waits for the socket to be closed (a TLS peer that never answers
+#: the close would hold it for asyncio's 30 s).
+CLOSE_WAIT = 1.0
+
 __all__ = ["Access", "ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
 
 #: Server frames can be long (a page of 200 messages of 4000 characters); the client's
@@ -155,6 +159,14 @@ class Link:
     async def wait_closed(self) -> None:
         with contextlib.suppress(Exception):
             await self._writer.wait_closed()
+
+    async def aclose(self) -> None:
+        """Close and wait (briefly) until the socket is closed. A connection the server
+        reset keeps that error for whoever waits: closing without waiting left it
+        unclaimed, and asyncio printed it as a traceback when the program ended."""
+        self.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wait_closed(), CLOSE_WAIT)
 
 
 async def connect(options: ConnectOptions) -> Link:

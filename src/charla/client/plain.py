@@ -110,7 +110,7 @@ class PlainClient:
                 return 1
             return await self._chat(link, lines)
         finally:
-            link.close()
+            await link.aclose()
 
     async def _hello(self, link: Link, lines: asyncio.Queue[str | None]) -> bool:
         while True:

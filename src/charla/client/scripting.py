@@ -72,12 +72,12 @@ async def _open(
             welcome, early = await link.hello(hello)
         except HelloRefused as exc:
             if exc.code != Code.NICK_TAKEN:
-                link.close()
+                await link.aclose()
                 raise
             nick += "_"
             continue
         return link, early, welcome.nick
-    link.close()
+    await link.aclose()
     raise HelloRefused(Error(code=Code.NICK_TAKEN, message=f"{nick} is already in use"))
 
 
@@ -112,7 +112,7 @@ async def send(
         err("charla send: the connection closed before every message was acknowledged")
         return 1
     finally:
-        link.close()
+        await link.aclose()
 
 
 async def tail(
@@ -170,7 +170,7 @@ async def tail(
         err(f"charla tail: {exc}")
         return 1
     finally:
-        link.close()
+        await link.aclose()
 
 
 async def _history_since(
@@ -235,7 +235,7 @@ async def users(
     except ConnectionError:
         return 1
     finally:
-        link.close()
+        await link.aclose()
 
 
 async def search(
@@ -267,7 +267,7 @@ async def search(
                 return 1
         return 1
     finally:
-        link.close()
+        await link.aclose()
 
 
 def _line(message: Message, lang: str) -> str:

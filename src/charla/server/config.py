@@ -301,6 +301,15 @@ class ServerConfig:
         reload=True,
         section=LIMITS,
     )
+    fanout_pace_us: float = setting(
+        4.0,
+        help="microseconds a fan-out waits per reader before a big room's next one (0 = off):"
+        " a room of 10000 is written at most every 40 ms, with everything said meanwhile",
+        defends="a busy room of thousands costing a system call per reader per message",
+        check=_ZERO_OR_MORE,
+        reload=True,
+        section=LIMITS,
+    )
     auto_away: float = setting(
         30,
         help="minutes every session of a user may stay idle before it is away (0 = off)",

@@ -6,6 +6,12 @@ it durable, and hands back batches in the one order everybody sees; :meth:`FanOu
 then writes each run of one room's messages, encoded once, to every reader of the room.
 Only a sender who labelled its request gets a copy of its own of that message, with the
 label: nobody else ever sees a label, and unlabelled traffic costs nothing extra.
+
+A batch that reaches a big room may be held for a few milliseconds (:mod:`.pacing`), so
+that a room of thousands is written fewer times with more in each write. While a batch is
+held, every later one waits behind it: each client still gets everything in id order,
+and a sender's acknowledgement, and the requests queued behind its message, wait for the
+delivery too.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import msgspec
 from ..bus import Delivery, Draft, Event, position
 from ..protocol import Code, Error, encode
 from .authors import author_of
+from .pacing import Pacer
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -43,6 +50,10 @@ class FanOut:
         #: and the readers waiting for an id to be fanned out.
         self._delivered_upto = hub.store.last_id
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._pacer = Pacer(hub.clock)
+        #: Batches waiting for a big room's next pass, in the order they came.
+        self._held: list[Delivery] = []
+        self._release_timer: asyncio.TimerHandle | None = None
 
     @property
     def delivered_upto(self) -> int:
@@ -59,6 +70,36 @@ class FanOut:
         self._hub.bus.publish(draft)
 
     def deliver(self, batch: list[Delivery]) -> None:
+        """Fan out messages (and changes to them) that are now durable: at once, or with
+        the next pass of a big room when the batch reaches one that was written a moment
+        ago."""
+        if self._held:
+            self._held += batch
+            return
+        pace = self._hub.config.fanout_pace_us / 1e6
+        wait = self._pacer.wait(self._widest(batch), pace)
+        if wait > 0:
+            self._held = list(batch)
+            self._release_timer = self._hub.loop.call_later(wait, self.release)
+            return
+        self._deliver_now(batch)
+
+    def release(self) -> None:
+        """Deliver what is held now (its time has come, or the server is stopping)."""
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+        held, self._held = self._held, []
+        if held:
+            self._deliver_now(held)
+
+    def _widest(self, batch: list[Delivery]) -> int:
+        """The most readers one room of ``batch`` has."""
+        rooms = self._hub.rooms.by_name
+        names = {event.room for event, _ in batch if not isinstance(event, Error)}
+        return max((len(rooms[name].live) for name in names if name in rooms), default=0)
+
+    def _deliver_now(self, batch: list[Delivery]) -> None:
         """Fan out messages (and changes to them) that are now durable, in id order for
         every client.
 
@@ -69,6 +110,7 @@ class FanOut:
         hub = self._hub
         rooms = hub.rooms.by_name
         start = 0
+        widest = 0
         while start < len(batch):
             first, origin = batch[start]
             end = start + 1
@@ -81,6 +123,7 @@ class FanOut:
                     end += 1
                 room = rooms.get(first.room)
                 if room is not None:
+                    widest = max(widest, len(room.live))
                     run = batch[start:end]
                     messages = [e for e, _ in run if not isinstance(e, Error)]
                     data = b"".join(map(encode, messages))
@@ -98,6 +141,7 @@ class FanOut:
                         held.extend(messages)
                     hub.metrics.deliveries += len(run) * len(room.live)
             start = end
+        self._pacer.passed(widest, self._hub.config.fanout_pace_us / 1e6)
         self._settle(origin for _, origin in batch)
         if batch:
             self._delivered_upto = max(self._delivered_upto, *(position(e) for e, _ in batch))
@@ -105,7 +149,9 @@ class FanOut:
             self._wake_waiters()
 
     def reject(self, drafts: list[Draft], reason: str) -> None:
-        """Drafts that could not be stored: each sender gets its text back."""
+        """Drafts that could not be stored: each sender gets its text back (after what
+        is held, which was stored before them)."""
+        self.release()
         for draft in drafts:
             origin = draft.origin
             if isinstance(origin, Origin):

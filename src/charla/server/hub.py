@@ -283,6 +283,7 @@ class Hub:
         stop every task and reader thread: after this the store may close."""
         self.admission.accepting = False
         await self.bus.drain()
+        self.fanout.release()  # a big room's held pass goes out before the goodbye
         bye = encode(Bye(reason=reason))
         for member in list(self.admission.members):
             member.send_bytes(bye)
