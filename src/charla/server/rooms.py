@@ -12,6 +12,7 @@ stream but are never announced, never listed, and cannot speak there.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -67,7 +68,18 @@ class Room:
     def __len__(self) -> int:
         """Users: readers who joined (watchers do not count), each user once however
         many of its sessions are here."""
-        return len({m.nick for m in self.members()})
+        return self.count_users()
+
+    def count_users(self, upto: int | None = None) -> int:
+        """:func:`len`, but counting stops at ``upto``: whether a room of 10 000 is
+        past a limit of 200 is known after 201 names, and a join asks it every time."""
+        nicks: set[str | None] = set()
+        for member in itertools.chain(self.live, self.joining):  # no copy: nothing is sent
+            if member not in self.watchers:
+                nicks.add(member.nick)
+                if len(nicks) == upto:
+                    break
+        return len(nicks)
 
     def __contains__(self, member: object) -> bool:
         return member in self.live or member in self.joining
@@ -282,8 +294,9 @@ class RoomDirectory:
         per language, not per member)."""
         # The one who leaves is out of the room already: count it, as a join counts the
         # one who joins, so a join and its leave are either both announced or neither.
-        members = len(room) + (event == "leave")
-        if not announces(event, members, self._hub.config.announce_max):
+        announce_max = self._hub.config.announce_max
+        members = room.count_users(upto=announce_max + 1 if announce_max else None)
+        if not announces(event, members + (event == "leave"), announce_max):
             return
         encoded: dict[str, bytes] = {}
         for member in room.members():
