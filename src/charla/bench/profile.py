@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if shutil.which("py-spy") is None:
+    # pip installs py-spy next to this interpreter, which need not be on PATH (a venv).
+    py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.defpath}")
+    py_spy = py_spy or shutil.which("py-spy")
+    if py_spy is None:
         print("charla bench profile: py-spy is not installed (pip install py-spy)", file=sys.stderr)
         return 2
     port = free_port()
@@ -44,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="charla-profile-") as tmp:
         spy = [
-            *("py-spy", "record", "--nonblocking", "--threads", "-r", "200", "-f", "raw"),
+            *(py_spy, "record", "--nonblocking", "--threads", "-r", "200", "-f", "raw"),
             *("-o", str(args.out), "-d", str(args.seconds), "--"),
         ]
         log = Path(tmp) / "server.log"
