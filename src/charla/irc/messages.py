@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "MAX_BODY",
+    "MAX_CLIENT_TAGS",
     "MAX_LINE",
     "MAX_TAGS",
     "IrcLineSplitter",
     "IrcMessage",
     "IrcParseError",
     "TooLong",
+    "client_tags_too_long",
     "parse",
     "serialize",
 ]
@@ -26,6 +28,9 @@ __all__ = [
 MAX_BODY = 512
 #: Bytes of the tags, the ``@`` and the space after them included.
 MAX_TAGS = 8191
+#: Bytes of the tags a client may send, without the ``@`` and the space (IRCv3
+#: message-tags: the rest of :data:`MAX_TAGS` is the server's to add).
+MAX_CLIENT_TAGS = 4094
 #: The longest line the splitter takes.
 MAX_LINE = MAX_BODY + MAX_TAGS
 
@@ -73,6 +78,14 @@ def _parse_tags(raw: str) -> dict[str, str]:
         key, _, value = item.partition("=")
         tags[key] = _unescape_tag(value)
     return tags
+
+
+def client_tags_too_long(line: str) -> bool:
+    """Whether a client's line carries more tag data than :data:`MAX_CLIENT_TAGS`."""
+    if not line.startswith("@"):
+        return False
+    tags, _, _ = line[1:].partition(" ")
+    return len(tags.encode()) > MAX_CLIENT_TAGS
 
 
 def parse(line: str) -> IrcMessage:

@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 
 from ..protocol import ClientFrame, ClientPing, ClientPong, Hello, ServerFrame
 from . import numerics as n
-from .messages import IrcMessage, IrcParseError, TooLong, parse, serialize
+from .messages import (
+    IrcMessage,
+    IrcParseError,
+    TooLong,
+    client_tags_too_long,
+    parse,
+    serialize,
+)
 
 __all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Response"]
 
@@ -225,7 +232,7 @@ class IrcSession:
     def receive_line(self, line: str | TooLong) -> None:
         if self.closing:
             return
-        if isinstance(line, TooLong):
+        if isinstance(line, TooLong) or client_tags_too_long(line):
             self.reply(n.ERR_INPUTTOOLONG, "Input line was too long")
             return
         try:
@@ -488,7 +495,8 @@ class IrcSession:
     def user_command(self, message: IrcMessage, pending: Pending) -> None:
         if self.registered or self.user is not None:
             self.reply(n.ERR_ALREADYREGISTERED, "You may not reregister", pending=pending)
-        elif len(message.params) < 4:
+        elif len(message.params) < 4 or not message.params[0] or not message.params[3]:
+            # "Modern IRC": an empty username (or real name) is not enough parameters.
             self.reply(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", pending=pending)
         else:
             self.user = message.params[0][:32]

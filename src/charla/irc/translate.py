@@ -121,9 +121,11 @@ def _targets(text: str) -> list[str]:
 
 
 def _ping(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    token = message.param(0) or session.options.server_name
+    if not message.params:
+        session.reply(n.ERR_NOORIGIN, "No origin specified", pending=pending)
+        return
     server = session.options.server_name
-    session.emit(IrcMessage("PONG", [server, token], server), pending)
+    session.emit(IrcMessage("PONG", [server, message.params[0]], server), pending)
 
 
 def _pong(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -236,10 +238,14 @@ def _names(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         session.reply(n.RPL_ENDOFNAMES, "*", "End of /NAMES list.", pending=pending)
         return
     for target in _targets(message.params[0]):
-        session.request(ClientUsers(room=target), pending.part("NAMES", target))
+        if target.startswith("#"):
+            session.request(ClientUsers(room=target), pending.part("NAMES", target))
+        else:  # not a channel name: nobody is in it, and it is named as it was given
+            session.reply(n.RPL_ENDOFNAMES, target[:64], "End of /NAMES list.", pending=pending)
 
 
 def _list(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    pending.detail = message.param(0)  # "LIST #a,#b" lists only those
     session.request(ClientRooms(), pending)
 
 
@@ -549,8 +555,11 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
 
 def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) -> None:
     session.reply(n.RPL_LISTSTART, "Channel", "Users  Name", pending=pending)
+    wanted = {t.casefold() for t in _targets(pending.detail)} if pending is not None else set()
     for room in frame.rooms:
-        session.reply(n.RPL_LIST, channel(room.name), str(room.users), "", pending=pending)
+        name = channel(room.name)
+        if not wanted or name.casefold() in wanted:
+            session.reply(n.RPL_LIST, name, str(room.users), "", pending=pending)
     session.reply(n.RPL_LISTEND, "End of /LIST", pending=pending)
 
 

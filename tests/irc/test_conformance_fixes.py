@@ -1,0 +1,58 @@
+"""What the IRC conformance suite (irctest) found the front-end answering wrongly."""
+
+from __future__ import annotations
+
+from charla.irc.messages import MAX_CLIENT_TAGS, parse
+from charla.irc.session import IrcSession
+from charla.protocol import ClientRooms, ClientUsers, RoomInfo, Rooms
+
+from .test_session import lines, options, registered
+
+
+def test_a_user_line_with_an_empty_real_name_is_not_enough_parameters() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :")
+    out, asked = session.take()
+    (reply,) = [parse(line.decode().rstrip("\r\n")) for line in out]
+    assert (reply.command, reply.params[1]) == ("461", "USER")
+    assert asked == []  # no hello: not registered
+
+
+def test_ping_without_a_token_is_no_origin_and_an_empty_token_comes_back_empty() -> None:
+    session = registered()
+    session.receive_line("PING")
+    assert [m.command for m in lines(session)] == ["409"]
+    session.receive_line("PING :")
+    (pong,) = lines(session)
+    assert (pong.command, pong.params) == ("PONG", ["charla", ""])
+
+
+def test_client_tags_over_their_share_of_the_line_are_refused_with_417() -> None:
+    session = registered()
+    session.receive_line("@+big=" + "a" * MAX_CLIENT_TAGS + " PRIVMSG #general :hi")
+    out, asked = session.take()
+    assert [parse(line.decode().rstrip("\r\n")).command for line in out] == ["417"]
+    assert asked == []  # nothing reached charla
+    session.receive_line("@+small=a PRIVMSG #general :hi")
+    assert session.take()[1] != []
+
+
+def test_names_of_something_that_is_not_a_channel_ends_at_once_under_that_name() -> None:
+    session = registered()
+    session.receive_line("NAMES invalid,#real")
+    out, asked = session.take()
+    (end,) = [parse(line.decode().rstrip("\r\n")) for line in out]
+    assert (end.command, end.params[1]) == ("366", "invalid")
+    assert [type(f) for f in asked] == [ClientUsers]  # only #real is asked of charla
+
+
+def test_list_with_channels_lists_only_those() -> None:
+    session = registered()
+    session.receive_line("LIST #b,#NOPE")
+    (asked,) = session.take()[1]
+    assert isinstance(asked, ClientRooms)
+    rooms = [RoomInfo(name=name, users=1, joined=False) for name in ("a", "b")]
+    session.receive_frame(Rooms(rooms=rooms, label=asked.label))
+    listed = [m.params[1] for m in lines(session) if m.command == "322"]
+    assert listed == ["#b"]
