@@ -20,8 +20,10 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 class Tmux:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, target: str | None = None) -> None:
         self.name = name
+        #: The pane that keys go to and screens come from (default: the session's).
+        self.target = target or name
 
     def run(self, *args: str) -> str:
         # A tmux server of its own (-L) with no user configuration (-f): sessions of other
@@ -34,10 +36,14 @@ class Tmux:
         ).stdout
 
     def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", self.name, *keys)
+        self.run("send-keys", "-t", self.target, *keys)
 
     def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.name)
+        return self.run("capture-pane", "-p", "-t", self.target)
+
+    def pane(self, target: str) -> Tmux:
+        """The pane ``target`` (e.g. ``%1``) of this tmux server."""
+        return Tmux(self.name, target)
 
     async def wait_for(self, text: str | Callable[[str], bool]) -> str:
         """The screen, once it shows ``text`` (or satisfies it, given a function)."""
@@ -51,11 +57,11 @@ class Tmux:
         return screen
 
 
-def join_command(port: int, lang: str) -> str:
-    """``charla join`` as ana on ``port``, as a shell line for a tmux pane."""
+def join_command(port: int, lang: str, nick: str = "ana") -> str:
+    """``charla join`` as ``nick`` on ``port``, as a shell line for a tmux pane."""
     env = subprocess_env(LANG=lang, TERM="xterm-256color")
     command = " ".join(
-        shlex.quote(part) for part in charla_cmd("join", "--port", str(port), "--nick", "ana")
+        shlex.quote(part) for part in charla_cmd("join", "--port", str(port), "--nick", nick)
     )
     exports = " ".join(
         f"{k}={shlex.quote(v)}"

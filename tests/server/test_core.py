@@ -39,6 +39,32 @@ async def test_a_label_reaches_its_sender_only() -> None:
     assert isinstance(theirs, Message) and theirs.label is None and theirs.id == own.id
 
 
+async def test_in_a_run_of_several_senders_each_label_reaches_only_its_sender() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    bob, bob_link = await chat.welcomed("bob")
+    _, carl_link = await chat.welcomed("carl")
+    for link in (ana_link, bob_link):
+        link.frames()
+    chat.bus.hold = True  # the four messages are delivered as one run
+    send(ana, {"type": "say", "text": "a1", "label": "a1"})
+    send(bob, {"type": "say", "text": "b1", "label": "b1"})
+    send(ana, {"type": "say", "text": "a2", "label": "a2"})
+    send(bob, {"type": "say", "text": "b2"})
+    await settle()
+    chat.bus.release()
+    await settle()
+    seen = {
+        name: [(f.text, f.label) for f in link.frames() if isinstance(f, Message)]
+        for name, link in (("ana", ana_link), ("bob", bob_link), ("carl", carl_link))
+    }
+    assert seen == {
+        "ana": [("a1", "a1"), ("b1", None), ("a2", "a2"), ("b2", None)],
+        "bob": [("a1", None), ("b1", "b1"), ("a2", None), ("b2", None)],
+        "carl": [("a1", None), ("b1", None), ("a2", None), ("b2", None)],
+    }
+
+
 async def test_a_refusal_carries_the_label_of_the_request_it_refuses() -> None:
     chat = await Chat().start()
     member, link = await chat.welcomed("ana")

@@ -1,10 +1,13 @@
 """Profile a charla server under ``charla bench`` load with py-spy (``pip install py-spy``).
 
     charla bench profile OUT.txt [--rates 1600,1600,1600] [--seconds 30] [--clients 1000]
+                                 [--proto irc]
 
 Starts ``charla serve`` (limits off, a temporary database) under ``py-spy record``, loads
 it with the fan-out workload, and writes py-spy's raw (collapsed) stacks to OUT.txt; the
 summary printed at the end is the self time per function of the server's main thread.
+With ``--proto irc`` the load speaks IRC to the server's ``--irc`` listener, as
+``charla bench --proto irc`` does.
 Runs for ``--seconds`` and stops by itself.
 """
 
@@ -30,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rates", type=parse_rates, default=(1600.0, 1600.0, 1600.0))
     parser.add_argument("--seconds", type=int, default=30, help="(default %(default)s)")
     parser.add_argument("--clients", type=int, default=1000, help="(default %(default)s)")
+    parser.add_argument("--proto", choices=("charla", "irc"), default="charla")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -39,7 +43,11 @@ def main(args: argparse.Namespace) -> int:
     if py_spy is None:
         print("charla bench profile: py-spy is not installed (pip install py-spy)", file=sys.stderr)
         return 2
-    port = free_port()
+    port = loaded = free_port()
+    extra: tuple[str, ...] = ()
+    if args.proto == "irc":
+        loaded = free_port()
+        extra = (f"--irc=127.0.0.1:{loaded}",)
     plan = Plan(
         clients=args.clients,
         senders=args.clients // 2,
@@ -53,11 +61,11 @@ def main(args: argparse.Namespace) -> int:
         ]
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
-            cmd = [*spy, *charla_serve_cmd(port, Path(tmp) / "bench.db", args.clients)]
+            cmd = [*spy, *charla_serve_cmd(port, Path(tmp) / "bench.db", args.clients, extra)]
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=python_env())
         try:
-            wait_listening("127.0.0.1", port, proc, log)
-            target = Target(name="charla", host="127.0.0.1", port=port, dialect="charla")
+            wait_listening("127.0.0.1", loaded, proc, log)
+            target = Target(name="charla", host="127.0.0.1", port=loaded, dialect=args.proto)
             result = run_load(target, plan)
             print(result.error or f"{len(result.steps)} steps run", file=sys.stderr)
             proc.wait(args.seconds + 60)

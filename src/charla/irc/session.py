@@ -50,6 +50,7 @@ CAPS: dict[str, str] = {
     "draft/chathistory": "",
     "sasl": "PLAIN",
     "account-tag": "",
+    "away-notify": "",
     "multi-prefix": "",
     "cap-notify": "",
     "draft/multiline": "",  # filled in by IrcOptions: max-bytes, max-lines
@@ -396,7 +397,14 @@ class IrcSession:
             password = self.pass_
         server_password = self.pass_ if self.options.server_password else None
         self.hello_sent = True
-        hello = Hello(nick=nick, password=password, server_password=server_password, label=label)
+        # Always asked: the away-notify capability may be requested after registration too.
+        hello = Hello(
+            nick=nick,
+            password=password,
+            server_password=server_password,
+            away_notify=True,
+            label=label,
+        )
         self._to_server.append(hello)
 
     def _welcome_burst(self) -> None:

@@ -49,6 +49,8 @@ from ..protocol import (
     Say,
     ServerFrame,
     System,
+    UserAway,
+    UserBack,
     Users,
 )
 from . import numerics as n
@@ -597,6 +599,15 @@ def _render_away(session: IrcSession, frame: System, pending: Pending | None) ->
     return True
 
 
+def _render_away_notify(
+    session: IrcSession, frame: UserAway | UserBack, pending: Pending | None
+) -> None:
+    """``away-notify``: somebody in one of our channels went away or came back."""
+    if "away-notify" in session.caps:
+        params = [frame.text or "away"] if isinstance(frame, UserAway) else []
+        session.emit(IrcMessage("AWAY", params, mask(frame.user)))
+
+
 def _render_error(session: IrcSession, frame: Error, pending: Pending | None) -> None:
     if pending is None:
         session.notice(f"{frame.code}: {frame.message}")
@@ -672,4 +683,6 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Edited: render_edited,  # type: ignore[dict-item]
     Deleted: render_deleted,  # type: ignore[dict-item]
     Read: render_read,  # type: ignore[dict-item]
+    UserAway: _render_away_notify,  # type: ignore[dict-item]
+    UserBack: _render_away_notify,  # type: ignore[dict-item]
 }

@@ -41,6 +41,11 @@ log = logging.getLogger("charla.irc")
 #: of capabilities, not once per client (what encode-once is for native clients).
 _RENDERED: dict[tuple[bytes, frozenset[str]], bytes] = {}
 _RENDERED_MAX = 256
+#: The same, by frame: a sender's own copy of a run of messages (its own labelled, the
+#: others as everybody got them) is then mostly lines rendered already, so a run with
+#: many IRC senders costs each of them a lookup per message, not a rendering.
+_LINES: dict[tuple[bytes, frozenset[str]], bytes] = {}
+_LINES_MAX = 4096
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -125,23 +130,16 @@ class IrcConnection(Connection):
         if rendered is not None and session.registered:
             super().send(rendered)
             return
+        out: list[bytes] = []
+        frames: list[ClientFrame] = []
         shared = session.registered
         for line in data.split(b"\n"):
-            if not line:
-                continue
-            try:
-                frame = decode_server_frame(line)
-            except ProtocolError:  # a frame type this front-end does not render
-                continue
-            shared = shared and _same_for_everyone(frame)
-            session.receive_frame(frame)
-        out, frames = session.take()
+            if line:
+                shared = self._render_line(line, out, frames) and shared
         if out:
             rendered = b"".join(out)
-            if shared and not frames:
-                if len(_RENDERED) >= _RENDERED_MAX:
-                    _RENDERED.clear()
-                _RENDERED[key] = rendered
+            if shared:
+                _remember(_RENDERED, _RENDERED_MAX, key, rendered)
             super().send(rendered)
         if frames:
             # A request made while the hub is handing out frames runs after it: never
@@ -153,6 +151,28 @@ class IrcConnection(Connection):
         if self.session.closing:
             self.close()
 
+    def _render_line(self, line: bytes, out: list[bytes], frames: list[ClientFrame]) -> bool:
+        """Add the IRC lines of one frame to ``out`` (and the requests rendering it made
+        to ``frames``); whether every client with these capabilities gets the same."""
+        session = self.session
+        key = (line, session.caps_key)
+        rendered = _LINES.get(key)
+        if rendered is not None and session.registered:
+            out.append(rendered)
+            return True
+        try:
+            frame = decode_server_frame(line)
+        except ProtocolError:  # a frame type this front-end does not render
+            return True
+        shared = session.registered and _same_for_everyone(frame)
+        session.receive_frame(frame)
+        lines, requests = session.take()
+        out.extend(lines)
+        frames.extend(requests)
+        if shared and not requests:
+            _remember(_LINES, _LINES_MAX, key, b"".join(lines))
+        return shared and not requests
+
     def close(self, *, abort: bool = False) -> None:
         if not abort and not self.session.closing:
             self.session.error("closed")
@@ -160,3 +180,16 @@ class IrcConnection(Connection):
             if out:
                 super().send(b"".join(out))
         super().close(abort=abort)
+
+
+def _remember(
+    cache: dict[tuple[bytes, frozenset[str]], bytes],
+    most: int,
+    key: tuple[bytes, frozenset[str]],
+    rendered: bytes,
+) -> None:
+    """Keep ``rendered`` for ``key``; a full cache starts over (what it holds is only
+    ever the last few runs of messages)."""
+    if len(cache) >= most:
+        cache.clear()
+    cache[key] = rendered

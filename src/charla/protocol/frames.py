@@ -92,6 +92,8 @@ __all__ = [
     "Unregister",
     "Unwatch",
     "Unwatched",
+    "UserAway",
+    "UserBack",
     "Users",
     "Voice",
     "Watch",
@@ -129,6 +131,9 @@ class Hello(_Frame, tag="hello"):
     lang: str | None = None
     #: False: the default room is not joined either (a reader that only ``watch``es).
     join_default: bool = True
+    #: True: tell me when somebody I share a room with goes away or comes back
+    #: (:class:`UserAway`, :class:`UserBack`).
+    away_notify: bool = False
 
 
 class Say(_Frame, tag="say"):
@@ -711,6 +716,20 @@ class Typing(_Frame, tag="typing"):
     to: str | None = None
 
 
+class UserAway(_Frame, tag="away"):
+    """``user``, who shares a room with me, is away (``text``: why; empty for no reason).
+    Sent only to clients that asked with ``hello.away_notify``."""
+
+    user: str
+    text: str = ""
+
+
+class UserBack(_Frame, tag="back"):
+    """``user``, who shares a room with me, is back (``hello.away_notify``)."""
+
+    user: str
+
+
 # Changes to a message: each has its own place in the order of messages (``seq``, from
 # the same sequence as message ids), so a resume with ``since`` replays the ones missed.
 
@@ -775,6 +794,8 @@ ServerFrame = (
     | Modlog
     | Read
     | Typing
+    | UserAway
+    | UserBack
     | Reaction
     | Edited
     | Deleted

@@ -3,7 +3,10 @@
 Away belongs to the user, not to a session: ``away`` / ``back`` from any of its sessions
 tell all of them (``system`` ``away`` / ``back``), ``users`` answers list who is away, and
 a direct message to an away user gets back, at most once an hour per sender, ``system``
-{event: "away", user, reason}. Every request but pings, pongs, ``away`` and ``back``
+{event: "away", user, reason}. Clients that asked in their ``hello`` (``away_notify``: IRC
+sessions, for the ``away-notify`` capability) also hear it of the users they share a room
+with: ``away`` {user, text} / ``back`` {user} on each change, and ``away`` right after the
+join of a user who is away. Every request but pings, pongs, ``away`` and ``back``
 counts as activity; a user all of whose sessions stay idle for ``--auto-away`` minutes is
 away until its next activity. Time is the hub's clock.
 
@@ -32,6 +35,8 @@ from ..protocol import (
     ProtocolError,
     System,
     Typing,
+    UserAway,
+    UserBack,
     clean_text,
     encode,
     nick_key,
@@ -42,6 +47,7 @@ from ..protocol import (
 if TYPE_CHECKING:
     from .hub import Hub
     from .member import Member
+    from .rooms import Room
     from .users import User
 
 __all__ = ["AWAY_REPLY_EVERY", "TYPING_EVERY", "TYPING_LASTS", "Activity"]
@@ -78,8 +84,9 @@ class Activity:
     def _set(
         self, user: User, text: str | None, *, actor: Member | None, label: str | None = None
     ) -> None:
-        """Set or clear ``user``'s away message and tell each of its sessions."""
-        user.away = text
+        """Set or clear ``user``'s away message and tell each of its sessions (and, when it
+        changed, who asked to hear it in the user's rooms)."""
+        changed, user.away = user.away != text, text
         event = "back" if text is None else "away"
         message = "{user} is back" if text is None else "{user} is away"
         for session in user.sessions:
@@ -92,6 +99,35 @@ class Activity:
                     label=label if session is actor else None,
                 )
             )
+        if changed:
+            rooms = {name for session in user.sessions for name in session.rooms}
+            self._notify(user, rooms)
+
+    def joined(self, user: User, room: Room) -> None:
+        """``user``'s join of ``room`` was announced: if it is away, say so after it."""
+        if user.away is not None:
+            self._notify(user, {room.name})
+
+    def _notify(self, user: User, rooms: set[str]) -> None:
+        """Tell the members of ``rooms`` who asked (``away_notify``), once each, whether
+        ``user`` is away; its own sessions have had their ``system`` already."""
+        listeners: dict[Member, None] = {}
+        for name in sorted(rooms):
+            room = self._hub.rooms.get(name)
+            if room is not None:
+                listeners.update(
+                    (m, None) for m in room.members() if m.away_notify and m.user is not user
+                )
+        if not listeners:
+            return
+        frame = (
+            UserBack(user=user.nick)
+            if user.away is None
+            else UserAway(user=user.nick, text=user.away)
+        )
+        data = encode(frame)
+        for member in listeners:
+            member.send_bytes(data)
 
     def saw(self, member: Member, frame: ClientFrame) -> None:
         """``member`` sent ``frame``: its user is active (and back, if away by itself)."""

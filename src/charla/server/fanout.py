@@ -126,12 +126,13 @@ class FanOut:
                     widest = max(widest, len(room.live))
                     run = batch[start:end]
                     messages = [e for e, _ in run if not isinstance(e, Error)]
-                    data = b"".join(map(encode, messages))
+                    encoded = list(map(encode, messages))
+                    data = b"".join(encoded)
                     labelled = _labelled_senders(run)
                     if labelled:
                         for reader in room.live:
                             if reader in labelled:
-                                reader.send_bytes(_own_copy(run, reader))
+                                reader.send_bytes(_own_copy(run, encoded, reader))
                             else:
                                 reader.send_bytes(data)
                     else:  # the common case, the hot loop: one call per reader
@@ -221,13 +222,15 @@ def _labelled_senders(run: list[Delivery]) -> set[Member]:
     return {origin.member for _, origin in run if isinstance(origin, Origin) and origin.label}
 
 
-def _own_copy(run: list[Delivery], reader: Member) -> bytes:
-    """The run as ``reader`` sees it: its own labelled messages carry their labels."""
+def _own_copy(run: list[Delivery], encoded: list[bytes], reader: Member) -> bytes:
+    """The run as ``reader`` sees it: its own labelled messages carry their labels. Only
+    those are encoded again: a run of many labelled senders (every IRC client labels its
+    requests) costs each of them a copy, not an encoding of the whole run."""
     return b"".join(
         _labelled(message, origin.label)
         if isinstance(origin, Origin) and origin.member is reader and origin.label
-        else encode(message)
-        for message, origin in run
+        else piece
+        for (message, origin), piece in zip(run, encoded, strict=True)
     )
 
 

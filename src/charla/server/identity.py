@@ -126,6 +126,7 @@ class Identity:
     def _welcome(self, member: Member, hello: Hello, nick: str, markers: dict[str, int]) -> None:
         member.nick = nick
         member.lang = normalize_lang(hello.lang)
+        member.away_notify = hello.away_notify
         registered = self.accounts.is_registered(nick)
         user = self._hub.users.attach(member, nick, registered=registered, markers=markers)
         if len(user.sessions) == 1:  # the user arrives: its nick is taken from now on

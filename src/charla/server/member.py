@@ -38,6 +38,7 @@ class Link(Protocol):
 
 class Member:
     __slots__ = (
+        "away_notify",
         "connected_at",
         "hub",
         "lang",
@@ -72,6 +73,8 @@ class Member:
         self.watching: set[str] = set()
         self.connected_at = self.last_seen = hub.clock()
         self.pinged = False
+        #: Whether the client asked to hear who goes away and comes back (``hello``).
+        self.away_notify = False
         #: Set while the next request waits for the rate limit.
         self.wait_timer: asyncio.TimerHandle | None = None
         #: Proves, for as long as this connection lasts, who wrote its messages

@@ -165,7 +165,8 @@ class RoomDirectory:
         member.send(self._joined(member, name, label))
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's first session here
-            self.announce(room, "join", nick, exclude=member)
+            if self.announce(room, "join", nick, exclude=member) and member.user is not None:
+                self._hub.activity.joined(member.user, room)
             self._hub.presence.joined(nick, name)
         await self._send_history(member, room, held, since, label)
 
@@ -289,15 +290,15 @@ class RoomDirectory:
         *,
         new: str | None = None,
         exclude: Member | None = None,
-    ) -> None:
+    ) -> bool:
         """Tell a room's members about ``user``, each in its own language (one encoding
-        per language, not per member)."""
+        per language, not per member). False when the room is too big to announce it."""
         # The one who leaves is out of the room already: count it, as a join counts the
         # one who joins, so a join and its leave are either both announced or neither.
         announce_max = self._hub.config.announce_max
         members = room.count_users(upto=announce_max + 1 if announce_max else None)
         if not announces(event, members + (event == "leave"), announce_max):
-            return
+            return False
         encoded: dict[str, bytes] = {}
         for member in room.members():
             if member is exclude:
@@ -309,6 +310,7 @@ class RoomDirectory:
                     System(event=event, user=user, room=room.name, new=new, text=text)
                 )
             member.send_bytes(data)
+        return True
 
     def announce_rename(
         self, member: Member, old: str, new: str, *, exclude: Member | None = None
