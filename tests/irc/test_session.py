@@ -135,6 +135,26 @@ def test_own_messages_are_not_echoed_without_echo_message() -> None:
     assert lines(session) == []
 
 
+def test_a_bot_saying_thousands_of_lines_keeps_nothing_once_they_are_answered() -> None:
+    session = registered()
+    for i in range(3000):
+        target = "#general" if i % 2 else "beto"
+        session.receive_line(f"PRIVMSG {target} :line {i}")
+    _, frames = session.take()
+    assert session.unanswered == 3000
+    for i, frame in enumerate(frames):
+        if i == 7:
+            answer: Message | Error = Error(code="bad_frame", message="no", label=frame.label)
+        else:
+            where = {"room": "general"} if i % 2 else {"to": "beto"}
+            answer = Message(
+                id=i + 1, user="ana", text=f"line {i}", ts="t", label=frame.label, **where
+            )
+        session.receive_frame(answer)
+    assert session.unanswered == 0
+    assert [m.command for m in lines(session)] == ["400"]  # only the refusal is told
+
+
 def test_names_are_split_to_fit_the_line() -> None:
     session = registered()
     session.receive_frame(Users(room="general", users=[f"user{i:03d}" for i in range(200)]))

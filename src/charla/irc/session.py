@@ -27,7 +27,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..protocol import ClientFrame, ClientPing, ClientPong, Hello, ServerFrame
+from ..protocol import (
+    ClientFrame,
+    ClientPing,
+    ClientPong,
+    Error,
+    Hello,
+    Me,
+    Message,
+    Msg,
+    Say,
+    ServerFrame,
+)
 from . import numerics as n
 from .messages import (
     IrcMessage,
@@ -61,6 +72,9 @@ CAPS: dict[str, str] = {
 MAX_HELD = 1000
 #: Most requests whose answers are still told apart by label.
 MAX_PENDING = 4096
+#: Requests whose last answer is the sender's copy of the message (or its refusal; an
+#: away notice for a direct message comes before the copy).
+_ANSWERED_BY_THEIR_MESSAGE = (Say, Me, Msg)
 #: Most messages whose time is kept to turn a ``MARKREAD`` timestamp into an id.
 MAX_SHOWN = 2000
 #: Longest SASL payload (base64), as 400-byte chunks.
@@ -112,6 +126,8 @@ class Pending:
     detail: str = ""
     #: For a barrier: how many requests had been sent before it.
     barrier_at: int = 0
+    #: The request is a message: its copy (or its refusal) is its last answer.
+    ends_with_message: bool = False
 
     def part(self, command: str, target: str) -> Pending:
         """One of several requests sent for this command: its lines join this one's."""
@@ -196,6 +212,7 @@ class IrcSession:
         """Send ``frame`` to the member, answers coming back to ``pending``."""
         label = f"i{next(self._labels)}"
         self._pending[label] = pending
+        pending.ends_with_message = isinstance(frame, _ANSWERED_BY_THEIR_MESSAGE)
         while len(self._pending) > MAX_PENDING:
             self._pending.popitem(last=False)
         frame.label = label
@@ -216,8 +233,20 @@ class IrcSession:
         at = [i for i, (where, ts) in self.shown.items() if where == key and ts <= stamp]
         return max(at, default=None)
 
-    def pending_for(self, label: str | None) -> Pending | None:
-        return self._pending.get(label) if label is not None else None
+    @property
+    def unanswered(self) -> int:
+        """Requests whose answers are still awaited (and kept)."""
+        return len(self._pending)
+
+    def pending_for(self, frame: ServerFrame) -> Pending | None:
+        """The command ``frame`` answers, if it answers one. A message's entry goes with
+        its last answer: a bot saying thousands of lines keeps none of them."""
+        if frame.label is None:
+            return None
+        pending = self._pending.get(frame.label)
+        if pending is not None and pending.ends_with_message and isinstance(frame, Message | Error):
+            del self._pending[frame.label]
+        return pending
 
     def new_batch(self) -> str:
         return f"b{next(self._batches)}"

@@ -409,7 +409,7 @@ COMMANDS: dict[str, _Handler] = {
 
 def render(session: IrcSession, frame: ServerFrame) -> None:
     """Tell the IRC client what ``frame`` tells a native one."""
-    pending = session.pending_for(frame.label)
+    pending = session.pending_for(frame)
     renderer = _RENDERERS.get(type(frame))
     if renderer is not None:
         renderer(session, frame, pending)
