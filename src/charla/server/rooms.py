@@ -153,7 +153,8 @@ class RoomDirectory:
         member.send(self._joined(member, name, label))
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's first session here
-            self.announce(room, "join", nick, exclude=member)
+            if not self._hub.presence.in_room(nick, name):  # ... and in the cluster
+                self.announce(room, "join", nick, exclude=member)
             self._hub.presence.joined(nick, name)
         await self._send_history(member, room, held, since, label)
 
@@ -253,7 +254,8 @@ class RoomDirectory:
         room.remove(member)
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's last session here
-            self.announce(room, "leave", nick)
+            if not self._hub.presence.in_room(nick, name):  # ... and in the cluster
+                self.announce(room, "leave", nick)
             self._hub.presence.left(nick, name)
         self._drop_if_empty(room)
 
