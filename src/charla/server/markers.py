@@ -144,7 +144,7 @@ class Markers:
         """A marker of user ``key`` kept on another node: its sessions here learn it
         (only forward; nobody else ever sees it)."""
         user = self._hub.users.by_key.get(key)
-        if user is None:
+        if user is None or not user.registered:
             return
         current = user.markers.get(conversation)
         if current is not None and newest <= current:
