@@ -244,6 +244,8 @@ class ClusterPresence:
         #: being asked for right now, per nick key.
         self._unreleased: dict[str, int] = {}
         self._claiming: dict[str, int] = {}
+        #: What our users asked for (moves, away) and the stream has not given back yet.
+        self._unsettled: dict[tuple[str, str, str], int] = {}
         self.closing = False
 
     # --- setup ---------------------------------------------------------------------------
@@ -397,12 +399,25 @@ class ClusterPresence:
             self._publish("sessions", user=nick, n=min(sessions, MAX_SESSIONS))
 
     def moved(self, nick: str, room: str, joined: bool) -> None:
-        self._publish("move", user=nick, room=room, on=joined)
+        self._publish_wish("move", user=nick, room=room, on=joined)
 
     def said_away(self, nick: str, text: str | None) -> None:
         for _, user in self._places(nick_key(nick)):  # our own event does not come back
             user.away = text
-        self._publish("away", user=nick, away=text)
+        self._publish_wish("away", user=nick, away=text)
+
+    def _publish_wish(self, ev: str, **fields: object) -> None:
+        """Publish what the user asked for here (a move, away): until it is back from
+        the stream, the same wish from another node came before it and is outdone."""
+        event = _Event(ev=ev, node=self.bus.node, boot=self.boot, **fields)  # type: ignore[arg-type]
+        wish = _wish(event)
+        self._unsettled[wish] = self._unsettled.get(wish, 0) + 1
+        self.bus.publish_event(_encode(event))
+
+    def _settle(self, wish: tuple[str, str, str]) -> None:
+        left = self._unsettled.pop(wish, 0) - 1
+        if left > 0:
+            self._unsettled[wish] = left
 
     def idled(self, nick: str, idle: bool) -> None:
         self._publish("idle", user=nick, on=idle)
@@ -495,6 +510,8 @@ class ClusterPresence:
         if ours:
             if event.ev == "gone" and not self.closing:
                 self._declared_gone()
+            if event.ev in _WISHES:
+                self._settle(_wish(event))
             return
         if event.ev == "gone":
             self._gone(event.node, event.boot)
@@ -561,6 +578,8 @@ class ClusterPresence:
         hub = self.hub
         if event.ev == "sessions":
             user.sessions = event.n
+        elif _wish(event) in self._unsettled:
+            return  # ours comes later in the stream: every node ends where ours says
         elif event.ev == "move" and event.room is not None and hub is not None:
             hub.users.follow(user.nick, event.room, joined=event.on)
         elif event.ev == "away":
@@ -780,6 +799,15 @@ async def _bucket(bus: NatsBus, name: str, ttl: float | None = None) -> KeyValue
         return await bus.js.key_value(name)
     except nats.js.errors.BucketNotFoundError:
         return await bus.js.create_key_value(bucket=name, history=1, ttl=ttl)
+
+
+#: Events that say what a user asked for.
+_WISHES = frozenset({"move", "away"})
+
+
+def _wish(event: _Event) -> tuple[str, str, str]:
+    """What a ``move`` or ``away`` event is about: the latest in the stream wins."""
+    return event.ev, nick_key(event.user or ""), event.room or ""
 
 
 def _state_of(user: User | None) -> _State:
