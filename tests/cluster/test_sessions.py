@@ -4,6 +4,7 @@ rooms, messages, read markers, away and roles on both. Real NATS, real nodes, so
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -85,9 +86,21 @@ def _moves(frames: list[ServerFrame], nick: str = "ana") -> list[tuple[str, str 
     ]
 
 
-async def test_two_sessions_on_two_nodes_share_messages_rooms_and_direct_messages(
-    cluster: Cluster,
-) -> None:
+@dataclass
+class _Scene:
+    """Nodes a and b; beto on a and carla on b watch ana, registered on a, whose second
+    session is on b."""
+
+    a: ChatServer
+    b: ChatServer
+    ana: Peer
+    second: Peer
+    welcome: Welcome
+    beto: Peer
+    carla: Peer
+
+
+async def _scene(cluster: Cluster) -> _Scene:
     a = await cluster.node("a")
     b = await cluster.node("b")
     ana = await _registered(cluster, "a")
@@ -95,7 +108,16 @@ async def test_two_sessions_on_two_nodes_share_messages_rooms_and_direct_message
     carla = await cluster.connect("b", "carla")
     await eventually(lambda: _hub(b).presence.in_room("ana", "general"))
     second, welcome = await _session(cluster, "b")
-    assert welcome.sessions == 2
+    await eventually(lambda: _hub(a).presence.sessions("ana") == 1)
+    return _Scene(a, b, ana, second, welcome, beto, carla)
+
+
+async def test_two_sessions_on_two_nodes_share_messages_rooms_and_direct_messages(
+    cluster: Cluster,
+) -> None:
+    scene = await _scene(cluster)
+    a, ana, second, beto, carla = scene.a, scene.ana, scene.second, scene.beto, scene.carla
+    assert scene.welcome.sessions == 2
     # An unregistered nick is still one connection in the whole cluster.
     assert await _hello_error(cluster, "b", "beto") == "nick_taken"
 
@@ -146,20 +168,14 @@ async def test_two_sessions_on_two_nodes_share_messages_rooms_and_direct_message
 
 
 async def test_the_user_leaves_when_its_last_session_anywhere_goes(cluster: Cluster) -> None:
-    a = await cluster.node("a")
-    b = await cluster.node("b")
-    ana = await _registered(cluster, "a")
-    beto = await cluster.connect("a", "beto")
-    carla = await cluster.connect("b", "carla")
-    await eventually(lambda: _hub(b).presence.in_room("ana", "general"))
-    second, _ = await _session(cluster, "b")
-    await eventually(lambda: _hub(a).presence.sessions("ana") == 1)
+    scene = await _scene(cluster)
+    a, b, carla = scene.a, scene.b, scene.carla
 
     # Her session on b goes: she is still on a, nobody sees her leave.
-    await second.close()
+    await scene.second.close()
     await eventually(lambda: _hub(a).presence.sessions("ana") == 0)
-    await ana.say("sigo aquí")
-    for peer in (beto, carla):
+    await scene.ana.say("sigo aquí")
+    for peer in (scene.beto, carla):
         assert _moves(await _until_said(peer, "sigo aquí")) == []
 
     # Node a stops with her session there: she is still on b, nobody sees her leave.
