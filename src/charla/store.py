@@ -154,6 +154,13 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
+#: Move a read marker forward (never back: writes may land in any order), or drop them all.
+_SET_MARKER = (
+    "INSERT INTO read_markers (nick_key, target, id) VALUES (?, ?, ?)"
+    " ON CONFLICT (nick_key, target) DO UPDATE SET id = max(id, excluded.id)"
+)
+_FORGET_MARKERS = "DELETE FROM read_markers WHERE nick_key = ?"
+
 _COLUMNS = "id, room, user, text, ts, action, bot"
 _STORED_COLUMNS = (
     _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
@@ -441,13 +448,16 @@ class Store:
         last_id: int,
         authors: Mapping[int, str] | None = None,
         moderation: Sequence[ModEntry] = (),
+        *,
+        markers: Sequence[tuple[str, str, int]] = (),
     ) -> dict[int, _changes.Refusal]:
         """Store the messages of one batch, direct ones included, its changes, and the id
         high-water mark, in one transaction (``last_id`` may be above the last message's
         id, so that no id is ever handed out twice, even after a crash); returns the
         changes refused (by id), see :func:`charla.changes.apply_changes`. ``authors``
         maps ids to who may change the message (or who asks for the change). A cluster's
-        moderation entries of the batch go in the same transaction."""
+        moderation entries and read markers (nick key, target, id; an empty target
+        forgets the nick's markers) of the batch go in the same transaction."""
         authors = authors or {}
         messages = [m for m in entries if isinstance(m, Message)]
         changes = [c for c in entries if not isinstance(c, Message)]
@@ -463,6 +473,11 @@ class Store:
                     "INSERT OR IGNORE INTO modlog (id, room, entry) VALUES (?, ?, ?)",
                     [(e.id, e.room, _encode_entry(e)) for e in moderation],
                 )
+            for key, target, marker in markers:  # in order: a forget, then new ones
+                if target:
+                    self._writer.execute(_SET_MARKER, (key, target, marker))
+                else:
+                    self._writer.execute(_FORGET_MARKERS, (key,))
             if last_id > self._last_id:
                 self._writer.execute(
                     "INSERT INTO meta (key, value) VALUES ('last_id', ?)"
@@ -553,15 +568,11 @@ class Store:
     def set_read_marker(self, nick_key: str, target: str, marker: int) -> None:
         """Move a marker forward (never back: writes may land in any order)."""
         with self._connection() as conn, self._writing(conn):
-            conn.execute(
-                "INSERT INTO read_markers (nick_key, target, id) VALUES (?, ?, ?)"
-                " ON CONFLICT (nick_key, target) DO UPDATE SET id = max(id, excluded.id)",
-                (nick_key, target, marker),
-            )
+            conn.execute(_SET_MARKER, (nick_key, target, marker))
 
     def forget_read_markers(self, nick_key: str) -> None:
         with self._connection() as conn, self._writing(conn):
-            conn.execute("DELETE FROM read_markers WHERE nick_key = ?", (nick_key,))
+            conn.execute(_FORGET_MARKERS, (nick_key,))
 
     # --- the moderation log ------------------------------------------------------------
 

@@ -15,15 +15,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from charla.cluster import cluster_server
+from charla.cluster import build_cluster, cluster_server
 from charla.protocol import Message
 from charla.server import ChatServer
+from charla.store import Store
 
 from ..helpers import Peer, free_port, make_config
 
@@ -128,8 +129,12 @@ class Cluster:
         base.update(overrides)
         return make_config(self.tmp_path / node, **base)
 
-    async def node(self, node: str, **overrides: Any) -> ChatServer:
-        server = cluster_server(self.config(node, **overrides))
+    async def node(
+        self, node: str, *, clock: Callable[[], float] | None = None, **overrides: Any
+    ) -> ChatServer:
+        """Start node ``node``; ``clock``: the hub's clock, for a test that moves time."""
+        config = self.config(node, **overrides)
+        server = cluster_server(config) if clock is None else _clocked_server(config, clock)
         await server.start()
         self.nodes[node] = server
         return server
@@ -152,6 +157,12 @@ class Cluster:
                 await asyncio.wait_for(server.stop(), 15)
         for cleanup in self.cleanups:
             await cleanup()
+
+
+def _clocked_server(config: Any, clock: Callable[[], float]) -> ChatServer:
+    store = Store(config.db, fsync=config.fsync)
+    bus, presence = build_cluster(config, store)
+    return ChatServer(config, store=store, bus=bus, presence=presence, clock=clock)
 
 
 @pytest.fixture

@@ -110,3 +110,51 @@ def test_an_account_record_must_hold_a_hash_charla_would_write() -> None:
         record("Ana", costly),  # a forged hash that would cost a node gigabytes
     ):
         assert accounts._stored_hash("ana", value) is None, value
+
+
+def test_presence_events_of_several_sessions_hold_only_what_a_node_writes() -> None:
+    from charla.cluster.presence import _Event, _event_problem, _State
+
+    def problem(**fields: object) -> str | None:
+        return _event_problem(_Event(node="n1", boot="0a", **fields))  # type: ignore[arg-type]
+
+    assert problem(ev="sessions", user="ana", n=3) is None
+    assert problem(ev="away", user="ana", away="comiendo") is None
+    assert problem(ev="away", user="ana", away="") is None  # away without a message
+    assert problem(ev="move", user="ana", room="dev", on=True) is None
+    assert problem(ev="sessions", user="ana", n=0) == "invalid session count"
+    assert problem(ev="sessions", user="ana", n=10**9) == "invalid session count"
+    assert problem(ev="away", user="ana", away="\x1b[2J") == "invalid away message"
+    assert problem(ev="away", user="ana", away="x" * 301) == "invalid away message"
+    assert problem(ev="move", user="ana") == "move without its user/room"
+    roster = [("ana", ["general"]), ("beto", [])]
+    assert problem(ev="roster", users=roster, states=[_State(n=2), _State()]) is None
+    assert problem(ev="roster", users=roster, states=[_State()]) is not None
+    assert problem(ev="roster", users=roster, states=[_State(), _State(away="\x07")]) is not None
+
+
+def test_read_markers_hold_only_what_a_node_writes() -> None:
+    from charla.cluster.markers import Mark, mark_problem
+    from charla.cluster.settings import ClusterSettings
+
+    settings = ClusterSettings(url="nats://127.0.0.1")
+    prefix = settings.read_prefix
+
+    def problem(subject_key: str = "ana", **fields: object) -> str | None:
+        mark = Mark(seq=100, **fields)  # type: ignore[arg-type]
+        return mark_problem(mark, settings.read_subject(subject_key), prefix)
+
+    assert problem(k="ana", c="#general", id=99) is None
+    assert problem(k="ana", c="@beto", id=5, w="Beto") is None
+    assert problem(k="ana", c="@beto", id=5) is None  # spelling unknown: counted, not told
+    assert problem(k="ana") is None  # forget every marker of ana
+    assert problem(k="ana", c="#general", id=100) == "invalid id"  # not past its own place
+    assert problem(k="ana", c="#general", id=-1) == "invalid id"
+    assert problem("beto", k="ana", c="#general", id=1) == "invalid user"
+    assert problem(k="Ana", c="#general", id=1) == "invalid user"
+    assert problem(k="ana", c="#General", id=1) == "invalid room"
+    assert problem(k="ana", c="#general", id=1, w="beto") == "invalid room"
+    assert problem(k="ana", c="%general", id=1) == "invalid conversation"
+    assert problem(k="ana", c="@beto", id=1, w="carla") == "invalid other party"
+    assert problem(k="ana", c="@beto", id=1, w="beto\x1b") == "invalid other party"
+    assert problem(k="ana", id=3) == "invalid forget"

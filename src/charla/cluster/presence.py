@@ -19,6 +19,12 @@
   outage shorter than ``dead_after`` announces no one gone.
 - **Registered nicks** live in a second KV bucket (:mod:`charla.cluster.accounts`); an
   ``account`` event keeps each node's in-memory set of registered nicks current.
+- **One user, several nodes.** A registered nick may have sessions on several nodes: each
+  node's ``hello`` and ``sessions`` events say how many it has there, a ``move`` (the user
+  joined or parted a room itself) makes its sessions on the other nodes follow, ``away``
+  carries what it said and ``idle`` whether its sessions on that node are idle. A join or
+  leave is announced only where it changes whether the user is in the room at all.
+  Read markers travel in the stream too (:mod:`charla.cluster.markers`).
 - **Checked.** Events, heartbeats and claims read from NATS hold only what a node writes
   (:mod:`charla.cluster.checks`); anything else is skipped with a warning.
 """
@@ -29,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,6 +47,7 @@ from nats.js.kv import KeyValue
 
 from ..protocol import nick_key
 from ..server.accounts import Accounts
+from ..server.activity import MAX_AWAY
 from .accounts import ClusterAccounts
 from .checks import (
     SkipLog,
@@ -49,19 +56,31 @@ from .checks import (
     valid_nick,
     valid_origin,
     valid_room,
+    valid_text,
 )
 from .connect import unreachable
+from .markers import ClusterMarkerLog
 from .moderation import ClusterModerationLog
 from .settings import name_token
 from .stream import NatsBus
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
+    from ..server.users import User
     from ..store import Store
 
 __all__ = ["ClusterPresence"]
 
 log = logging.getLogger("charla.cluster")
+
+
+class _State(msgspec.Struct, omit_defaults=True, frozen=True):
+    """How a user is on one node: its sessions there, the away message it said ("" for
+    none; None when it did not say it is away), whether its sessions there are idle."""
+
+    n: int = 1
+    away: str | None = None
+    idle: bool = False
 
 
 class _Event(msgspec.Struct, omit_defaults=True, frozen=True):
@@ -72,11 +91,18 @@ class _Event(msgspec.Struct, omit_defaults=True, frozen=True):
     room: str | None = None
     new: str | None = None
     #: A roster: [nick, [rooms]] per user, in parts of ROSTER_PART users (a NATS message
-    #: has a size limit); ``more`` on every part but the last.
+    #: has a size limit); ``more`` on every part but the last. ``states``: each one's
+    #: state, in the same order (none from a node that does not send them).
     users: list[tuple[str, list[str]]] = []
+    states: list[_State] = []
     more: bool = False
     key: str | None = None
+    #: An account registered (``account``), a room joined (``move``), sessions idle (``idle``).
     on: bool = False
+    #: Sessions of the user on the node (``hello``, ``sessions``).
+    n: int = 1
+    #: What the user said (``away``, ``hello``): None when it is not away.
+    away: str | None = None
 
 
 class _Beat(msgspec.Struct, frozen=True):
@@ -94,6 +120,8 @@ _encode = msgspec.json.Encoder().encode
 
 #: Users per roster event: well under NATS's default 1 MB message limit.
 ROSTER_PART = 1000
+#: Most sessions one node may report for one user (its --max-sessions is far below).
+MAX_SESSIONS = 1000
 
 #: The fields each kind of event needs, besides its node and boot.
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -106,6 +134,10 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "leave": ("user", "room"),
     "nick": ("user", "new"),
     "account": ("key",),
+    "sessions": ("user",),
+    "move": ("user", "room"),
+    "away": ("user",),
+    "idle": ("user",),
 }
 
 
@@ -134,6 +166,13 @@ def _event_problem(event: _Event) -> str | None:
     rooms += [room for _, joined in event.users for room in joined]
     if len(event.users) > ROSTER_PART:
         return "roster part too long"
+    if event.states and len(event.states) != len(event.users):
+        return "roster states do not match its users"
+    states = [_State(n=event.n, away=event.away), *event.states]
+    if not all(1 <= state.n <= MAX_SESSIONS for state in states):
+        return "invalid session count"
+    if not all(_valid_away(state.away) for state in states):
+        return "invalid away message"
     if not all_valid(nicks, valid_nick):
         return "invalid nick"
     if not all_valid(rooms, valid_room):
@@ -143,18 +182,37 @@ def _event_problem(event: _Event) -> str | None:
     return None
 
 
+def _valid_away(away: str | None) -> bool:
+    return away is None or away == "" or valid_text(away, MAX_AWAY)
+
+
+@dataclass(slots=True)
+class _Remote:
+    """A user as another node has it."""
+
+    nick: str
+    rooms: set[str]
+    sessions: int = 1
+    away: str | None = None
+    idle: bool = False
+
+    def take(self, state: _State) -> None:
+        self.sessions, self.away, self.idle = state.n, state.away, state.idle
+
+
 @dataclass(slots=True)
 class _Node:
     """What this node knows of another one."""
 
     boot: str
     last_seen: float
-    #: nick key -> (nick, rooms)
-    users: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    #: nick key -> the user there
+    users: dict[str, _Remote] = field(default_factory=dict)
     #: Its roster was applied (or it started after us): its changes are news to announce.
     synced: bool = False
     #: Parts of a roster being received.
     parts: list[tuple[str, list[str]]] = field(default_factory=list)
+    part_states: list[_State] = field(default_factory=list)
 
 
 class ClusterPresence:
@@ -168,8 +226,6 @@ class ClusterPresence:
         self.hub: Hub | None = None
         self.ready = False
         self.nodes: dict[str, _Node] = {}
-        #: nick key -> node name, for users of other nodes.
-        self.where: dict[str, str] = {}
         #: Our nick claims: nick key -> (nick, KV revision).
         self.claims: dict[str, tuple[str, int]] = {}
         #: Our users announced to the cluster (nick keys).
@@ -188,6 +244,8 @@ class ClusterPresence:
         #: being asked for right now, per nick key.
         self._unreleased: dict[str, int] = {}
         self._claiming: dict[str, int] = {}
+        #: What our users asked for (moves, away) and the stream has not given back yet.
+        self._unsettled: dict[tuple[str, str, str], int] = {}
         self.closing = False
 
     # --- setup ---------------------------------------------------------------------------
@@ -198,6 +256,9 @@ class ClusterPresence:
 
     def moderation_log(self, hub: Hub) -> ClusterModerationLog:
         return ClusterModerationLog(self.bus, hub)
+
+    def marker_log(self, hub: Hub) -> ClusterMarkerLog:
+        return ClusterMarkerLog(self.bus, hub)
 
     def _announce_account(self, key: str, on: bool) -> None:
         self._publish("account", key=key, on=on)
@@ -315,7 +376,8 @@ class ClusterPresence:
 
     def welcomed(self, nick: str) -> None:
         self.announced.add(nick_key(nick))
-        self._publish("hello", user=nick)
+        # A registered nick's new session says it is away if its others said so.
+        self._publish("hello", user=nick, away=self.away(nick))
 
     def released(self, nick: str) -> None:
         key = nick_key(nick)
@@ -332,6 +394,34 @@ class ClusterPresence:
     def left(self, nick: str, room: str) -> None:
         self._publish("leave", user=nick, room=room)
 
+    def counted(self, nick: str, sessions: int) -> None:
+        if nick_key(nick) in self.announced:
+            self._publish("sessions", user=nick, n=min(sessions, MAX_SESSIONS))
+
+    def moved(self, nick: str, room: str, joined: bool) -> None:
+        self._publish_wish("move", user=nick, room=room, on=joined)
+
+    def said_away(self, nick: str, text: str | None) -> None:
+        for _, user in self._places(nick_key(nick)):  # our own event does not come back
+            user.away = text
+        self._publish_wish("away", user=nick, away=text)
+
+    def _publish_wish(self, ev: str, **fields: object) -> None:
+        """Publish what the user asked for here (a move, away): until it is back from
+        the stream, the same wish from another node came before it and is outdone."""
+        event = _Event(ev=ev, node=self.bus.node, boot=self.boot, **fields)  # type: ignore[arg-type]
+        wish = _wish(event)
+        self._unsettled[wish] = self._unsettled.get(wish, 0) + 1
+        self.bus.publish_event(_encode(event))
+
+    def _settle(self, wish: tuple[str, str, str]) -> None:
+        left = self._unsettled.pop(wish, 0) - 1
+        if left > 0:
+            self._unsettled[wish] = left
+
+    def idled(self, nick: str, idle: bool) -> None:
+        self._publish("idle", user=nick, on=idle)
+
     def renamed(self, old: str, new: str) -> None:
         old_key, new_key = nick_key(old), nick_key(new)
         self.announced.discard(old_key)
@@ -345,27 +435,56 @@ class ClusterPresence:
     # --- what the hub asks -----------------------------------------------------------------
 
     def users(self, room: str) -> list[str]:
-        return [
-            nick
-            for state in self.nodes.values()
-            for nick, rooms in state.users.values()
-            if room in rooms
-        ]
+        listed: dict[str, str] = {}
+        for state in self.nodes.values():
+            for key, user in state.users.items():
+                if room in user.rooms and not self._here(key, room):
+                    listed.setdefault(key, user.nick)
+        return list(listed.values())
 
     def find(self, nick: str) -> str | None:
-        key = nick_key(nick)
-        node = self.where.get(key)
-        if node is None or node not in self.nodes:
-            return None
-        return self.nodes[node].users[key][0]
+        return next((user.nick for _, user in self._places(nick_key(nick))), None)
 
     def room_sizes(self) -> dict[str, int]:
-        sizes: dict[str, int] = {}
+        members: dict[str, set[str]] = {}
         for state in self.nodes.values():
-            for _, rooms in state.users.values():
-                for room in rooms:
-                    sizes[room] = sizes.get(room, 0) + 1
-        return sizes
+            for key, user in state.users.items():
+                for room in user.rooms:
+                    if not self._here(key, room):
+                        members.setdefault(room, set()).add(key)
+        return {room: len(keys) for room, keys in members.items()}
+
+    def sessions(self, nick: str) -> int:
+        return sum(user.sessions for _, user in self._places(nick_key(nick)))
+
+    def rooms_of(self, nick: str) -> set[str]:
+        return {room for _, user in self._places(nick_key(nick)) for room in user.rooms}
+
+    def in_room(self, nick: str, room: str) -> bool:
+        return self._in_room_except(nick_key(nick), room, None)
+
+    def away(self, nick: str) -> str | None:
+        said = (user.away for _, user in self._places(nick_key(nick)))
+        return next((away for away in said if away is not None), None)
+
+    def idle_elsewhere(self, nick: str) -> bool:
+        return all(user.idle for _, user in self._places(nick_key(nick)))
+
+    def _places(self, key: str) -> Iterator[tuple[str, _Remote]]:
+        """Each other node where user ``key`` is, and the user there."""
+        for node, state in self.nodes.items():
+            user = state.users.get(key)
+            if user is not None:
+                yield node, user
+
+    def _in_room_except(self, key: str, room: str, node: str | None) -> bool:
+        """Whether user ``key`` is in ``room`` on another node than ``node``."""
+        return any(room in user.rooms for where, user in self._places(key) if where != node)
+
+    def _here(self, key: str, room: str) -> bool:
+        """Whether user ``key`` is in ``room`` on this node (listed and counted here)."""
+        user = self.hub.users.by_key.get(key) if self.hub is not None else None
+        return user is not None and any(room in s.rooms for s in user.sessions)
 
     # --- events from the log, in stream order --------------------------------------------
 
@@ -391,6 +510,8 @@ class ClusterPresence:
         if ours:
             if event.ev == "gone" and not self.closing:
                 self._declared_gone()
+            if event.ev in _WISHES:
+                self._settle(_wish(event))
             return
         if event.ev == "gone":
             self._gone(event.node, event.boot)
@@ -414,89 +535,116 @@ class ClusterPresence:
         if event.ev == "roster":
             # One node's parts follow each other in the log: apply them as one.
             state.parts.extend(event.users)
+            state.part_states.extend(event.states or [_State()] * len(event.users))
             if not event.more:
                 users, state.parts = state.parts, []
-                self._apply_roster(event.node, state, users)
+                states, state.part_states = state.part_states, []
+                self._apply_roster(event.node, state, users, states)
         elif event.user is not None:
             self._apply_change(event.node, state, event)
 
     def _apply_change(self, node: str, state: _Node, event: _Event) -> None:
         nick = event.user or ""
         key = nick_key(nick)
-        tell = self._announcer(state)
+        tell = self._announcer(node, state)
         if event.ev == "hello":
-            state.users[key] = (nick, set())
-            self.where[key] = node
+            state.users[key] = _Remote(nick, set(), sessions=event.n, away=event.away)
+            self._user_changed(nick)  # sessions active there: not away by itself
             return
         user = state.users.get(key)
         if user is None:
             return
-        rooms = user[1]
         if event.ev == "join" and event.room is not None:
-            rooms.add(event.room)
+            user.rooms.add(event.room)
             tell("join", nick, event.room, None)
         elif event.ev == "leave" and event.room is not None:
-            rooms.discard(event.room)
+            user.rooms.discard(event.room)
             tell("leave", nick, event.room, None)
         elif event.ev == "quit":
-            for room in sorted(rooms):
+            del state.users[key]
+            for room in sorted(user.rooms):
                 tell("leave", nick, room, None)
-            self._forget(node, state, key)
+            self._user_changed(nick)
         elif event.ev == "nick" and event.new is not None:
-            self._forget(node, state, key)
-            new_key = nick_key(event.new)
-            state.users[new_key] = (event.new, rooms)
-            self.where[new_key] = node
-            for room in sorted(rooms):
+            del state.users[key]
+            state.users[nick_key(event.new)] = _Remote(event.new, user.rooms, away=user.away)
+            for room in sorted(user.rooms):
                 tell("nick", nick, room, event.new)
+        else:
+            self._apply_user_change(user, event)
 
-    def _apply_roster(self, node: str, state: _Node, users: list[tuple[str, list[str]]]) -> None:
-        tell = self._announcer(state)
-        fresh = {nick_key(nick): (nick, set(rooms)) for nick, rooms in users}
-        for key, (nick, rooms) in list(state.users.items()):
-            kept = fresh.get(key, ("", set()))[1]
-            for room in sorted(rooms - kept):
-                tell("leave", nick, room, None)
-            if key not in fresh:
-                self._forget(node, state, key)
-        for key, (nick, rooms) in fresh.items():
-            had = state.users.get(key, ("", set()))[1]
-            for room in sorted(rooms - had):
-                tell("join", nick, room, None)
-            state.users[key] = (nick, rooms)
-            self.where[key] = node
+    def _apply_user_change(self, user: _Remote, event: _Event) -> None:
+        """The events of a user who may have sessions on several nodes."""
+        hub = self.hub
+        if event.ev == "sessions":
+            user.sessions = event.n
+        elif _wish(event) in self._unsettled:
+            return  # ours comes later in the stream: every node ends where ours says
+        elif event.ev == "move" and event.room is not None and hub is not None:
+            hub.users.follow(user.nick, event.room, joined=event.on)
+        elif event.ev == "away":
+            # Said on one node, true on all of them.
+            for _, place in self._places(nick_key(user.nick)):
+                place.away = event.away
+            if hub is not None:
+                hub.activity.away_elsewhere(user.nick, event.away)
+        elif event.ev == "idle":
+            user.idle = event.on
+            self._user_changed(user.nick)
+
+    def _user_changed(self, nick: str) -> None:
+        """Sessions of ``nick`` came, went or idled on another node."""
+        if self.hub is not None:
+            self.hub.activity.idle_changed(nick)
+
+    def _apply_roster(
+        self, node: str, state: _Node, users: list[tuple[str, list[str]]], states: list[_State]
+    ) -> None:
+        tell = self._announcer(node, state)
+        known = state.users
+        state.users = {}
+        for (nick, rooms), user_state in zip(users, states, strict=True):
+            user = state.users[nick_key(nick)] = _Remote(nick, set(rooms))
+            user.take(user_state)
+        for key, user in known.items():
+            kept = state.users[key].rooms if key in state.users else set()
+            for room in sorted(user.rooms - kept):
+                tell("leave", user.nick, room, None)
+        for key, user in state.users.items():
+            had = known[key].rooms if key in known else set()
+            for room in sorted(user.rooms - had):
+                tell("join", user.nick, room, None)
         state.synced = True
+        for nick in {user.nick for user in (*known.values(), *state.users.values())}:
+            self._user_changed(nick)
 
-    def _announcer(self, state: _Node) -> _Tell:
+    def _announcer(self, node: str, state: _Node) -> _Tell:
         hub = self.hub
         if not state.synced or hub is None:
             return _silent
 
         def tell(event: str, user: str, room: str, new: str | None) -> None:
+            # A user still in the room on a third node neither joins nor leaves it.
+            if event != "nick" and self._in_room_except(nick_key(user), room, node):
+                return
             hub.announce_elsewhere(event, user, room, new=new)
 
         return tell
 
-    def _forget(self, node: str, state: _Node, key: str) -> None:
-        state.users.pop(key, None)
-        self._unplace(node, key)
-
-    def _unplace(self, node: str, key: str) -> None:
-        """``key`` is no longer on ``node``; if it already shows up on another node (its
-        quit there reached the log after its hello here), that place stands."""
-        if self.where.get(key) == node:
-            del self.where[key]
-
     def _publish_roster(self) -> None:
         assert self.hub is not None
-        users = [
-            (conn.nick, sorted(conn.rooms))
-            for conn in self.hub.nicks.values()
-            if conn.nick is not None and nick_key(conn.nick) in self.announced
-        ]
+        users: list[tuple[str, list[str]]] = []
+        states: list[_State] = []
+        for conn in self.hub.nicks.values():
+            if conn.nick is None or nick_key(conn.nick) not in self.announced:
+                continue
+            users.append((conn.nick, sorted(conn.rooms)))
+            states.append(_state_of(conn.user))
         for start in range(0, max(1, len(users)), ROSTER_PART):
             part = users[start : start + ROSTER_PART]
-            self._publish("roster", users=part, more=start + ROSTER_PART < len(users))
+            more = start + ROSTER_PART < len(users)
+            state_part = states[start : start + ROSTER_PART]
+            self._publish("roster", users=part, states=state_part, more=more)
 
     def _gone(self, node: str, boot: str) -> None:
         """Node ``node`` (run ``boot``) is dead: its users leave, their nicks are free."""
@@ -506,11 +654,11 @@ class ClusterPresence:
             return
         del self.nodes[node]
         log.warning("node %s is gone: %d users leave", node, len(state.users))
-        tell = self._announcer(state)
-        for key, (nick, rooms) in state.users.items():
-            for room in sorted(rooms):
-                tell("leave", nick, room, None)
-            self._unplace(node, key)
+        tell = self._announcer(node, state)
+        for user in state.users.values():
+            for room in sorted(user.rooms):
+                tell("leave", user.nick, room, None)
+            self._user_changed(user.nick)
         self._spawn(self._free_claims(node, boot, list(state.users)))
 
     def _declared_gone(self) -> None:
@@ -651,6 +799,23 @@ async def _bucket(bus: NatsBus, name: str, ttl: float | None = None) -> KeyValue
         return await bus.js.key_value(name)
     except nats.js.errors.BucketNotFoundError:
         return await bus.js.create_key_value(bucket=name, history=1, ttl=ttl)
+
+
+#: Events that say what a user asked for.
+_WISHES = frozenset({"move", "away"})
+
+
+def _wish(event: _Event) -> tuple[str, str, str]:
+    """What a ``move`` or ``away`` event is about: the latest in the stream wins."""
+    return event.ev, nick_key(event.user or ""), event.room or ""
+
+
+def _state_of(user: User | None) -> _State:
+    """How ``user`` is on this node, for a roster."""
+    if user is None:
+        return _State()
+    said = None if user.auto_away else user.away
+    return _State(n=min(len(user.sessions), MAX_SESSIONS) or 1, away=said, idle=user.idle)
 
 
 #: Announce (event, user, room, new nick) to this node's members of the room.

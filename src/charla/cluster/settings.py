@@ -120,6 +120,14 @@ class ClusterSettings:
         return f"{self.log_prefix}.moderation"
 
     @property
+    def read_prefix(self) -> str:
+        """Read markers: one subject per user below it (charla.cluster.markers)."""
+        return f"{self.log_prefix}.read"
+
+    def read_subject(self, key: str) -> str:
+        return f"{self.read_prefix}.{name_token(key)}"
+
+    @property
     def heartbeat_subject(self) -> str:
         return f"{self.namespace}.heartbeat"
 

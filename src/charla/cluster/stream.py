@@ -6,8 +6,10 @@ Only :mod:`charla.cluster` knows NATS; the server sees a :class:`~charla.bus.Bus
   the reactions, edits and deletes of their messages, in order with them) under
   ``<ns>.log.room.<hex of the room name>`` (a room name may hold ``.``, which would split a
   subject token), direct messages under ``<ns>.log.dm``, presence events under
-  ``<ns>.log.presence`` and moderation entries under ``<ns>.log.moderation``
-  (:mod:`charla.cluster.moderation`). A message's id is its stream sequence, the same on every node.
+  ``<ns>.log.presence``, moderation entries under ``<ns>.log.moderation``
+  (:mod:`charla.cluster.moderation`) and read markers under ``<ns>.log.read.<hex of the
+  nick key>`` (:mod:`charla.cluster.markers`). A message's id is its stream sequence,
+  the same on every node.
 - **Publishing** goes through one queue per node, pipelined: everything queued is published
   at once (async acks), in order on one connection. Each publish carries ``Nats-Msg-Id`` =
   node + boot + counter, so a publish retried after a lost ack is stored once. A draft
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -59,6 +62,7 @@ from .checks import (
     valid_ts,
 )
 from .connect import connect_nats
+from .markers import Mark, mark_problem
 from .moderation import entry_problem
 from .settings import ClusterSettings
 
@@ -98,6 +102,10 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
 _encode = msgspec.json.Encoder().encode
 _decode_entry = msgspec.json.Decoder(_Entry).decode
 _decode_moderation = msgspec.json.Decoder(ModEntry).decode
+_decode_mark = msgspec.json.Decoder(Mark).decode
+
+#: Longest wait of a ``hello`` for the stream to be delivered up to its end.
+CATCH_UP_WAIT = 2.0
 
 
 @dataclass(slots=True)
@@ -108,12 +116,14 @@ class _Outgoing:
     #: None for presence events: they are retried until stored, never refused.
     deadline: float | None
     draft: Draft | None = None
+    #: Told the entry's sequence once the stream acknowledged it.
+    acked: asyncio.Future[int] | None = None
 
 
 #: What the consumer hands on, in stream order: a chat message or a change to one, a
-#: presence event (its sequence and payload) for the presence handler, or a moderation
-#: entry.
-_Item = tuple[Event, object] | tuple[int, bytes] | tuple[ModEntry, None]
+#: presence event (its sequence and payload) for the presence handler, a moderation
+#: entry, or a read marker.
+_Item = tuple[Event, object] | tuple[int, bytes] | tuple[ModEntry, None] | tuple[Mark, None]
 _KINDS: frozenset[str] = frozenset({"react", "edit", "delete"})
 
 EventHandler = Callable[[int, bytes], None]
@@ -135,6 +145,7 @@ class NatsBus:
         self.js: JetStreamContext | None = None
         self.on_event: EventHandler | None = None
         self.on_moderation: Callable[[ModEntry], None] | None = None
+        self.on_marker: Callable[[Mark], None] | None = None
         #: Readers waiting until a sequence is handed on.
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.on_disconnect: Callable[[], None] | None = None
@@ -407,6 +418,8 @@ class NatsBus:
                 failed.append(item)
             elif item.draft is not None and item.msg_id in self._origins:
                 self._stored_at[item.msg_id] = (future.result().seq, item.draft)
+            elif item.acked is not None and not item.acked.done():
+                item.acked.set_result(future.result().seq)
         return failed
 
     def _retry_or_reject(self, failed: list[_Outgoing]) -> None:
@@ -462,6 +475,30 @@ class NatsBus:
         )
         return int(ack.seq)
 
+    async def publish_marker(self, key: str, payload: bytes) -> int:
+        """Queue a read marker of user ``key`` (retried until the stream has it, in
+        order with the presence events) and return its sequence once stored. Raises
+        TimeoutError when that takes longer than the publish timeout."""
+        acked: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        subject = self.settings.read_subject(key)
+        self._enqueue(_Outgoing(subject, payload, self._next_msg_id(), None, acked=acked))
+        async with asyncio.timeout(self.settings.publish_timeout):
+            return await asyncio.shield(acked)
+
+    async def delivered_to_end(self) -> None:
+        """Return once what the stream holds now was handed on: at most
+        :data:`CATCH_UP_WAIT` seconds (its last entry may have expired, and will then
+        never come), and at once when NATS is unreachable."""
+        if self.js is None or not self.connected:
+            return
+        try:
+            async with asyncio.timeout(CATCH_UP_WAIT):
+                info = await self.js.stream_info(self.settings.stream)
+                if info.state.messages:
+                    await self.delivered_through(info.state.last_seq)
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            log.debug("catching up with the end of the stream: %r", exc)
+
     async def delivered_through(self, seq: int) -> None:
         """Return once everything up to ``seq`` was handed on (applied, delivered)."""
         if seq <= self._delivered:
@@ -490,6 +527,8 @@ class NatsBus:
             self._incoming.append((seq, msg.data))
         elif msg.subject == self.settings.moderation_subject:
             self._incoming.append(self._moderation(seq, msg.data))
+        elif msg.subject.startswith(self.settings.read_prefix + "."):
+            self._incoming.append(self._marker(seq, msg.subject, msg.data))
         else:
             self._incoming.append(self._message(seq, msg))
         self._incoming_ready.set()
@@ -505,6 +544,18 @@ class NatsBus:
             self._skips.skipped("moderation entry", seq, problem)
             return (seq, b"")
         return (msgspec.structs.replace(entry, id=seq), None)
+
+    def _marker(self, seq: int, subject: str, data: bytes) -> _Item:
+        try:
+            mark = msgspec.structs.replace(_decode_mark(data), seq=seq)
+        except msgspec.DecodeError:
+            self._skips.skipped("read marker", seq, "not a charla marker")
+            return (seq, b"")
+        problem = mark_problem(mark, subject, self.settings.read_prefix)
+        if problem is not None:
+            self._skips.skipped("read marker", seq, problem)
+            return (seq, b"")
+        return (mark, None)
 
     def _message(self, seq: int, msg: Msg) -> _Item:
         try:
@@ -579,12 +630,14 @@ class NatsBus:
         """Store ``batch``; returns the changes the store refused."""
         events = [head for head, _ in batch if isinstance(head, Event)]
         moderation = [head for head, _ in batch if isinstance(head, ModEntry)]
+        markers = [(m.k, m.c, m.id) for m, _ in batch if isinstance(m, Mark)]
         authors, self._authors = self._authors, {}
         last = _seq(batch[-1])
+        commit = functools.partial(self.store.commit_batch, markers=markers)
         while True:
             # Shielded: a commit in its thread must finish before the store may close.
             self._commit = asyncio.ensure_future(
-                asyncio.to_thread(self.store.commit_batch, events, last, authors, moderation)
+                asyncio.to_thread(commit, events, last, authors, moderation)
             )
             try:
                 refusals = await asyncio.shield(self._commit)
@@ -609,6 +662,8 @@ class NatsBus:
                 run = []
             if isinstance(head, ModEntry):
                 self._apply_moderation(head)
+            elif isinstance(head, Mark):
+                self._apply_marker(head)
             elif tail and self.on_event is not None:
                 try:
                     self.on_event(head, tail)  # type: ignore[arg-type]
@@ -634,6 +689,14 @@ class NatsBus:
         except Exception:
             log.exception("moderation entry %d", entry.id)
 
+    def _apply_marker(self, mark: Mark) -> None:
+        if self.on_marker is None:
+            return
+        try:
+            self.on_marker(mark)
+        except Exception:
+            log.exception("read marker %d", mark.seq)
+
 
 def _differs(current: float | None, wanted: float | None) -> bool:
     """Two stream limits differ? 0, -1 and None all mean "no limit"."""
@@ -646,6 +709,8 @@ def _seq(item: _Item) -> int:
     head = item[0]
     if isinstance(head, ModEntry):
         return head.id
+    if isinstance(head, Mark):
+        return head.seq
     return head if isinstance(head, int) else position(head)
 
 

@@ -10,6 +10,10 @@ join of a user who is away. Every request but pings, pongs, ``away`` and ``back`
 counts as activity; a user all of whose sessions stay idle for ``--auto-away`` minutes is
 away until its next activity. Time is the hub's clock.
 
+In a cluster the presence carries both to the other nodes: what the user said
+(:meth:`Activity.away_elsewhere`), and whether its sessions on each node are idle — a user
+is away by itself only when they are idle on every node (:meth:`Activity.idle_changed`).
+
 ``typing`` is relayed to the room's members (or the other party's sessions) and never
 stored; at most one every :data:`TYPING_EVERY` seconds per user and conversation goes
 out, the rest are dropped silently. Clients let an ``active`` lapse after
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
     from .rooms import Room
     from .users import User
 
-__all__ = ["AWAY_REPLY_EVERY", "TYPING_EVERY", "TYPING_LASTS", "Activity"]
+__all__ = ["AWAY_REPLY_EVERY", "MAX_AWAY", "TYPING_EVERY", "TYPING_LASTS", "Activity"]
 
 #: Seconds between two relayed ``typing`` of one user in one conversation.
 TYPING_EVERY = 3.0
@@ -58,6 +62,8 @@ TYPING_EVERY = 3.0
 TYPING_LASTS = 6.0
 #: Seconds between two automatic replies to one sender about one away user.
 AWAY_REPLY_EVERY = 3600.0
+#: Longest away message.
+MAX_AWAY = 300
 
 #: Requests that say nothing about the person behind the client.
 _NOT_ACTIVITY = (ClientPing, ClientPong, Away, Back)
@@ -75,11 +81,41 @@ class Activity:
 
     def away(self, member: Member, frame: Away) -> None:
         text = (frame.text or "").strip()
-        text = clean_text(text, limit=300) if text else ""
-        self._set(_user(member), text, actor=member, label=frame.label)
+        text = clean_text(text, limit=MAX_AWAY) if text else ""
+        self._say(_user(member), text, member, frame.label)
 
     def back(self, member: Member, frame: Back) -> None:
-        self._set(_user(member), None, actor=member, label=frame.label)
+        self._say(_user(member), None, member, frame.label)
+
+    def _say(self, user: User, text: str | None, actor: Member, label: str | None) -> None:
+        self._set(user, text, actor=actor, label=label)
+        self._hub.presence.said_away(user.nick, text)
+
+    def away_elsewhere(self, nick: str, text: str | None) -> None:
+        """The user said it is away (or back) on another node: its sessions here hear it."""
+        user = self._hub.users.get(nick)
+        if user is None or (user.away == text and not user.auto_away):
+            return
+        user.auto_away = False
+        self._set(user, text, actor=None)
+
+    def idle_changed(self, nick: str) -> None:
+        """The user's sessions on another node became idle, active, or went: whether it
+        is away by itself may have changed."""
+        user = self._hub.users.get(nick)
+        if user is None:
+            return
+        if user.auto_away and not self._hub.presence.idle_elsewhere(nick):
+            user.auto_away = False
+            self._set(user, None, actor=None)
+        else:
+            self._maybe_auto_away(user)
+
+    def _maybe_auto_away(self, user: User) -> None:
+        """Away by itself: idle here, and on every other node it has sessions on."""
+        if user.away is None and user.idle and self._hub.presence.idle_elsewhere(user.nick):
+            user.auto_away = True
+            self._set(user, "", actor=None)
 
     def _set(
         self, user: User, text: str | None, *, actor: Member | None, label: str | None = None
@@ -135,41 +171,55 @@ class Activity:
         if user is None or isinstance(frame, _NOT_ACTIVITY):
             return
         user.active_at = self._hub.clock()
+        if user.idle:
+            user.idle = False
+            self._hub.presence.idled(user.nick, False)
         if user.auto_away:
             user.auto_away = False
             self._set(user, None, actor=None)
 
     def away_among(self, nicks: list[str]) -> list[str] | None:
-        """Which of ``nicks`` are away on this server (None: nobody)."""
-        users = self._hub.users
-        away = [n for n in nicks if (u := users.get(n)) is not None and u.away is not None]
+        """Which of ``nicks`` are away, here or on other nodes (None: nobody)."""
+        away = [n for n in nicks if self._away_of(n) is not None]
         return away or None
+
+    def _away_of(self, nick: str) -> str | None:
+        """``nick``'s away message ("" for none), None when it is there (or nowhere)."""
+        user = self._hub.users.get(nick)
+        if user is not None:
+            return user.away
+        presence = self._hub.presence
+        said = presence.away(nick)
+        if said is None and presence.find(nick) is not None and presence.idle_elsewhere(nick):
+            return ""
+        return said
 
     def reply_if_away(self, member: Member, to: str, label: str | None) -> None:
         """A direct message to an away user: tell its sender, once an hour at most."""
         target = self._hub.users.get(to)
-        if target is None or target.away is None or target is member.user:
+        name = target.nick if target is not None else self._hub.presence.find(to)
+        if name is None or nick_key(name) == nick_key(member.nick or ""):
             return
-        key = (nick_key(member.nick or ""), nick_key(target.nick))
+        away = self._away_of(name)
+        if away is None:
+            return
+        key = (nick_key(member.nick or ""), nick_key(name))
         now = self._hub.clock()
         if now - self._replied.get(key, -math.inf) < AWAY_REPLY_EVERY:
             return
         self._replied[key] = now
-        text = tr(member.lang, "{user} is away", user=target.nick)
-        member.send(
-            System(
-                event="away", user=target.nick, reason=target.away or None, text=text, label=label
-            )
-        )
+        text = tr(member.lang, "{user} is away", user=name)
+        member.send(System(event="away", user=name, reason=away or None, text=text, label=label))
 
     def check(self, now: float) -> None:
         """Users idle past ``--auto-away`` become away; old throttle entries go."""
         minutes = self._hub.config.auto_away
         if minutes > 0:
             for user in list(self._hub.users.by_key.values()):
-                if user.away is None and now - user.active_at >= minutes * 60:
-                    user.auto_away = True
-                    self._set(user, "", actor=None)
+                if not user.idle and now - user.active_at >= minutes * 60:
+                    user.idle = True
+                    self._hub.presence.idled(user.nick, True)
+                self._maybe_auto_away(user)
         self._typed = {k: t for k, t in self._typed.items() if now - t < TYPING_EVERY}
         self._replied = {k: t for k, t in self._replied.items() if now - t < AWAY_REPLY_EVERY}
 

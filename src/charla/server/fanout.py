@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..bus import Delivery, Draft, Event, position
-from ..protocol import Code, Error, encode
+from ..protocol import Code, Deleted, Error, encode
 from .authors import author_of
 from .pacing import Pacer
 
@@ -175,13 +175,16 @@ class FanOut:
             self._hub.pump(member)
 
     def _deliver_direct(self, message: Event, origin: object) -> None:
-        """To every session of both parties here; a labelled sender's copy is its own."""
+        """To every session of both parties here (a registered sender's sessions here
+        too when it sent it from another node); a labelled sender's copy is its own."""
         data = encode(message)
         users = self._hub.users
         sender = origin.member if isinstance(origin, Origin) else None
         readers = dict.fromkeys(users.sessions(message.to or ""))
         if sender is not None:
             readers.update(dict.fromkeys(users.sessions_of(sender)))
+        elif (author := users.get(_sender_of(message))) is not None and author.registered:
+            readers.update(dict.fromkeys(author.sessions))
         for reader in readers:
             if reader is sender and isinstance(origin, Origin) and origin.label:
                 reader.send_bytes(_labelled(message, origin.label))
@@ -205,6 +208,10 @@ class FanOut:
             elif not waiter.done():
                 waiter.set_result(None)
         self._waiters = waiting
+
+
+def _sender_of(event: Event) -> str:
+    return event.by if isinstance(event, Deleted) else event.user
 
 
 def _room_of(event: Event | Error) -> str | None:

@@ -196,8 +196,8 @@ async def _send_rooms(hub: Hub, member: Member, listing: Rooms) -> None:
     member.send(listing)
 
 
-def _mark_read(hub: Hub, member: Member, frame: MarkRead) -> None:
-    hub.markers.mark(member, frame)
+def _mark_read(hub: Hub, member: Member, frame: MarkRead) -> Work | None:
+    return hub.markers.mark(member, frame)
 
 
 def _away(hub: Hub, member: Member, frame: Away) -> None:

@@ -264,7 +264,10 @@ class Hub:
     def announce_elsewhere(
         self, event: str, user: str, room: str, *, new: str | None = None
     ) -> None:
-        """Something happened on another node: tell this node's members of ``room``."""
+        """Something happened on another node: tell this node's members of ``room``
+        (a join or leave of a user who is in the room here changes nothing for them)."""
+        if event != "nick" and self.users.in_room(user, room):
+            return
         local = self.rooms.get(room)
         if local is not None:
             self.rooms.announce(local, event, user, new=new)

@@ -108,11 +108,16 @@ class Identity:
                 raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
             self._check_free(nick, member)  # someone may have taken it meanwhile
             user = self._hub.users.get(nick)
+            # Sessions on other nodes count too, as far as this node knows them.
+            elsewhere = self._hub.presence.sessions(nick)
             if user is not None:  # one more session of a user already here
-                self._check_sessions(len(user.sessions))
+                self._check_sessions(len(user.sessions) + elsewhere)
                 return user.nick, {}
+            self._check_sessions(elsewhere)
         markers = await self._hub.markers.load(nick)
-        await self._claim(member, nick)  # last: nothing may wait between it and welcome
+        # Last: nothing may wait between it and welcome. A registered nick's sessions on
+        # other nodes may hold its claim: the password was proof enough.
+        await self._claim(member, nick, shared=self.accounts.is_registered(nick))
         return nick, markers
 
     def _check_sessions(self, count: int) -> None:
@@ -129,16 +134,19 @@ class Identity:
         member.away_notify = hello.away_notify
         registered = self.accounts.is_registered(nick)
         user = self._hub.users.attach(member, nick, registered=registered, markers=markers)
+        presence = self._hub.presence
         if len(user.sessions) == 1:  # the user arrives: its nick is taken from now on
             self.nicks[nick_key(nick)] = member
-            self._hub.presence.welcomed(nick)
+            presence.welcomed(nick)
+        else:
+            presence.counted(nick, len(user.sessions))
         log.info("welcome %s from %s (session %d)", nick, member.peer, len(user.sessions))
         member.send(
             Welcome(
                 nick=nick,
                 server=self.server_info,
                 motd=self._hub.config.motd,
-                sessions=len(user.sessions) if registered else None,
+                sessions=len(user.sessions) + presence.sessions(nick) if registered else None,
                 label=hello.label,
             )
         )
@@ -151,12 +159,13 @@ class Identity:
             return
         raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
 
-    async def _claim(self, member: Member, nick: str) -> None:
-        """Make ``nick`` ours cluster-wide (at once on a single server)."""
+    async def _claim(self, member: Member, nick: str, *, shared: bool = False) -> None:
+        """Make ``nick`` ours cluster-wide (at once on a single server); a ``shared`` nick
+        may be held by another node already."""
         presence = self._hub.presence
         if not presence.shared:
             return
-        if not await presence.claim(nick):
+        if not await presence.claim(nick) and not shared:
             raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
         if member.closed:  # gone while the claim was on its way
             presence.released(nick)
@@ -166,6 +175,8 @@ class Identity:
         """``member`` is gone: its nick is free, unless another session of its user
         stays (which then stands for the user)."""
         remaining = self._hub.users.detach(member)
+        if remaining is not None:
+            self._hub.presence.counted(remaining.nick, len(remaining.sessions))
         if member.nick is None or self.nicks.get(nick_key(member.nick)) is not member:
             return
         if remaining is not None:
@@ -180,7 +191,8 @@ class Identity:
         new = normalize_nick(raw)
         old = member.nick or ""
         same_user = nick_key(new) == nick_key(old)
-        if len(self._hub.users.sessions_of(member)) > 1:
+        others = len(self._hub.users.sessions_of(member)) - 1 + self._hub.presence.sessions(old)
+        if others > 0:
             raise ProtocolError(
                 Code.TOO_MANY_SESSIONS, "close your other sessions before changing your nick"
             )

@@ -19,6 +19,7 @@ from .accounts import Accounts, LocalAccounts
 if TYPE_CHECKING:
     from ..store import Store
     from .hub import Hub
+    from .markers import MarkerLog
     from .moderation import ModerationLog
 
 __all__ = ["LocalPresence", "Presence"]
@@ -35,6 +36,9 @@ class Presence(Protocol):
 
     def moderation_log(self, hub: Hub) -> ModerationLog:
         """Where moderation entries become durable, and are applied from."""
+
+    def marker_log(self, hub: Hub) -> MarkerLog:
+        """Where read markers of registered nicks are kept."""
 
     async def start(self, hub: Hub) -> None: ...
 
@@ -54,14 +58,46 @@ class Presence(Protocol):
 
     def renamed(self, old: str, new: str) -> None: ...
 
+    # A registered nick may have sessions on several nodes: the rest of the cluster
+    # hears how many, where it goes and whether it is there.
+
+    def counted(self, nick: str, sessions: int) -> None:
+        """``nick`` has ``sessions`` sessions on this node now (one or more)."""
+
+    def moved(self, nick: str, room: str, joined: bool) -> None:
+        """The user joined or parted ``room`` itself: its sessions elsewhere follow."""
+
+    def said_away(self, nick: str, text: str | None) -> None:
+        """The user said it is away (``text``, "" for no message) or back (None)."""
+
+    def idled(self, nick: str, idle: bool) -> None:
+        """Every session of ``nick`` on this node is idle (True), or one is active again."""
+
     def users(self, room: str) -> list[str]:
-        """Members of ``room`` on other nodes."""
+        """Members of ``room`` on other nodes, but for the users in it here."""
 
     def find(self, nick: str) -> str | None:
         """The nick as its owner spells it, when it is online on another node."""
 
     def room_sizes(self) -> dict[str, int]:
-        """Members per room on other nodes."""
+        """Members per room on other nodes, but for the users in it here."""
+
+    def sessions(self, nick: str) -> int:
+        """Sessions of ``nick`` on other nodes."""
+
+    def rooms_of(self, nick: str) -> set[str]:
+        """The rooms ``nick`` is in on other nodes."""
+
+    def in_room(self, nick: str, room: str) -> bool:
+        """Whether ``nick`` is in ``room`` on another node."""
+
+    def away(self, nick: str) -> str | None:
+        """The away message ``nick`` said ("" for none) as the other nodes know it, or
+        None when it did not say it is away."""
+
+    def idle_elsewhere(self, nick: str) -> bool:
+        """Whether every other node where ``nick`` has sessions reports them idle (True
+        when it has none elsewhere)."""
 
 
 class LocalPresence:
@@ -77,6 +113,11 @@ class LocalPresence:
         from .moderation import LocalModerationLog
 
         return LocalModerationLog(hub)
+
+    def marker_log(self, hub: Hub) -> MarkerLog:
+        from .markers import LocalMarkerLog
+
+        return LocalMarkerLog(hub)
 
     async def start(self, hub: Hub) -> None:
         pass
@@ -102,6 +143,18 @@ class LocalPresence:
     def renamed(self, old: str, new: str) -> None:
         pass
 
+    def counted(self, nick: str, sessions: int) -> None:
+        pass
+
+    def moved(self, nick: str, room: str, joined: bool) -> None:
+        pass
+
+    def said_away(self, nick: str, text: str | None) -> None:
+        pass
+
+    def idled(self, nick: str, idle: bool) -> None:
+        pass
+
     def users(self, room: str) -> list[str]:
         return []
 
@@ -110,3 +163,18 @@ class LocalPresence:
 
     def room_sizes(self) -> dict[str, int]:
         return {}
+
+    def sessions(self, nick: str) -> int:
+        return 0
+
+    def rooms_of(self, nick: str) -> set[str]:
+        return set()
+
+    def in_room(self, nick: str, room: str) -> bool:
+        return False
+
+    def away(self, nick: str) -> str | None:
+        return None
+
+    def idle_elsewhere(self, nick: str) -> bool:
+        return True

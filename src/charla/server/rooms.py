@@ -165,7 +165,9 @@ class RoomDirectory:
         member.send(self._joined(member, name, label))
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's first session here
-            if self.announce(room, "join", nick, exclude=member) and member.user is not None:
+            in_cluster = self._hub.presence.in_room(nick, name)
+            announced = not in_cluster and self.announce(room, "join", nick, exclude=member)
+            if announced and member.user is not None:
                 self._hub.activity.joined(member.user, room)
             self._hub.presence.joined(nick, name)
         await self._send_history(member, room, held, since, label)
@@ -266,7 +268,8 @@ class RoomDirectory:
         room.remove(member)
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's last session here
-            self.announce(room, "leave", nick)
+            if not self._hub.presence.in_room(nick, name):  # ... and in the cluster
+                self.announce(room, "leave", nick)
             self._hub.presence.left(nick, name)
         self._drop_if_empty(room)
 

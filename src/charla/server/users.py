@@ -9,6 +9,11 @@ them — and the user is announced once: ``join`` when its first session arrives
 
 An unregistered nick is a user with exactly one session, as before.
 
+In a cluster a registered nick may also have sessions on other nodes: the presence says
+how many and in which rooms, a join or part of the user here is told to them
+(:meth:`Presence.moved <charla.server.presence.Presence.moved>`), and one of theirs is
+followed here (:meth:`Users.follow`).
+
 :attr:`Identity.nicks <charla.server.identity.Identity.nicks>` keeps pointing at one
 session of each user (the oldest still connected): what needs *a* session of a nick
 (moderation, the cluster's roster) reads it unchanged; what must reach *every* session
@@ -29,7 +34,16 @@ __all__ = ["User", "Users"]
 
 
 class User:
-    __slots__ = ("active_at", "auto_away", "away", "markers", "nick", "registered", "sessions")
+    __slots__ = (
+        "active_at",
+        "auto_away",
+        "away",
+        "idle",
+        "markers",
+        "nick",
+        "registered",
+        "sessions",
+    )
 
     def __init__(self, nick: str, *, registered: bool, markers: dict[str, int], now: float) -> None:
         self.nick = nick
@@ -43,6 +57,9 @@ class User:
         self.away: str | None = None
         self.auto_away = False
         self.active_at = now
+        #: Every session here has been idle for ``--auto-away`` minutes (and the other
+        #: nodes of a cluster were told so).
+        self.idle = False
 
     def __repr__(self) -> str:
         return f"<User {self.nick} ×{len(self.sessions)}>"
@@ -74,6 +91,10 @@ class Users:
         """The other sessions of ``member``'s user."""
         return [s for s in self.sessions_of(member) if s is not member]
 
+    def in_room(self, nick: str, room: str) -> bool:
+        """Whether a session of ``nick`` here is in ``room``."""
+        return any(room in s.rooms for s in self.sessions(nick))
+
     def others_in(self, member: Member, room: str) -> bool:
         """Whether another session of ``member``'s user is in ``room`` (so the user is
         there whatever ``member`` does: nothing to announce)."""
@@ -91,6 +112,8 @@ class Users:
             user = self.by_key[key] = User(
                 nick, registered=registered, markers=markers, now=self._hub.clock()
             )
+            if registered:  # away as its sessions on other nodes said it
+                user.away = self._hub.presence.away(nick)
         user.sessions.append(member)
         member.user = user
         return user
@@ -124,9 +147,13 @@ class Users:
         self.by_key[nick_key(new)] = user
 
     def rooms_of(self, member: Member) -> list[str]:
-        """The rooms of ``member``'s user, as its other sessions are in them."""
+        """The rooms of ``member``'s user, as its other sessions are in them, here and
+        on other nodes."""
         others = self.others(member)
-        return sorted(others[0].rooms) if others else []
+        rooms = set(others[0].rooms) if others else set()
+        if member.user is not None and member.user.registered:
+            rooms |= self._hub.presence.rooms_of(member.user.nick)
+        return sorted(rooms)
 
     # --- rooms belong to the user --------------------------------------------------------
 
@@ -136,6 +163,7 @@ class Users:
         """``member`` joins ``name``, and so do its user's other sessions (unlabelled:
         each gets its own ``joined`` and history)."""
         rooms = self._hub.rooms
+        self._moved(member, name, joined=True)
         await rooms.join(member, name, label=label, since=since)
         # One after the other, before the next request of ``member``: a part right
         # after this join finds every session in the room.
@@ -150,6 +178,33 @@ class Users:
         """``member`` leaves ``name``, and so do its user's other sessions."""
         rooms = self._hub.rooms
         rooms.part(member, name, label=label)
+        self._moved(member, name, joined=False)
         for other in self.others(member):
             if name in other.rooms:
                 rooms.part(other, name)
+
+    def _moved(self, member: Member, room: str, *, joined: bool) -> None:
+        """Tell the user's sessions on other nodes (only a registered nick has any)."""
+        user = member.user
+        if user is not None and user.registered:
+            self._hub.presence.moved(user.nick, room, joined)
+
+    def follow(self, nick: str, room: str, *, joined: bool) -> None:
+        """The user joined or parted ``room`` on another node: its sessions here do the
+        same (each gets its own ``joined`` and history, or ``parted``)."""
+        user = self.get(nick)
+        if user is None or not user.registered:
+            return
+        for session in list(user.sessions):
+            if session.closed:
+                continue
+            if joined and room not in session.rooms:
+                self._hub.spawn(self._follow_join(session, room))
+            elif not joined and room in session.rooms:
+                self._hub.rooms.part(session, room)
+
+    async def _follow_join(self, session: Member, room: str) -> None:
+        try:
+            await self._hub.rooms.join(session, room)
+        except ProtocolError as exc:  # that session's own cap, or the store
+            session.refuse(exc)
