@@ -60,7 +60,7 @@ def entry_problem(entry: ModEntry) -> str | None:
 
 
 class ClusterModerationLog:
-    """A :class:`~charla.server.moderation.ModerationLog` over the stream."""
+    """A :class:`~charla.server.modlog.ModerationLog` over the stream."""
 
     def __init__(self, bus: NatsBus, hub: Hub) -> None:
         self._bus = bus

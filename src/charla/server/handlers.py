@@ -7,7 +7,7 @@ here already as its typed frame. A handler answers with frames carrying the requ
 coroutine for work that must leave the event loop (history, passwords, a cluster claim);
 the hub runs that as the member's work in progress, so the member's next request waits
 for it. A new request is a frame in ``protocol/frames.py``, a row in the protocol's
-table and a handler here.
+table and a handler here (a moderation request: in :mod:`charla.server.modrequests`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from ..protocol import (
 )
 from . import conversation, recall, search
 from .history import send_history
-from .moderation import MODERATION_HANDLERS
+from .modrequests import MODERATION_HANDLERS
 
 if TYPE_CHECKING:
     from .hub import Hub

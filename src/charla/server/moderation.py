@@ -1,11 +1,15 @@
 """Who is in charge: operators, room owners, moderators, voice; bans, mutes, modes, topics.
 
-The rules of every room are the fold of one log, the moderation log: each action is a
-:class:`~charla.protocol.ModEntry` made durable by a :class:`ModerationLog` and then
-:meth:`Moderation.apply`-ed. On one server the log is the SQLite table ``modlog``; in a
-cluster each entry goes through the NATS stream, and every node stores and applies it
-in the one order of the stream (:mod:`charla.cluster.moderation`). At start the rules
-are rebuilt by replaying the stored log, so every action survives a restart.
+This module holds the rules and the questions asked of them. The rules of every room
+are the fold of one log, the moderation log: each action is a
+:class:`~charla.protocol.ModEntry` made durable by a
+:class:`~charla.server.modlog.ModerationLog` (:mod:`charla.server.modlog`) and then
+:meth:`Moderation.apply`-ed here (the fold functions at the bottom say what each action
+changes). On one server the log is the SQLite table ``modlog``; in a cluster each entry
+goes through the NATS stream, and every node stores and applies it in the one order of
+the stream (:mod:`charla.cluster.moderation`). At start the rules are rebuilt by
+replaying the stored log, so every action survives a restart. The requests that make
+entries — who may ask, what entry each makes — are :mod:`charla.server.modrequests`.
 
 Roles belong to registered nicks only, and are checked again at each use: a nick whose
 registration is dropped holds no role. Ranks: operator > owner > mod > everyone; voice
@@ -24,62 +28,33 @@ docs/moderation.md describes the whole.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-import msgspec
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
-    Ban,
-    BanInfo,
-    Bans,
-    ClientBans,
-    ClientFrame,
-    ClientMode,
-    ClientModlog,
     Code,
-    Deop,
-    Devoice,
-    Invite,
-    Kick,
-    Kill,
     ModEntry,
-    Modlog,
-    Mute,
-    Op,
-    Owner,
     Parted,
     ProtocolError,
-    RoomMode,
     System,
-    Topic,
-    Unban,
-    Unmute,
-    Voice,
-    clean_text,
     encode,
     format_ts,
     nick_key,
-    normalize_nick,
-    normalize_room,
 )
+from .modlog import ModerationLog
 
 if TYPE_CHECKING:
     from .hub import Hub
     from .member import Member
 
 __all__ = [
-    "MODERATION_HANDLERS",
-    "LocalModerationLog",
     "Moderation",
-    "ModerationLog",
     "RoomRules",
     "may_moderate",
     "may_read",
@@ -87,15 +62,13 @@ __all__ = [
 
 log = logging.getLogger("charla.server")
 
-Work = Coroutine[Any, Any, None]
-
 #: Longest topic, in characters.
 MAX_TOPIC = 300
 #: Longest reason of a kick, ban, mute or kill.
 MAX_REASON = 300
 
 OPERATOR, OWNER, MOD, VOICE = "operator", "owner", "mod", "voice"
-_RANK = {OPERATOR: 3, OWNER: 2, MOD: 1}
+RANK = {OPERATOR: 3, OWNER: 2, MOD: 1}
 
 #: What each action says to the users who see it (msgids, translated per member).
 _TEXTS = {
@@ -116,32 +89,6 @@ _TEXTS = {
     "owner": "{user} owns #{room} now",
     "kill": "{user} was disconnected by {by}",
 }
-
-
-class ModerationLog(Protocol):
-    """Where moderation entries become durable, and from where they are applied."""
-
-    async def record(self, entry: ModEntry) -> ModEntry:
-        """Make ``entry`` durable (everywhere, in a cluster) and return it with its id,
-        once :meth:`Moderation.apply` has run for it on this server."""
-
-
-class LocalModerationLog:
-    """One server: the entry is a row of the store's ``modlog``, applied at once."""
-
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-        # One at a time: entries are applied in the order of their ids, as at a replay.
-        self._lock = asyncio.Lock()
-
-    async def record(self, entry: ModEntry) -> ModEntry:
-        hub = self._hub
-        async with self._lock:
-            # A small write, on the hub's store threads (the loop never blocks on SQLite).
-            entry = await hub.write(hub.store.add_moderation, entry)
-            hub.moderation.apply(entry)
-        return entry
-
 
 # --- the rules ---------------------------------------------------------------------------
 
@@ -196,7 +143,7 @@ def _epoch(ts: str | None) -> float | None:
 
 
 class Moderation:
-    """The rules of every room and of the server, and the requests that change them."""
+    """The rules of every room and of the server: the fold of the moderation log."""
 
     def __init__(self, hub: Hub, *, now: Callable[[], float] = time.time) -> None:
         self._hub = hub
@@ -242,11 +189,11 @@ class Moderation:
         return VOICE if key in rules.voiced else None
 
     def rank(self, room: str, nick: str | None) -> int:
-        return _RANK.get(self.role(room, nick) or "", 0)
+        return RANK.get(self.role(room, nick) or "", 0)
 
     def may_moderate(self, member: Member, room: str) -> bool:
         """May ``member`` moderate ``room``: kick, ban, mute, ``delete`` any message..."""
-        return self.rank(room, member.nick) >= _RANK[MOD]
+        return self.rank(room, member.nick) >= RANK[MOD]
 
     def may_read(self, member: Member, room: str) -> bool:
         """May ``member`` read ``room`` (join, watch, history, search)? Only an
@@ -304,7 +251,7 @@ class Moderation:
         if rules is None:
             return False
         role = self.role(room, member.nick)
-        if _RANK.get(role or "", 0) >= _RANK[MOD]:
+        if RANK.get(role or "", 0) >= RANK[MOD]:
             return False
         mute = self._active(rules.mutes, member.nick or "", member)
         if mute is not None:
@@ -400,11 +347,11 @@ class Moderation:
             if entry.address is None or entry.address == target.peer:
                 self._put_out(target, entry)
         elif entry.action == "invite" and entry.by != target.nick:
-            target.send(self._system(entry, target.lang))
+            target.send(self.system(entry, target.lang))
 
     def _put_out(self, target: Member, entry: ModEntry) -> None:
         room = entry.room or DEFAULT_ROOM
-        target.send(self._system(entry, target.lang))  # told why before the rest
+        target.send(self.system(entry, target.lang))  # told why before the rest
         self._hub.rooms.leave(target, room)
         target.send(Parted(room=room))
 
@@ -423,10 +370,11 @@ class Moderation:
                 continue
             data = encoded.get(member.lang)
             if data is None:
-                data = encoded[member.lang] = encode(self._system(entry, member.lang))
+                data = encoded[member.lang] = encode(self.system(entry, member.lang))
             member.send_bytes(data)
 
-    def _system(self, entry: ModEntry, lang: str, label: str | None = None) -> System:
+    def system(self, entry: ModEntry, lang: str, label: str | None = None) -> System:
+        """What ``entry`` tells a user reading ``lang`` (the actor's answer has ``label``)."""
         key = entry.action
         if key == "topic" and not entry.text:
             key = "topic_cleared"
@@ -455,263 +403,17 @@ class Moderation:
             label=label,
         )
 
-    # --- requests ------------------------------------------------------------------------
+    # --- entries: made by the requests (modrequests.py), and for a join or a delete ------
 
-    def _entry(self, action: str, member: Member, **fields: Any) -> ModEntry:
+    def entry(self, action: str, member: Member, **fields: Any) -> ModEntry:
+        """A new entry of ``action`` by ``member``, stamped now (not yet recorded)."""
         return ModEntry(ts=format_ts(self.now()), action=action, by=member.nick or "", **fields)
-
-    async def _act(self, member: Member, entry: ModEntry, label: str | None) -> None:
-        entry = await self.log.record(entry)
-        member.send(self._system(entry, member.lang, label))
 
     async def record_delete(self, member: Member, room: str, message_id: int, author: str) -> None:
         """Log that ``member``, moderating ``room``, deletes message ``message_id`` of
         ``author`` (before the delete is published: the log never misses one)."""
-        entry = self._entry("delete", member, room=room, nick=author, text=str(message_id))
+        entry = self.entry("delete", member, room=room, nick=author, text=str(message_id))
         await self.log.record(entry)
-
-    def _require(self, allowed: bool, what: str) -> None:
-        if not allowed:
-            raise ProtocolError(Code.NOT_ALLOWED, f"only {what} may do that")
-
-    def _require_moderator(self, member: Member, room: str) -> None:
-        self._require(self.may_moderate(member, room), f"moderators of #{room}")
-
-    def _require_operator(self, member: Member) -> None:
-        self._require(self.is_operator(member.nick), "operators")
-
-    def _require_outranks(self, member: Member, room: str, nick: str) -> None:
-        if self.rank(room, nick) >= self.rank(room, member.nick):
-            raise ProtocolError(Code.NOT_ALLOWED, f"{nick} holds a role as high as yours")
-
-    def _online(self, raw: str) -> Member | str:
-        """The user called ``raw``: this server's member, or a nick on another node."""
-        hub = self._hub
-        nick = normalize_nick(raw)
-        local = hub.nicks.get(nick_key(nick))
-        if local is not None:
-            return local
-        elsewhere = hub.presence.find(nick)
-        if elsewhere is None:
-            raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {nick} is here")
-        return elsewhere
-
-    def _spelled(self, raw: str) -> str:
-        """``raw`` as its holder spells it when online, else as given (normalized)."""
-        try:
-            user = self._online(raw)
-        except ProtocolError as exc:
-            if exc.code is Code.NO_SUCH_USER:
-                return normalize_nick(raw)
-            raise
-        return user if isinstance(user, str) else user.nick or ""
-
-    def _require_registered(self, nick: str) -> None:
-        if not self.registered(nick):
-            raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered: roles need it")
-
-    def _until(self, duration: int | None) -> str | None:
-        return None if duration is None else format_ts(self.now() + duration)
-
-    def _address(self, nick: str) -> str | None:
-        """The address an unregistered nick is banned with (when it is on this server)."""
-        if self.registered(nick):
-            return None
-        member = self._hub.nicks.get(nick_key(nick))
-        return None if member is None else member.peer
-
-    # Each request: its checks (raising now), then the entry recorded as the member's work.
-
-    def request_topic(self, member: Member, frame: Topic) -> Work | None:
-        room = normalize_room(frame.room)
-        self.check_read(member, room)
-        if frame.text is None:
-            topic = self.topic(room)
-            member.send(System(event="topic", room=room, text=topic or "", label=frame.label))
-            return None
-        in_charge = self.may_moderate(member, room)
-        self._require(
-            in_charge or (self.rules(room).open and room in member.rooms),
-            f"moderators of #{room}",
-        )
-        text = clean_text(frame.text, limit=MAX_TOPIC) if frame.text.strip() else ""
-        return self._act(member, self._entry("topic", member, room=room, text=text), frame.label)
-
-    def request_kick(self, member: Member, frame: Kick) -> Work:
-        room = normalize_room(frame.room)
-        self._require_moderator(member, room)
-        nick = self._spelled(frame.nick)
-        self._require_outranks(member, room, nick)
-        if not self._in_room(room, nick):
-            raise ProtocolError(Code.NOT_IN_ROOM, f"{nick} is not in #{room}")
-        entry = self._entry("kick", member, room=room, nick=nick, reason=_reason(frame.reason))
-        return self._act(member, entry, frame.label)
-
-    def _in_room(self, room: str, nick: str) -> bool:
-        local = self._hub.nicks.get(nick_key(nick))
-        if local is not None:
-            return room in local.rooms
-        return nick_key(nick) in {nick_key(n) for n in self._hub.presence.users(room)}
-
-    def request_ban(self, member: Member, frame: Ban) -> Work:
-        room = _scope(frame.room, frame.server)
-        self._require_in_charge(member, room)
-        return self._sanction_request("ban", member, room, frame)
-
-    def _sanction_request(
-        self, action: str, member: Member, room: str | None, frame: Ban | Mute
-    ) -> Work:
-        """A ban or mute of ``frame.nick``, who must rank below ``member``."""
-        nick = self._spelled(frame.nick)
-        self._require_outranks(member, room or DEFAULT_ROOM, nick)
-        entry = self._entry(
-            action,
-            member,
-            room=room,
-            nick=nick,
-            address=self._address(nick),
-            until=self._until(frame.duration),
-            reason=_reason(frame.reason),
-        )
-        return self._act(member, entry, frame.label)
-
-    def _require_in_charge(self, member: Member, room: str | None) -> None:
-        """A moderator of ``room``; an operator for the server's own (``room`` None)."""
-        if room is None:
-            self._require_operator(member)
-        else:
-            self._require_moderator(member, room)
-
-    def request_unban(self, member: Member, frame: Unban) -> Work:
-        room = _scope(frame.room, frame.server)
-        bans = self._bans_of(member, room)
-        nick = normalize_nick(frame.nick)
-        if nick_key(nick) not in bans:
-            raise ProtocolError(Code.NO_SUCH_USER, f"{nick} is not banned there")
-        return self._act(member, self._entry("unban", member, room=room, nick=nick), frame.label)
-
-    def _bans_of(self, member: Member, room: str | None) -> dict[str, Sanction]:
-        self._require_in_charge(member, room)
-        return self.server_bans if room is None else self.rules(room).bans
-
-    def request_bans(self, member: Member, frame: ClientBans) -> None:
-        room = _scope(frame.room, frame.server)
-        bans = self._bans_of(member, room)
-        now = self.now()
-        operator = self.is_operator(member.nick)
-        infos = [
-            BanInfo(
-                nick=ban.nick,
-                by=ban.by,
-                until=None if ban.until is None else format_ts(ban.until),
-                reason=ban.reason,
-                address=ban.address if operator else None,
-            )
-            for ban in bans.values()
-            if ban.active(now)
-        ]
-        member.send(Bans(room=room, bans=infos, label=frame.label))
-
-    def request_mute(self, member: Member, frame: Mute) -> Work:
-        room = normalize_room(frame.room)
-        self._require_moderator(member, room)
-        return self._sanction_request("mute", member, room, frame)
-
-    def request_unmute(self, member: Member, frame: Unmute) -> Work:
-        return self._room_nick_action("unmute", member, frame, require_registered=False)
-
-    def request_invite(self, member: Member, frame: Invite) -> Work:
-        return self._room_nick_action("invite", member, frame, require_registered=False)
-
-    def request_voice(self, member: Member, frame: Voice) -> Work:
-        return self._room_nick_action("voice", member, frame)
-
-    def request_devoice(self, member: Member, frame: Devoice) -> Work:
-        return self._room_nick_action("devoice", member, frame)
-
-    def request_op(self, member: Member, frame: Op) -> Work:
-        return self._room_nick_action("op", member, frame, needs=OWNER)
-
-    def request_deop(self, member: Member, frame: Deop) -> Work:
-        return self._room_nick_action("deop", member, frame, needs=OWNER)
-
-    def request_owner(self, member: Member, frame: Owner) -> Work:
-        return self._room_nick_action("owner", member, frame, needs=OPERATOR)
-
-    def _room_nick_action(
-        self,
-        action: str,
-        member: Member,
-        frame: Invite | Unmute | Voice | Devoice | Op | Deop | Owner,
-        *,
-        needs: str = MOD,
-        require_registered: bool = True,
-    ) -> Work:
-        room = normalize_room(frame.room)
-        if needs == MOD:
-            self._require_moderator(member, room)
-        else:
-            self._require(self.rank(room, member.nick) >= _RANK[needs], f"{needs}s of #{room}")
-        nick = self._spelled(frame.nick)
-        if require_registered:
-            self._require_registered(nick)
-        if action != "owner":
-            self._require_outranks(member, room, nick)
-        return self._act(member, self._entry(action, member, room=room, nick=nick), frame.label)
-
-    def request_mode(self, member: Member, frame: ClientMode) -> Work | None:
-        room = normalize_room(frame.room)
-        self.check_read(member, room)
-        if frame.invite_only is None and frame.moderated is None and frame.slow is None:
-            rules = self.rules(room)
-            member.send(
-                RoomMode(
-                    room=room,
-                    invite_only=rules.invite_only,
-                    moderated=rules.moderated,
-                    slow=rules.slow,
-                    label=frame.label,
-                )
-            )
-            return None
-        self._require_moderator(member, room)
-        entry = self._entry(
-            "mode",
-            member,
-            room=room,
-            invite_only=frame.invite_only,
-            moderated=frame.moderated,
-            slow=frame.slow,
-            text=_describe_modes(frame.invite_only, frame.moderated, frame.slow),
-        )
-        return self._act(member, entry, frame.label)
-
-    def request_kill(self, member: Member, frame: Kill) -> Work:
-        self._require_operator(member)
-        user = self._online(frame.nick)
-        nick = user if isinstance(user, str) else user.nick or ""
-        self._require_outranks(member, DEFAULT_ROOM, nick)
-        entry = self._entry("kill", member, nick=nick, reason=_reason(frame.reason))
-        return self._act(member, entry, frame.label)
-
-    def request_modlog(self, member: Member, frame: ClientModlog) -> Work:
-        room = _scope(frame.room, frame.server)
-        self._require_in_charge(member, room)
-        hub = self._hub
-        if not 1 <= frame.limit <= hub.config.max_page:
-            raise ProtocolError(
-                Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
-            )
-        return self._send_modlog(member, room, frame)
-
-    async def _send_modlog(self, member: Member, room: str | None, frame: ClientModlog) -> None:
-        hub = self._hub
-        entries, more = await hub.read(hub.store.moderation_page, room, frame.before, frame.limit)
-        if not self.is_operator(member.nick):  # addresses are for operators' eyes
-            entries = [msgspec.structs.replace(e, address=None) for e in entries]
-        member.send(Modlog(room=room, entries=entries, more=more, label=frame.label))
-
-    # --- a new room's owner --------------------------------------------------------------
 
     def may_claim(self, member: Member, room: str) -> bool:
         """Would ``member`` own ``room`` by creating it: registered, the room nobody's,
@@ -727,10 +429,10 @@ class Moderation:
 
     async def claim(self, member: Member, room: str) -> None:
         """``member`` created ``room``: it owns it (the first claim in the log wins)."""
-        entry = self._entry("owner", member, room=room, nick=member.nick)
+        entry = self.entry("owner", member, room=room, nick=member.nick)
         entry = await self.log.record(entry)
         if self.rules(room).owner == nick_key(member.nick or ""):
-            member.send(self._system(entry, member.lang))
+            member.send(self.system(entry, member.lang))
 
 
 # --- the fold: what each action changes ----------------------------------------------------
@@ -831,32 +533,8 @@ ACTIONS = frozenset(_APPLY)
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _scope(room: str | None, server: bool) -> str | None:
-    """The room a ban, its list or the log is about; None for the server's own."""
-    if server == (room is not None):
-        raise ProtocolError(Code.BAD_ARGUMENTS, "give either a room or server: true")
-    return None if room is None else normalize_room(room)
-
-
-def _reason(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    return clean_text(text, limit=MAX_REASON)
-
-
 def _for(left: float | None) -> str:
     return "" if left is None else f" for {max(1, round(left))} more seconds"
-
-
-def _describe_modes(invite_only: bool | None, moderated: bool | None, slow: int | None) -> str:
-    words = []
-    if invite_only is not None:
-        words.append("+i" if invite_only else "-i")
-    if moderated is not None:
-        words.append("+m" if moderated else "-m")
-    if slow is not None:
-        words.append(f"+s {slow}" if slow else "-s")
-    return " ".join(words)
 
 
 def may_moderate(member: Member, room: str) -> bool:
@@ -867,32 +545,3 @@ def may_moderate(member: Member, room: str) -> bool:
 def may_read(member: Member, room: str) -> bool:
     """The permission hook of features that read a room (``search``, history)."""
     return member.hub.moderation.may_read(member, room)
-
-
-Handler = Callable[["Hub", "Member", Any], "Work | None"]
-
-
-def _via(method: Callable[[Moderation, Member, Any], Work | None]) -> Handler:
-    """The handler of a request: ``method`` of the hub's :class:`Moderation`."""
-    return lambda hub, member, frame: method(hub.moderation, member, frame)
-
-
-#: The handlers of the moderation requests (merged into ``handlers.HANDLERS``).
-MODERATION_HANDLERS: dict[type[ClientFrame], Handler] = {
-    Topic: _via(Moderation.request_topic),
-    Kick: _via(Moderation.request_kick),
-    Ban: _via(Moderation.request_ban),
-    Unban: _via(Moderation.request_unban),
-    ClientBans: _via(Moderation.request_bans),
-    Mute: _via(Moderation.request_mute),
-    Unmute: _via(Moderation.request_unmute),
-    Invite: _via(Moderation.request_invite),
-    ClientMode: _via(Moderation.request_mode),
-    Voice: _via(Moderation.request_voice),
-    Devoice: _via(Moderation.request_devoice),
-    Op: _via(Moderation.request_op),
-    Deop: _via(Moderation.request_deop),
-    Owner: _via(Moderation.request_owner),
-    Kill: _via(Moderation.request_kill),
-    ClientModlog: _via(Moderation.request_modlog),
-}

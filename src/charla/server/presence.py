@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..store import Store
     from .hub import Hub
     from .markers import MarkerLog
-    from .moderation import ModerationLog
+    from .modlog import ModerationLog
 
 __all__ = ["LocalPresence", "Presence"]
 
@@ -110,7 +110,7 @@ class LocalPresence:
         return LocalAccounts(store)
 
     def moderation_log(self, hub: Hub) -> ModerationLog:
-        from .moderation import LocalModerationLog
+        from .modlog import LocalModerationLog
 
         return LocalModerationLog(hub)
 
