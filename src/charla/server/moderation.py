@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Moderation",
     "RoomRules",
-    "may_moderate",
-    "may_read",
 ]
 
 log = logging.getLogger("charla.server")
@@ -535,13 +533,3 @@ ACTIONS = frozenset(_APPLY)
 
 def _for(left: float | None) -> str:
     return "" if left is None else f" for {max(1, round(left))} more seconds"
-
-
-def may_moderate(member: Member, room: str) -> bool:
-    """The permission hook of features that moderate (``delete`` of another's message)."""
-    return member.hub.moderation.may_moderate(member, room)
-
-
-def may_read(member: Member, room: str) -> bool:
-    """The permission hook of features that read a room (``search``, history)."""
-    return member.hub.moderation.may_read(member, room)
