@@ -69,7 +69,8 @@ def test_nick_and_user_make_one_hello_and_its_welcome_the_001() -> None:
     session.receive_line("NICK ana")
     session.receive_line("USER ana 0 * :Ana")
     _, frames = session.take()
-    assert frames == [Hello(nick="ana", label="hello")]
+    # An IRC server joins nobody anywhere: the client joins its channels.
+    assert frames == [Hello(nick="ana", join_default=False, label="hello")]
     session.receive_frame(
         Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
     )
@@ -84,7 +85,7 @@ def test_a_taken_nick_is_433_and_another_nick_tries_again() -> None:
     session.receive_frame(Error(code="nick_taken", message="taken", label="hello"))
     assert lines(session)[0].command == "433"
     session.receive_line("NICK ana_")
-    assert session.take()[1] == [Hello(nick="ana_", label="hello")]
+    assert session.take()[1] == [Hello(nick="ana_", join_default=False, label="hello")]
 
 
 def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() -> None:
@@ -98,7 +99,7 @@ def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() 
     session.receive_line("AUTHENTICATE PLAIN")
     session.receive_line("AUTHENTICATE " + base64.b64encode(b"robot\0robot\0pw").decode())
     _, frames = session.take()
-    assert frames == [Hello(nick="robot", password="pw", label="sasl")]
+    assert frames == [Hello(nick="robot", password="pw", join_default=False, label="sasl")]
 
 
 def test_messages_before_registration_ends_are_held_then_told() -> None:

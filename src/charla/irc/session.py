@@ -396,7 +396,14 @@ class IrcSession:
             password = self.pass_
         server_password = self.pass_ if self.options.server_password else None
         self.hello_sent = True
-        hello = Hello(nick=nick, password=password, server_password=server_password, label=label)
+        # An IRC server never joins anybody anywhere: the client joins its channels.
+        hello = Hello(
+            nick=nick,
+            password=password,
+            server_password=server_password,
+            join_default=False,
+            label=label,
+        )
         self._to_server.append(hello)
 
     def _welcome_burst(self) -> None:
