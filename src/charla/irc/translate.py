@@ -183,10 +183,11 @@ def _send_text(
     session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
 ) -> None:
     action = False
+    notice = pending.command == "NOTICE"
     if text.startswith(_CTCP):
         verb, _, rest = text.strip(_CTCP).partition(" ")
-        if verb.upper() != "ACTION":
-            return  # other CTCP (VERSION, PING...) has nobody to answer it
+        if verb.upper() != "ACTION" or notice:
+            return  # other CTCP (VERSION, PING...) and CTCP replies have nobody to answer
         text, action = rest, True
     if text.startswith("/"):
         text = "/" + text  # text, never a charla /command
@@ -194,12 +195,12 @@ def _send_text(
         frame: Say | Me | Msg = (
             Me(text=text, room=target, reply_to=reply_to)
             if action
-            else Say(text=text, room=target, reply_to=reply_to)
+            else Say(text=text, room=target, reply_to=reply_to, notice=notice)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text, reply_to=reply_to)
+        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice)
     session.request(frame, pending)
 
 
@@ -418,16 +419,16 @@ def _render_message(session: IrcSession, frame: Message, pending: Pending | None
         return  # the sender's own copy (only the sender's copy carries our label)
     if frame.deleted:
         return  # a deleted message in a history: nothing left to say
-    command = "NOTICE" if pending is not None and pending.command == "NOTICE" else "PRIVMSG"
-    for line in message_lines(session, frame, command):
+    for line in message_lines(session, frame):
         session.emit(line, pending)
 
 
 def message_lines(
-    session: IrcSession, frame: Message, command: str = "PRIVMSG", batch: str | None = None
+    session: IrcSession, frame: Message, batch: str | None = None
 ) -> list[IrcMessage]:
-    """``frame`` as PRIVMSGs: one per line of its text (cut to fit 512 bytes), or one
-    ``draft/multiline`` batch for a client that asked for it."""
+    """``frame`` as PRIVMSGs (NOTICEs for a notice): one per line of its text (cut to
+    fit 512 bytes), or one ``draft/multiline`` batch for a client that asked for it."""
+    command = "NOTICE" if frame.notice else "PRIVMSG"
     caps = session.caps
     tags: dict[str, str] = {}
     if "server-time" in caps:

@@ -136,6 +136,8 @@ class Say(_Frame, tag="say"):
     room: str | None = None
     #: The id of the message this one answers (same room).
     reply_to: Id | None = None
+    #: A notice (IRC's ``NOTICE``): a message programs must never answer automatically.
+    notice: bool = False
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -200,6 +202,8 @@ class Msg(_Frame, tag="msg"):
     text: str
     #: The id of the message this one answers (the same direct conversation).
     reply_to: Id | None = None
+    #: A notice (see ``say``).
+    notice: bool = False
 
 
 class Nick(_Frame, tag="nick"):
@@ -521,6 +525,8 @@ class Message(_Frame, tag="message", kw_only=True):
     deleted: bool = False
     #: emoji -> the nicks who reacted with it, in the order they did.
     reactions: dict[str, list[str]] | None = None
+    #: A notice (IRC's ``NOTICE``): programs never answer one automatically.
+    notice: bool = False
 
 
 class History(_Frame, tag="history", kw_only=True):

@@ -79,11 +79,19 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     if room in member.rooms:
         hub.moderation.check_say(member, room)
     action = isinstance(frame, Me)
+    notice = isinstance(frame, Say) and frame.notice
     if frame.reply_to is not None:
         return conversation.reply(
-            hub, member, room, frame.text, frame.reply_to, label=frame.label, action=action
+            hub,
+            member,
+            room,
+            frame.text,
+            frame.reply_to,
+            label=frame.label,
+            action=action,
+            notice=notice,
         )
-    hub.say(member, room, frame.text, label=frame.label, action=action)
+    hub.say(member, room, frame.text, label=frame.label, action=action, notice=notice)
     return None
 
 
@@ -100,7 +108,14 @@ async def _direct_reply(hub: Hub, member: Member, frame: Msg, reply_to: int) -> 
 
 
 def _direct(hub: Hub, member: Member, frame: Msg) -> None:
-    hub.direct(member, frame.to, frame.text, label=frame.label, reply_to=frame.reply_to)
+    hub.direct(
+        member,
+        frame.to,
+        frame.text,
+        label=frame.label,
+        reply_to=frame.reply_to,
+        notice=frame.notice,
+    )
     hub.activity.reply_if_away(member, frame.to, frame.label)
 
 

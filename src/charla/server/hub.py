@@ -232,25 +232,38 @@ class Hub:
         *,
         label: str | None,
         action: bool = False,
+        notice: bool = False,
         reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
         text = clean_text(text, limit=self.config.max_text)
         draft = Draft(
-            user=member.nick or "", room=room, text=text, action=action, reply_to=reply_to
+            user=member.nick or "",
+            room=room,
+            text=text,
+            action=action,
+            notice=notice,
+            reply_to=reply_to,
         )
         self.fanout.publish(member, draft, label)
 
     def direct(
-        self, member: Member, to: str, text: str, *, label: str | None, reply_to: int | None = None
+        self,
+        member: Member,
+        to: str,
+        text: str,
+        *,
+        label: str | None,
+        reply_to: int | None = None,
+        notice: bool = False,
     ) -> None:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
         text = clean_text(text, limit=self.config.max_text)
-        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to)
+        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to, notice=notice)
         self.fanout.publish(member, draft, label)
 
     # The bus reports here (the :class:`~charla.bus.Sink` interface).
