@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from charla.irc.messages import MAX_CLIENT_TAGS, parse
 from charla.irc.session import IrcSession
-from charla.protocol import ClientRooms, ClientUsers, RoomInfo, Rooms
+from charla.protocol import (
+    ClientPing,
+    ClientRooms,
+    ClientUsers,
+    Code,
+    Error,
+    Message,
+    Msg,
+    Pong,
+    RoomInfo,
+    Rooms,
+    Say,
+    Topic,
+)
 
 from .test_session import lines, options, registered
 
@@ -56,3 +69,58 @@ def test_list_with_channels_lists_only_those() -> None:
     session.receive_frame(Rooms(rooms=rooms, label=asked.label))
     listed = [m.params[1] for m in lines(session) if m.command == "322"]
     assert listed == ["#b"]
+
+
+def test_a_reply_to_a_message_charla_does_not_know_is_said_without_the_reply() -> None:
+    session = registered()
+    session.receive_line("CAP REQ :echo-message labeled-response batch")
+    session.take()
+    session.receive_line("@label=L;+draft/reply=123 PRIVMSG #general :hi")
+    say, barrier = session.take()[1]
+    assert isinstance(say, Say) and say.reply_to == 123 and isinstance(barrier, ClientPing)
+
+    session.receive_frame(Error(code=Code.NO_SUCH_MESSAGE, message="no", label=say.label))
+    out, (again, second_barrier) = session.take()
+    assert out == []  # no error for the client
+    assert isinstance(again, Say) and (again.text, again.reply_to) == ("hi", None)
+    # The first barrier's answer does not end the response: the message is still out.
+    session.receive_frame(Pong(token="barrier", label=barrier.label))
+    assert lines(session) == []
+    echo = Message(id=9, user="ana", text="hi", ts="t", room="general", label=again.label)
+    session.receive_frame(echo)
+    session.receive_frame(Pong(token="barrier", label=second_barrier.label))
+    (said,) = lines(session)
+    assert (said.command, said.params, said.tags["label"]) == ("PRIVMSG", ["#general", "hi"], "L")
+
+
+def test_a_message_to_yourself_comes_back_as_echo_and_as_delivery() -> None:
+    session = registered()
+    session.receive_line("CAP REQ :echo-message")
+    session.take()
+    session.receive_line("PRIVMSG ANA :note to self")
+    (sent,) = session.take()[1]
+    assert isinstance(sent, Msg)
+    session.receive_frame(
+        Message(id=3, user="ana", to="ana", text="note", ts="t", label=sent.label)
+    )
+    assert [m.command for m in lines(session)] == ["PRIVMSG", "PRIVMSG"]
+
+    session.receive_line("CAP REQ :-echo-message")
+    session.take()
+    session.receive_line("PRIVMSG ana :again")
+    (sent,) = session.take()[1]
+    session.receive_frame(
+        Message(id=4, user="ana", to="ana", text="again", ts="t", label=sent.label)
+    )
+    assert [m.params for m in lines(session)] == [["ana", "again"]]  # delivered, not echoed
+
+
+def test_the_topic_of_a_channel_nobody_uses_is_no_such_channel() -> None:
+    session = registered()
+    session.receive_line("TOPIC #nowhere")
+    out, asked = session.take()
+    (reply,) = [parse(line.decode().rstrip("\r\n")) for line in out]
+    assert (reply.command, reply.params[1]) == ("403", "#nowhere")
+    assert asked == []
+    session.receive_line("TOPIC #somewhere")
+    assert [type(f) for f in session.take()[1]] == [Topic]

@@ -43,6 +43,7 @@ def options(**overrides: object) -> IrcOptions:
         "server_password": False,
         "is_registered": lambda nick: nick == "robot",
         "find_nick": lambda nick: None,
+        "channel_exists": lambda name: name != "#nowhere",
     }
     base.update(overrides)
     return IrcOptions(**base)  # type: ignore[arg-type]

@@ -107,6 +107,9 @@ def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         return
     target = message.params[0]
     part = pending.part("TOPIC", target[:64])
+    if len(message.params) == 1 and not session.options.channel_exists(target):
+        session.reply(n.ERR_NOSUCHCHANNEL, target[:64], "No such channel", pending=pending)
+        return
     if len(message.params) > 1:
         part.detail = message.params[1]
         session.request(Topic(room=target, text=message.params[1]), part)

@@ -83,6 +83,9 @@ class IrcOptions:
     is_registered: Callable[[str], bool]
     #: A nick's display form if somebody has it here or in the cluster.
     find_nick: Callable[[str], str | None]
+    #: Whether a channel exists: somebody is in it (here or in the cluster), or it has
+    #: a topic. charla has every room name; IRC has the channels in use.
+    channel_exists: Callable[[str], bool]
 
     @property
     def max_lines(self) -> int:
@@ -97,6 +100,8 @@ class Response:
     label: str | None
     lines: list[IrcMessage] = field(default_factory=list)
     open: bool = True
+    #: Barriers sent behind its requests and not answered yet: sent when the last is.
+    barriers: int = 0
 
 
 @dataclass(slots=True)
@@ -111,6 +116,8 @@ class Pending:
     detail: str = ""
     #: For a barrier: how many requests had been sent before it.
     barrier_at: int = 0
+    #: What to send instead if charla refuses the message a ``+draft/reply`` names.
+    without_reply: ClientFrame | None = None
 
     def part(self, command: str, target: str) -> Pending:
         """One of several requests sent for this command: its lines join this one's."""
@@ -249,11 +256,24 @@ class IrcSession:
         if response.label is None and not (busy and response.lines):
             self._respond(pending)  # nothing to wait for: lines now, answers as they come
         elif asked or busy:
-            # Answered once a ping sent behind it is: charla answers in order.
-            pending.barrier_at = self._sent
-            self.request(ClientPing(token="barrier"), pending)
+            self._barrier(pending)
         else:
             self._respond(pending)
+
+    def _barrier(self, pending: Pending) -> None:
+        """Answer ``pending`` once a ping sent now is answered: charla answers in order."""
+        pending.barrier_at = self._sent
+        if pending.response is not None:
+            pending.response.barriers += 1
+        self.request(ClientPing(token="barrier"), pending)
+
+    def send_again(self, frame: ClientFrame, pending: Pending) -> None:
+        """Send ``frame`` for a command that is partly answered already: a response still
+        held waits for its answers too."""
+        self.request(frame, pending)
+        response = pending.response
+        if response is not None and response.open:
+            self._barrier(Pending(pending.command, pending.target, response))
 
     def _dispatch(self, message: IrcMessage, pending: Pending) -> None:
         from .translate import COMMANDS
@@ -319,9 +339,15 @@ class IrcSession:
 
     def barrier_answered(self, label: str | None) -> None:
         pending = self._pending.pop(label, None) if label else None
-        if pending is not None:
-            self._settled = max(self._settled, pending.barrier_at)
-            self._respond(pending)
+        if pending is None:
+            return
+        self._settled = max(self._settled, pending.barrier_at)
+        response = pending.response
+        if response is not None:
+            response.barriers -= 1
+            if response.barriers > 0:
+                return  # a request sent again after this barrier is still unanswered
+        self._respond(pending)
 
     # --- registration ------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
+
 from ..protocol import (
     Away,
     Back,
@@ -50,6 +52,7 @@ from ..protocol import (
     ServerFrame,
     System,
     Users,
+    nick_key,
 )
 from . import numerics as n
 from .channels import (
@@ -201,6 +204,8 @@ def _send_text(
         if action:
             text = f"* {session.nick} {text}"
         frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice)
+    if reply_to is not None:  # said all the same if charla knows no such message
+        pending.without_reply = msgspec.structs.replace(frame, reply_to=None)
     session.request(frame, pending)
 
 
@@ -415,12 +420,16 @@ def render(session: IrcSession, frame: ServerFrame) -> None:
 
 
 def _render_message(session: IrcSession, frame: Message, pending: Pending | None) -> None:
-    if pending is not None and "echo-message" not in session.caps:
-        return  # the sender's own copy (only the sender's copy carries our label)
     if frame.deleted:
         return  # a deleted message in a history: nothing left to say
-    for line in message_lines(session, frame):
-        session.emit(line, pending)
+    # Only the sender's own copy carries our label: its echo, with echo-message.
+    if pending is not None and "echo-message" in session.caps:
+        for line in message_lines(session, frame):
+            session.emit(line, pending)
+    to_self = frame.to is not None and nick_key(frame.to) == nick_key(session.nick)
+    if pending is None or to_self:  # a message to yourself is delivered too, as on IRC
+        for line in message_lines(session, frame):
+            session.emit(line)
 
 
 def message_lines(
@@ -602,12 +611,18 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
     if pending is None:
         session.notice(f"{frame.code}: {frame.message}")
         return
-    if pending.command == "NOTICE":
-        return  # NOTICE is never answered with an error
     try:
         code: Code | None = Code(frame.code)
     except ValueError:
         code = None
+    if code is Code.NO_SUCH_MESSAGE and pending.without_reply is not None:
+        # A server relaying client tags passes a reply to an unknown message on: so
+        # does charla, without the reply.
+        retry, pending.without_reply = pending.without_reply, None
+        session.send_again(retry, pending)
+        return
+    if pending.command == "NOTICE":
+        return  # NOTICE is never answered with an error
     numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
     if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
         numeric = n.ERR_CANNOTSENDTOCHAN

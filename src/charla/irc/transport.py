@@ -24,6 +24,7 @@ from ..protocol import (
     decode_server_frame,
     encode,
     nick_key,
+    normalize_room,
 )
 from ..server.connection import Connection
 from .messages import IrcLineSplitter
@@ -58,6 +59,17 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         member = hub.nicks.get(nick_key(nick))
         return member.nick if member is not None else hub.presence.find(nick)
 
+    def channel_exists(name: str) -> bool:
+        try:
+            room = normalize_room(name)
+        except ProtocolError:
+            return False
+        return (
+            hub.rooms.get(room) is not None
+            or bool(hub.presence.room_sizes().get(room))
+            or hub.moderation.topic(room) is not None
+        )
+
     return IrcOptions(
         server_name=config.name,
         network=config.name,
@@ -69,6 +81,7 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         server_password=config.server_password is not None,
         is_registered=hub.accounts.is_registered,
         find_nick=find_nick,
+        channel_exists=channel_exists,
     )
 
 
