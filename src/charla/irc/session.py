@@ -158,6 +158,8 @@ class IrcSession:
         self.multiline: dict[str, tuple[str, list[str]]] = {}
         #: The last rename told: charla tells it once per shared room, IRC once.
         self.last_rename: tuple[str, str] | None = None
+        #: The last user whose quit was told: charla tells it once per shared room.
+        self.last_quit: str | None = None
         #: With ``draft/read-marker``: the messages shown, id -> (target, time), oldest
         #: first, and each joined room's marker until its history has been shown.
         self.shown: OrderedDict[int, tuple[str, str]] = OrderedDict()

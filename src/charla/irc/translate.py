@@ -81,6 +81,7 @@ from .conversation import (
     reply_to,
     tell_marker,
 )
+from ..server.rooms import leave_reason
 from .messages import IrcMessage
 from .session import IrcOptions, IrcSession, Pending, mask
 
@@ -158,8 +159,11 @@ def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 def _part(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 1, pending):
         return
+    reason = leave_reason(message.param(1))
     for target in _targets(message.params[0]):
-        session.request(Part(room=target), pending.part("PART", target))
+        part = pending.part("PART", target)
+        part.detail = reason or ""  # our own PART line carries it too
+        session.request(Part(room=target, reason=reason), part)
 
 
 def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -536,7 +540,8 @@ def _render_parted(session: IrcSession, frame: Parted, pending: Pending | None) 
     if frame.room not in session.channels:
         return  # put out: the KICK said so
     session.channels.discard(frame.room)
-    session.emit(IrcMessage("PART", [channel(frame.room)], session.source), pending)
+    reason = [pending.detail] if pending is not None and pending.detail else []
+    session.emit(IrcMessage("PART", [channel(frame.room), *reason], session.source), pending)
 
 
 def _render_users(session: IrcSession, frame: Users, pending: Pending | None) -> None:
@@ -578,9 +583,17 @@ def _render_system(session: IrcSession, frame: System, pending: Pending | None) 
     if render_system(session, frame, pending) or _render_away(session, frame, pending):
         return
     if frame.event == "join" and frame.room:
+        if session.last_quit == user:
+            session.last_quit = None  # back: a later quit is told again
         session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
+    elif frame.event == "leave" and frame.room and frame.quit:
+        if session.last_quit == user:
+            return  # told already, for another room
+        session.last_quit = user
+        session.emit(IrcMessage("QUIT", [frame.reason or "Connection closed"], mask(user)))
     elif frame.event == "leave" and frame.room:
-        session.emit(IrcMessage("PART", [channel(frame.room)], mask(user)), pending)
+        reason = [frame.reason] if frame.reason else []
+        session.emit(IrcMessage("PART", [channel(frame.room), *reason], mask(user)), pending)
     elif frame.event == "nick" and frame.new:
         if (user, frame.new) == session.last_rename and pending is None:
             return  # told already, for another room

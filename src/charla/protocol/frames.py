@@ -171,6 +171,8 @@ class Join(_Frame, tag="join"):
 
 class Part(_Frame, tag="part"):
     room: str
+    #: Told to the room with the leave (IRC's part message).
+    reason: str | None = None
 
 
 class Watch(_Frame, tag="watch"):
@@ -562,9 +564,12 @@ class System(_Frame, tag="system"):
     room: str | None = None
     new: str | None = None
     #: Moderation events: who did it, why, until when (ISO time; none = until lifted).
+    #: A ``leave``'s reason is its part or quit message.
     by: str | None = None
     reason: str | None = None
     until: str | None = None
+    #: A ``leave`` because the user left the server (the same for each of its rooms).
+    quit: bool = False
 
 
 class Error(_Frame, tag="error"):

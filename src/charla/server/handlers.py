@@ -56,6 +56,7 @@ from ..protocol import (
     Watch,
     normalize_room,
 )
+from ..protocol.connection import EOF_REASON
 from . import conversation, recall, search
 from .history import send_history
 from .moderation import MODERATION_HANDLERS
@@ -177,7 +178,7 @@ async def _join_room(hub: Hub, member: Member, name: str, label: str | None) -> 
 
 
 def _part(hub: Hub, member: Member, frame: Part) -> None:
-    hub.users.part(member, normalize_room(frame.room), label=frame.label)
+    hub.users.part(member, normalize_room(frame.room), label=frame.label, reason=frame.reason)
 
 
 def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
@@ -232,7 +233,10 @@ def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
 
 
 def _quit(hub: Hub, member: Member, frame: Quit) -> None:
-    """The connection is quitting; its ``bye`` goes out once what came before is answered."""
+    """The connection is quitting; its ``bye`` goes out once what came before is answered,
+    and its rooms are told its reason when it is gone."""
+    if frame.reason != EOF_REASON:
+        member.quit_reason = frame.reason
 
 
 def _register(hub: Hub, member: Member, frame: Register) -> Work:

@@ -121,6 +121,7 @@ class Hub:
         return member
 
     def cut_off(self, member: Member, code: Code, message: str, *, tell: bool = True) -> None:
+        member.quit_reason = member.quit_reason or message
         self.admission.cut_off(member, code, message, tell=tell)
 
     def remove(self, member: Member) -> None:
@@ -131,7 +132,7 @@ class Hub:
         if not self.admission.remove(member):
             return
         member.proto.close()
-        self.rooms.leave_all(member)
+        self.rooms.leave_all(member, reason=member.quit_reason)
         self.identity.release(member)
 
     # --- requests --------------------------------------------------------------------
