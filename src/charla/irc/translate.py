@@ -54,6 +54,7 @@ from ..protocol import (
     Users,
     nick_key,
 )
+from ..server.rooms import leave_reason
 from . import numerics as n
 from .channels import (
     CHANNEL_MODES,
@@ -81,7 +82,6 @@ from .conversation import (
     reply_to,
     tell_marker,
 )
-from ..server.rooms import leave_reason
 from .messages import IrcMessage
 from .session import IrcOptions, IrcSession, Pending, mask
 
