@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from charla.protocol import History, Message, System
+from charla.protocol import History, Message, System, Welcome
 
 from ..helpers import Peer
 from .helpers import RawIrc, irc_server
@@ -82,3 +82,52 @@ async def test_a_part_carries_its_reason_and_a_disconnect_is_one_quit(tmp_path: 
         for client in (ana, eva):
             await client.close()
         await bob.close()
+
+
+async def test_who_and_whois_tell_the_user_line_away_and_match_masks(tmp_path: Path) -> None:
+    async with irc_server(tmp_path) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        carl = await Peer.connect(server.port)  # shares no room with anybody
+        await carl.send({"type": "hello", "nick": "carl", "join_default": False})
+        await carl.expect(Welcome)
+        ana = await RawIrc.connect(server.irc_ports[0])
+        await ana.send("NICK ana", "USER anita 0 * :Ana María")
+        await ana.expect("001")
+        await ana.send("JOIN #general")
+        await ana.expect("366")
+        eva = await RawIrc.connect(server.irc_ports[0])
+        await eva.register("eva")
+
+        async def who(mask: str) -> list[list[str]]:
+            await eva.send(f"WHO {mask}")
+            told = await eva.until("315")
+            assert told[-1].params[1] == mask
+            return sorted(m.params[1:] for m in told if m.command == "352")
+
+        server_name = "charla"
+        assert await who("ana") == [
+            ["*", "anita", "charla", server_name, "ana", "H", "0 Ana María"]
+        ]
+        assert await who("bob") == [
+            ["*", "bob", "charla", server_name, "bob", "H", "0 charla user"]
+        ]
+        await ana.send("AWAY :comiendo")
+        await ana.expect("306")
+        assert [r[5] for r in await who("ANA")] == ["G"]
+        # Masks list only the users sharing a room with the asker (all are invisible).
+        assert [r[4] for r in await who("*")] == ["ana", "bob", "eva"]
+        assert [r[4] for r in await who("?n*")] == ["ana"]
+        assert [r[4] for r in await who("*maría")] == ["ana"]  # by real name too
+        assert await who("car*") == []
+        assert [r[4] for r in await who("carl")] == ["carl"]  # a nick is not a mask
+
+        await eva.send("WHOIS ana")
+        told = await eva.until("318")
+        user = next(m for m in told if m.command == "311")
+        assert user.params[1:] == ["ana", "anita", "charla", "*", "Ana María"]
+        assert next(m for m in told if m.command == "301").params[1:] == ["ana", "comiendo"]
+        for client in (ana, eva):
+            await client.close()
+        for peer in (bob, carl):
+            await peer.close()

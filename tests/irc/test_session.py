@@ -44,6 +44,8 @@ def options(**overrides: object) -> IrcOptions:
         "is_registered": lambda nick: nick == "robot",
         "find_nick": lambda nick: None,
         "channel_exists": lambda name: name != "#nowhere",
+        "person": lambda nick: None,
+        "neighbours": lambda nick, limit: [],
     }
     base.update(overrides)
     return IrcOptions(**base)  # type: ignore[arg-type]

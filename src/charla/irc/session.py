@@ -38,7 +38,7 @@ from .messages import (
     serialize,
 )
 
-__all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Response"]
+__all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Person", "Response"]
 
 #: Every capability offered, with its ``CAP LS 302`` value.
 CAPS: dict[str, str] = {
@@ -64,7 +64,24 @@ MAX_PENDING = 4096
 MAX_SHOWN = 2000
 #: Longest SASL payload (base64), as 400-byte chunks.
 MAX_SASL = 1200
+#: Longest username and real name kept from ``USER``.
+USERLEN = 16
+REALNAMELEN = 100
+#: What a username may not hold: it is shown in ``user@host`` masks.
+_NOT_IN_USERNAME = str.maketrans("", "", " !@*?,:#\x00\r\n")
 _HELLO = "hello"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What ``WHO`` and ``WHOIS`` tell of a user: its ``USER`` line for an IRC user; its
+    nick and :data:`NATIVE_REALNAME` for a charla client's."""
+
+    nick: str
+    username: str
+    realname: str
+    #: Its away message, if it is away.
+    away: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +103,11 @@ class IrcOptions:
     #: Whether a channel exists: somebody is in it (here or in the cluster), or it has
     #: a topic. charla has every room name; IRC has the channels in use.
     channel_exists: Callable[[str], bool]
+    #: Who somebody online is (None: nobody has that nick).
+    person: Callable[[str], Person | None]
+    #: A nick and the nicks it shares a room with, at most ``limit`` of them: whom a
+    #: ``WHO`` mask may list (every charla user is invisible, ``+i``).
+    neighbours: Callable[[str, int], list[str]]
 
     @property
     def max_lines(self) -> int:
@@ -131,7 +153,9 @@ class IrcSession:
     def __init__(self, options: IrcOptions) -> None:
         self.options = options
         self.nick = "*"
+        #: The username and real name of ``USER``.
         self.user: str | None = None
+        self.realname = ""
         self.caps: set[str] = set()
         #: ``caps`` frozen, for caches keyed by what a client negotiated.
         self.caps_key: frozenset[str] = frozenset()
@@ -534,7 +558,10 @@ class IrcSession:
             # "Modern IRC": an empty username (or real name) is not enough parameters.
             self.reply(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", pending=pending)
         else:
-            self.user = message.params[0][:32]
+            username = message.params[0].translate(_NOT_IN_USERNAME)[:USERLEN]
+            self.user = username or self.nick.translate(_NOT_IN_USERNAME)[:USERLEN] or "user"
+            realname = "".join(c for c in message.params[3] if c.isprintable())
+            self.realname = " ".join(realname.split())[:REALNAMELEN] or self.user
             self.try_register()
 
     def authenticate(self, message: IrcMessage, pending: Pending) -> None:
@@ -592,9 +619,13 @@ def _int(text: str, default: int) -> int:
     return int(text) if text.isdigit() and len(text) < 6 else default
 
 
+#: The host every charla user has on IRC (charla tells nobody's address).
+HOST = "charla"
+
+
 def mask(nick: str) -> str:
     """The ``nick!user@host`` a charla user has on IRC."""
-    return f"{nick}!{nick}@charla"
+    return f"{nick}!{nick}@{HOST}"
 
 
 _Handler = Callable[[IrcSession, IrcMessage, Pending], None]

@@ -16,6 +16,9 @@ standard numeric).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import re
 from collections.abc import Callable
 
 import msgspec
@@ -83,7 +86,7 @@ from .conversation import (
     tell_marker,
 )
 from .messages import IrcMessage
-from .session import IrcOptions, IrcSession, Pending, mask
+from .session import HOST, IrcOptions, IrcSession, Pending, Person, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
@@ -91,6 +94,8 @@ __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "r
 MAX_AWAY = 300
 #: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
 MAX_TARGETS = 4
+#: Most users a ``WHO`` mask lists.
+MAX_WHO = 500
 #: Messages replayed on join to a client without ``batch``.
 SHORT_REPLAY = 10
 #: Bytes of text in one PRIVMSG: what fits in 512 with the longest source and target.
@@ -260,23 +265,50 @@ def _list(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _who(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """``WHO #room``, ``WHO nick``, or ``WHO mask`` (``*`` and ``?``; ``0`` is ``*``):
+    the users matching it by nick, username or real name among those sharing a room with
+    the asker — every charla user is invisible (``+i``) to masks, not to its nick."""
     mask_ = message.param(0) or "*"
     if mask_.startswith("#"):
         session.request(ClientUsers(room=mask_), pending.part("WHO", mask_))
         return
-    nick = session.options.find_nick(mask_)
-    if nick is not None:
-        _who_reply(session, "*", nick, pending)
+    options = session.options
+    if mask_ == "0" or any(c in mask_ for c in "*?"):
+        match = _glob(mask_[:64] if mask_ != "0" else "*")
+        found = map(options.person, options.neighbours(session.nick, MAX_WHO))
+        people = [p for p in found if p is not None and _matches(match, p)]
+    else:
+        people = [p for p in [options.person(mask_)] if p is not None]
+    for person in people:
+        _who_reply(session, "*", person, "", pending)
     session.reply(n.RPL_ENDOFWHO, mask_[:64], "End of WHO list", pending=pending)
 
 
+def _glob(mask_: str) -> re.Pattern[str]:
+    """An IRC mask (``*`` any run, ``?`` any one character) as a caseless pattern."""
+    pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask_)
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+def _matches(match: re.Pattern[str], person: Person) -> bool:
+    return any(match.fullmatch(x) for x in (person.nick, person.username, person.realname))
+
+
 def _who_reply(
-    session: IrcSession, where: str, nick: str, pending: Pending, *, away: bool = False
+    session: IrcSession, where: str, person: Person, prefixes: str, pending: Pending
 ) -> None:
-    server = session.options.server_name
-    here = "G" if away else "H"  # gone or here
+    """``352``: flags ``H`` (here) or ``G`` (gone: away), then the channel prefixes."""
+    flags = ("G" if person.away is not None else "H") + prefixes
     session.reply(
-        n.RPL_WHOREPLY, where, nick, "charla", server, nick, here, f"0 {nick}", pending=pending
+        n.RPL_WHOREPLY,
+        where,
+        person.username,
+        HOST,
+        session.options.server_name,
+        person.nick,
+        flags,
+        f"0 {person.realname}",
+        pending=pending,
     )
 
 
@@ -284,15 +316,18 @@ def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 1, pending):
         return
     wanted = message.params[-1].split(",")[0]
-    nick = session.options.find_nick(wanted)
-    if nick is None:
+    person = session.options.person(wanted)
+    if person is None:
         session.reply(n.ERR_NOSUCHNICK, wanted[:64], "No such nick/channel", pending=pending)
     else:
-        server = session.options.server_name
-        session.reply(n.RPL_WHOISUSER, nick, nick, "charla", "*", nick, pending=pending)
-        session.reply(n.RPL_WHOISSERVER, nick, server, session.options.network, pending=pending)
+        nick, server = person.nick, session.options.server_name
+        reply = functools.partial(session.reply, pending=pending)
+        reply(n.RPL_WHOISUSER, nick, person.username, HOST, "*", person.realname)
+        reply(n.RPL_WHOISSERVER, nick, server, session.options.network)
+        if person.away is not None:
+            reply(n.RPL_AWAY, nick, person.away or "away")
         if session.options.is_registered(nick):
-            session.reply(n.RPL_WHOISACCOUNT, nick, nick, "is logged in as", pending=pending)
+            reply(n.RPL_WHOISACCOUNT, nick, nick, "is logged in as")
     session.reply(n.RPL_ENDOFWHOIS, wanted[:64], "End of /WHOIS list", pending=pending)
 
 
@@ -549,14 +584,17 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
     command = pending.command if pending is not None else "NAMES"
     if command == "JOIN" and frame.room not in session.channels:
         return  # the join was refused: its error said so
+    roles = frame.roles or {}
+    multi = "multi-prefix" in session.caps
     if command == "WHO":
         away = set(frame.away or ())
         for nick in frame.users:
-            _who_reply(session, where, nick, pending or Pending("WHO"), away=nick in away)
+            found = session.options.person(nick) or Person(nick, nick, nick)
+            person = dataclasses.replace(found, away=(found.away or "") if nick in away else None)
+            prefixes = prefixed("", roles.get(nick), multi)
+            _who_reply(session, where, person, prefixes, pending or Pending("WHO"))
         session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
         return
-    roles = frame.roles or {}
-    multi = "multi-prefix" in session.caps
     line: list[str] = []
     for nick in frame.users:
         line.append(prefixed(nick, roles.get(nick), multi))
