@@ -76,21 +76,24 @@ def test_a_reply_to_a_message_charla_does_not_know_is_said_without_the_reply() -
     session.receive_line("CAP REQ :echo-message labeled-response batch")
     session.take()
     session.receive_line("@label=L;+draft/reply=123 PRIVMSG #general :hi")
-    say, barrier = session.take()[1]
+    session.receive_line("PING x")  # answered after the PRIVMSG, whatever happens to it
+    say, barrier, ping_barrier = session.take()[1]
     assert isinstance(say, Say) and say.reply_to == 123 and isinstance(barrier, ClientPing)
 
     session.receive_frame(Error(code=Code.NO_SUCH_MESSAGE, message="no", label=say.label))
     out, (again, second_barrier) = session.take()
     assert out == []  # no error for the client
     assert isinstance(again, Say) and (again.text, again.reply_to) == ("hi", None)
-    # The first barrier's answer does not end the response: the message is still out.
-    session.receive_frame(Pong(token="barrier", label=barrier.label))
+    # The first barriers' answers do not end the response: the message is still out.
+    for answered in (barrier, ping_barrier):
+        session.receive_frame(Pong(token="barrier", label=answered.label))
     assert lines(session) == []
     echo = Message(id=9, user="ana", text="hi", ts="t", room="general", label=again.label)
     session.receive_frame(echo)
     session.receive_frame(Pong(token="barrier", label=second_barrier.label))
-    (said,) = lines(session)
+    said, pong = lines(session)
     assert (said.command, said.params, said.tags["label"]) == ("PRIVMSG", ["#general", "hi"], "L")
+    assert pong.command == "PONG"
 
 
 def test_a_message_to_yourself_comes_back_as_echo_and_as_delivery() -> None:
@@ -124,3 +127,10 @@ def test_the_topic_of_a_channel_nobody_uses_is_no_such_channel() -> None:
     assert asked == []
     session.receive_line("TOPIC #somewhere")
     assert [type(f) for f in session.take()[1]] == [Topic]
+
+
+def test_a_kick_in_a_channel_nobody_uses_is_no_such_channel() -> None:
+    session = registered()
+    session.receive_line("KICK #nowhere bob")
+    (reply,) = lines(session)
+    assert (reply.command, reply.params[1]) == ("403", "#nowhere")

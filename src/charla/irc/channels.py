@@ -107,8 +107,7 @@ def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         return
     target = message.params[0]
     part = pending.part("TOPIC", target[:64])
-    if len(message.params) == 1 and not session.options.channel_exists(target):
-        session.reply(n.ERR_NOSUCHCHANNEL, target[:64], "No such channel", pending=pending)
+    if len(message.params) == 1 and not _exists(session, target, pending):
         return
     if len(message.params) > 1:
         part.detail = message.params[1]
@@ -117,10 +116,21 @@ def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         session.request(Topic(room=target), part)
 
 
+def _exists(session: IrcSession, target: str, pending: Pending) -> bool:
+    """Whether channel ``target`` exists (somebody is in it, or it has a topic); 403 if
+    not: charla has every room name, IRC only the channels in use."""
+    if session.options.channel_exists(target):
+        return True
+    session.reply(n.ERR_NOSUCHCHANNEL, target[:64], "No such channel", pending=pending)
+    return False
+
+
 def _kick(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 2, pending):
         return
     room, nick = message.params[0], message.params[1]
+    if not _exists(session, room, pending):
+        return
     reason = message.param(2)[:300] or None
     session.request(Kick(room=room, nick=nick, reason=reason), pending.part("KICK", room[:64]))
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -124,6 +124,9 @@ class Response:
     open: bool = True
     #: Barriers sent behind its requests and not answered yet: sent when the last is.
     barriers: int = 0
+    #: Waiting in line behind the responses of the commands before it, and answered.
+    queued: bool = False
+    ready: bool = False
 
 
 @dataclass(slots=True)
@@ -175,6 +178,9 @@ class IrcSession:
         self._labels = itertools.count(1)
         self._batches = itertools.count(1)
         self._held: list[ServerFrame] = []
+        #: Responses waiting for barriers, in the order of their commands: each is sent
+        #: once it and those before it are answered.
+        self._waiting: deque[Response] = deque()
         #: Requests sent that get an answer, and how many of them are known answered.
         self._sent = 0
         self._settled = 0
@@ -289,8 +295,12 @@ class IrcSession:
     def _barrier(self, pending: Pending) -> None:
         """Answer ``pending`` once a ping sent now is answered: charla answers in order."""
         pending.barrier_at = self._sent
-        if pending.response is not None:
-            pending.response.barriers += 1
+        response = pending.response
+        if response is not None:
+            if not response.queued:
+                response.queued = True
+                self._waiting.append(response)
+            response.barriers += 1
         self.request(ClientPing(token="barrier"), pending)
 
     def send_again(self, frame: ClientFrame, pending: Pending) -> None:
@@ -318,9 +328,22 @@ class IrcSession:
             self.reply(n.ERR_UNKNOWNCOMMAND, command[:32], "Unknown command", pending=pending)
 
     def _respond(self, pending: Pending) -> None:
-        """A command is answered: its lines (labelled, as one response, if asked)."""
+        """A command is answered: its lines go out after those of the commands before it."""
         response = pending.response
         if response is None or not response.open:
+            return
+        if not response.queued:
+            self._send_response(response)
+            return
+        response.ready = True
+        waiting = self._waiting
+        # A barrier lost to MAX_PENDING never comes: past that many, the oldest goes.
+        while waiting and (waiting[0].ready or len(waiting) > MAX_PENDING):
+            self._send_response(waiting.popleft())
+
+    def _send_response(self, response: Response) -> None:
+        """A command's lines (labelled, as one response, if asked)."""
+        if not response.open:
             return
         response.open = False
         lines, label = response.lines, response.label
