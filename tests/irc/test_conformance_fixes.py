@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from charla.irc.messages import MAX_CLIENT_TAGS, parse
-from charla.irc.session import IrcSession
+from charla.irc.session import IrcSession, Person
 from charla.protocol import (
     ClientPing,
     ClientRooms,
@@ -16,7 +16,10 @@ from charla.protocol import (
     RoomInfo,
     Rooms,
     Say,
+    ServerInfo,
+    System,
     Topic,
+    Welcome,
 )
 
 from .test_session import lines, options, registered
@@ -134,3 +137,48 @@ def test_a_kick_in_a_channel_nobody_uses_is_no_such_channel() -> None:
     session.receive_line("KICK #nowhere bob")
     (reply,) = lines(session)
     assert (reply.command, reply.params[1]) == ("403", "#nowhere")
+
+
+def test_sasl_after_registration_is_may_not_reregister_unless_logged_in() -> None:
+    session = registered()
+    session.receive_line("AUTHENTICATE PLAIN")
+    assert [m.command for m in lines(session)] == ["462"]  # charla has no SASL after it
+    session.account = "ana"
+    session.receive_line("AUTHENTICATE PLAIN")
+    assert [m.command for m in lines(session)] == ["907"]
+
+
+def test_an_invite_from_a_registered_nick_carries_its_account() -> None:
+    session = IrcSession(options(is_registered=lambda nick: nick == "profe"))
+    session.receive_line("CAP REQ :account-tag")
+    session.receive_line("CAP END")
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.take()
+    session.receive_frame(System(event="invite", room="clase", user="ana", by="profe"))
+    (invite,) = lines(session)
+    assert (invite.command, invite.params, invite.tags) == (
+        "INVITE",
+        ["ana", "#clase"],
+        {"account": "profe"},
+    )
+
+
+def test_userhost_marks_an_away_user_with_a_minus() -> None:
+    people = {
+        "bea": Person("bea", "b", "Bea", away="lunch"),
+        "cai": Person("cai", "c", "Cai"),
+    }
+    session = IrcSession(options(person=people.get))
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.take()
+    session.receive_line("USERHOST bea cai nadie")
+    (reply,) = lines(session)
+    assert reply.params[1] == "bea=-b@charla cai=+c@charla"

@@ -43,6 +43,7 @@ __all__ = [
     "COMMANDS",
     "FOLLOW_UPS",
     "MEMBER_PREFIXES",
+    "account_tag",
     "channel",
     "follow_up_answered",
     "need",
@@ -82,6 +83,14 @@ _ROLE_EVENTS = {
 
 def channel(room: str) -> str:
     return f"#{room}"
+
+
+def account_tag(session: IrcSession, nick: str | None) -> dict[str, str]:
+    """The ``account`` tag of a line from ``nick``, with ``account-tag`` (charla's
+    accounts are registered nicks)."""
+    if nick and "account-tag" in session.caps and session.options.is_registered(nick):
+        return {"account": nick}
+    return {}
 
 
 def need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
@@ -203,7 +212,8 @@ def render_system(session: IrcSession, frame: System, pending: Pending | None) -
         if pending is not None:
             session.reply(n.RPL_INVITING, user, where, pending=pending)
         else:
-            session.emit(IrcMessage("INVITE", [session.nick, where], by))
+            tags = account_tag(session, frame.by)
+            session.emit(IrcMessage("INVITE", [session.nick, where], by, tags))
     elif event == "mode":
         _render_mode_change(session, where, frame.by or "", pending)
     elif event in _ROLE_EVENTS:

@@ -589,8 +589,10 @@ class IrcSession:
 
     def authenticate(self, message: IrcMessage, pending: Pending) -> None:
         data = message.param(0)
-        if self.registered or self.welcomed:
+        if self.account is not None:
             self.reply(n.ERR_SASLALREADY, "You have already authenticated", pending=pending)
+        elif self.registered or self.welcomed:  # charla has no SASL after registration
+            self.reply(n.ERR_ALREADYREGISTERED, "You may not reregister", pending=pending)
         elif data == "*":
             self._sasl = None
             self.reply(n.ERR_SASLABORTED, "SASL authentication aborted", pending=pending)

@@ -63,6 +63,7 @@ from .channels import (
     CHANNEL_MODES,
     FOLLOW_UPS,
     MEMBER_PREFIXES,
+    account_tag,
     channel,
     channel_mode,
     follow_up_answered,
@@ -376,12 +377,10 @@ def _ison(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _userhost(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    found = [session.options.find_nick(w) for w in message.params[:5]]
-    session.reply(
-        n.RPL_USERHOST,
-        " ".join(f"{nick}=+{nick}@charla" for nick in found if nick),
-        pending=pending,
-    )
+    """``nick=+user@host`` for each nick online: ``-`` instead of ``+`` if it is away."""
+    found = [p for p in map(session.options.person, message.params[:5]) if p is not None]
+    replies = [f"{p.nick}={'-' if p.away is not None else '+'}{p.username}@{HOST}" for p in found]
+    session.reply(n.RPL_USERHOST, " ".join(replies), pending=pending)
 
 
 def _chathistory(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -485,8 +484,7 @@ def message_lines(
         tags["msgid"] = str(frame.id)
         if frame.reply_to is not None:
             tags[REPLY] = str(frame.reply_to)
-    if "account-tag" in caps and session.options.is_registered(frame.user):
-        tags["account"] = frame.user
+    tags.update(account_tag(session, frame.user))
     if batch is not None:
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick

@@ -28,6 +28,10 @@ selectors="not oper and not testReqTwo and not testReqOneThenOne"
 selectors+=" and not testReqPostRegistration and not testTopicMode and not testTopicPrivileges"
 selectors+=" and not testNames2812 and not testNamesModern and not testKickPrivileges"
 selectors+=" and not testMultiPrefix and not testWhoChan"
+#   ServicesWhoisTestCase, testWhoisAccount, testPlainReAuthenticate
+#                      they log a nick in to an account of another name: charla's accounts
+#                      are nicks (SASL makes the account's nick yours)
+selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
 
 cd "$irctest"
 exec "${IRCTEST_PYTHON:-python3}" -m pytest -p no:cacheprovider \
