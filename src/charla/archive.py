@@ -28,9 +28,11 @@ __all__ = [
     "since",
 ]
 
-_COLUMNS = "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.to_user, m.edited, m.deleted"
+_COLUMNS = (
+    "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.to_user, m.edited, m.deleted"
+)
 
-Row = tuple[int, str, str, str, str, int, int, "str | None", "str | None", int]
+Row = tuple[int, str, str, str, str, int, int, int, "str | None", "str | None", int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ class Scope:
 
 def to_message(row: Row) -> Message:
     """A message as it is now: its latest text, or marked deleted (with no text)."""
-    id_, room, user, text, ts, action, bot, to, edited, deleted = row
+    id_, room, user, text, ts, action, bot, notice, to, edited, deleted = row
     message = Message(
         id=id_,
         user=user,
@@ -88,6 +90,7 @@ def to_message(row: Row) -> Message:
         ts=ts,
         action=bool(action),
         bot=bool(bot),
+        notice=bool(notice),
         edited=None if deleted else edited,
         deleted=bool(deleted),
     )

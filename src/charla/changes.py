@@ -92,8 +92,8 @@ _encode = msgspec.json.Encoder().encode
 _decode_change = msgspec.json.Decoder(Reaction | Edited | Deleted).decode
 
 _SELECT = (
-    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.reply_to, m.thread,"
-    f" m.edited, m.deleted, p.user, substr(p.text, 1, {PREVIEW}), p.deleted"
+    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.reply_to,"
+    f" m.thread, m.edited, m.deleted, p.user, substr(p.text, 1, {PREVIEW}), p.deleted"
     " FROM messages m LEFT JOIN messages p ON p.id = m.reply_to"
 )
 
@@ -247,8 +247,8 @@ def read_page(
 
 
 def _message(row: tuple[object, ...]) -> Message:
-    (id_, room, user, text, ts, action, bot, reply_to, thread, edited, deleted) = row[:11]
-    parent_user, parent_text, parent_deleted = row[11:]
+    (id_, room, user, text, ts, action, bot, notice, reply_to, thread, edited, deleted) = row[:12]
+    parent_user, parent_text, parent_deleted = row[12:]
     parent = None
     if parent_user is not None:
         parent = (
@@ -264,6 +264,7 @@ def _message(row: tuple[object, ...]) -> Message:
         ts=str(ts),
         action=bool(action),
         bot=bool(bot),
+        notice=bool(notice),
         reply_to=reply_to,  # type: ignore[arg-type]
         thread=thread,  # type: ignore[arg-type]
         parent=parent,

@@ -151,6 +151,10 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
     # Replies, threads, reactions, edits and deletes (charla.changes).
     _changes.MIGRATION,
+    # Notices (IRC's NOTICE): messages programs never answer automatically.
+    """
+    ALTER TABLE messages ADD COLUMN notice INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -161,7 +165,7 @@ _SET_MARKER = (
 )
 _FORGET_MARKERS = "DELETE FROM read_markers WHERE nick_key = ?"
 
-_COLUMNS = "id, room, user, text, ts, action, bot"
+_COLUMNS = "id, room, user, text, ts, action, bot, notice"
 _STORED_COLUMNS = (
     _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
 )
@@ -212,7 +216,7 @@ def _message_row(m: Message, registered: Callable[[str], bool], author: str) -> 
         to = m.to or ""
         parties = (to, nick_key(m.user), nick_key(to), int(registered(m.user)), int(registered(to)))
     room = DIRECT if m.room is None else m.room
-    text = (m.id, room, m.user, m.text, m.ts, int(m.action), int(m.bot))
+    text = (m.id, room, m.user, m.text, m.ts, int(m.action), int(m.bot), int(m.notice))
     return (*text, *parties, m.reply_to, m.thread, author)
 
 

@@ -25,6 +25,9 @@ async def test_a_message_reaches_every_node(cluster: Cluster) -> None:
     got = await bea.expect(Message, text="hola desde a")
     own = await ana.expect(Message, text="hola desde a")
     assert got.id == own.id and got.user == "ana" and got.room == "general"
+    # A notice stays one on the other node.
+    await ana.send({"type": "say", "text": "aviso", "room": "general", "notice": True})
+    assert (await bea.expect(Message, text="aviso")).notice
 
 
 async def _welcome(cluster: Cluster, node: str, nick: str) -> Welcome:

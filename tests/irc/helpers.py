@@ -21,6 +21,8 @@ from ..helpers import TIMEOUT, Peer, make_config, running
 
 #: The password of the nicks the tests register.
 PASSWORD = "s3cret-pass"
+#: The channels the tests' IRC clients join once welcomed, as irssi's autojoin would.
+AUTOJOIN = ("#general",)
 
 
 async def registered(port: int, nick: str) -> None:
@@ -83,14 +85,18 @@ class RawIrc:
                     return seen
         raise AssertionError(f"closed while waiting for {command}: {seen}")
 
-    async def register(self, nick: str, *caps: str) -> None:
+    async def register(self, nick: str, *caps: str, channels: tuple[str, ...] = AUTOJOIN) -> None:
+        """Register as ``nick`` with ``caps``, then join ``channels`` (an IRC server
+        joins nobody anywhere: clients are configured to join their channels)."""
         if caps:
             await self.send("CAP LS 302", f"CAP REQ :{' '.join(caps)}")
         await self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
         if caps:
             await self.send("CAP END")
         await self.expect("001")
-        await self.expect("366")  # #general joined, names listed
+        for name in channels:
+            await self.send(f"JOIN {name}")
+            await self.expect("366", lambda m, name=name: m.params[1] == name)  # names listed
 
     async def close(self) -> None:
         self.writer.close()
@@ -101,10 +107,14 @@ class RawIrc:
 class LibraryClient:
     """The ``irc`` library's client (jaraco/irc), run on its own thread."""
 
-    def __init__(self, port: int, nick: str, **connect: Any) -> None:
+    def __init__(
+        self, port: int, nick: str, *, channels: tuple[str, ...] = AUTOJOIN, **connect: Any
+    ) -> None:
         self.reactor = irc.client.Reactor()
         self.events: queue.Queue[irc.client.Event] = queue.Queue()
         self.reactor.add_global_handler("all_events", self._record, -10)
+        self.channels = channels
+        self.reactor.add_global_handler("welcome", self._autojoin)
         self.connection = self.reactor.server()
         self.connection.connect("127.0.0.1", port, nick, **connect)
         self._stop = threading.Event()
@@ -113,6 +123,10 @@ class LibraryClient:
 
     def _record(self, connection: object, event: irc.client.Event) -> None:
         self.events.put(event)
+
+    def _autojoin(self, connection: irc.client.ServerConnection, event: irc.client.Event) -> None:
+        for name in self.channels:
+            connection.join(name)
 
     def _run(self) -> None:
         while not self._stop.is_set():

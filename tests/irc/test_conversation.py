@@ -79,6 +79,8 @@ async def test_read_markers_are_markread_and_come_back_on_join(tmp_path: Path) -
         await again.send(f"PASS {PASSWORD}")
         await again.send("CAP LS 302", "CAP REQ :server-time draft/read-marker")
         await again.send("NICK ana", "USER ana 0 * :ana", "CAP END")
+        await again.expect("001")
+        await again.send("JOIN #general")
         seen = await again.until("MARKREAD")
         assert seen[-1].params == marked.params
         assert [m.params[1] for m in seen if m.command == "PRIVMSG"] == ["uno", "dos"]

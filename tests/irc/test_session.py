@@ -43,6 +43,9 @@ def options(**overrides: object) -> IrcOptions:
         "server_password": False,
         "is_registered": lambda nick: nick == "robot",
         "find_nick": lambda nick: None,
+        "channel_exists": lambda name: name != "#nowhere",
+        "person": lambda nick: None,
+        "neighbours": lambda nick, limit: [],
     }
     base.update(overrides)
     return IrcOptions(**base)  # type: ignore[arg-type]
@@ -69,7 +72,8 @@ def test_nick_and_user_make_one_hello_and_its_welcome_the_001() -> None:
     session.receive_line("NICK ana")
     session.receive_line("USER ana 0 * :Ana")
     _, frames = session.take()
-    assert frames == [Hello(nick="ana", away_notify=True, label="hello")]
+    # An IRC server joins nobody anywhere: the client joins its channels.
+    assert frames == [Hello(nick="ana", away_notify=True, join_default=False, label="hello")]
     session.receive_frame(
         Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
     )
@@ -84,7 +88,9 @@ def test_a_taken_nick_is_433_and_another_nick_tries_again() -> None:
     session.receive_frame(Error(code="nick_taken", message="taken", label="hello"))
     assert lines(session)[0].command == "433"
     session.receive_line("NICK ana_")
-    assert session.take()[1] == [Hello(nick="ana_", away_notify=True, label="hello")]
+    assert session.take()[1] == [
+        Hello(nick="ana_", away_notify=True, join_default=False, label="hello")
+    ]
 
 
 def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() -> None:
@@ -98,7 +104,9 @@ def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() 
     session.receive_line("AUTHENTICATE PLAIN")
     session.receive_line("AUTHENTICATE " + base64.b64encode(b"robot\0robot\0pw").decode())
     _, frames = session.take()
-    assert frames == [Hello(nick="robot", password="pw", away_notify=True, label="sasl")]
+    assert frames == [
+        Hello(nick="robot", password="pw", away_notify=True, join_default=False, label="sasl")
+    ]
 
 
 def test_messages_before_registration_ends_are_held_then_told() -> None:

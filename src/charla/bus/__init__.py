@@ -59,6 +59,7 @@ class Draft:
     to: str | None = None
     action: bool = False
     bot: bool = False
+    notice: bool = False
     origin: object = None
     reply_to: int | None = None
     #: For a message, who may change it later; for a change, who asks (space-separated
@@ -92,6 +93,7 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         action=draft.action,
         bot=draft.bot,
         reply_to=draft.reply_to,
+        notice=draft.notice,
     )
 
 

@@ -116,6 +116,8 @@ def _message_line(m: Message, lang: str) -> str:
         line = f"{clock} {where} {text}"
     elif m.action:
         line = f"{clock} {where} * {user} {text}"
+    elif m.notice:  # as IRC clients show a NOTICE
+        line = f"{clock} {where} -{user}- {text}"
     else:
         line = f"{clock} {where} <{user}> {text}"
     if m.reactions:

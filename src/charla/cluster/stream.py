@@ -84,6 +84,8 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     a: bool = False
     #: Posted by a program (an incoming webhook).
     b: bool = False
+    #: A notice (IRC's ``NOTICE``).
+    n: bool = False
     #: What it is: "" for a message, or the kind of change to message ``tg``.
     k: str = ""
     tg: int = 0
@@ -333,6 +335,7 @@ class NatsBus:
             to=draft.to,
             a=draft.action,
             b=draft.bot,
+            n=draft.notice,
             k="" if draft.kind == "message" else draft.kind,
             tg=draft.target,
             e=draft.emoji,
@@ -724,6 +727,7 @@ def _draft(entry: _Entry) -> Draft:
         to=entry.to,
         action=entry.a,
         bot=entry.b,
+        notice=entry.n,
         reply_to=entry.rt,
         author=entry.au,
         kind=kind,

@@ -43,6 +43,7 @@ __all__ = [
     "COMMANDS",
     "FOLLOW_UPS",
     "MEMBER_PREFIXES",
+    "account_tag",
     "channel",
     "follow_up_answered",
     "need",
@@ -84,6 +85,14 @@ def channel(room: str) -> str:
     return f"#{room}"
 
 
+def account_tag(session: IrcSession, nick: str | None) -> dict[str, str]:
+    """The ``account`` tag of a line from ``nick``, with ``account-tag`` (charla's
+    accounts are registered nicks)."""
+    if nick and "account-tag" in session.caps and session.options.is_registered(nick):
+        return {"account": nick}
+    return {}
+
+
 def need(session: IrcSession, message: IrcMessage, count: int, pending: Pending) -> bool:
     """Whether ``message`` has ``count`` parameters; 461 if not."""
     if len([p for p in message.params[:count] if p]) >= count:
@@ -107,6 +116,8 @@ def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         return
     target = message.params[0]
     part = pending.part("TOPIC", target[:64])
+    if len(message.params) == 1 and not _exists(session, target, pending):
+        return
     if len(message.params) > 1:
         part.detail = message.params[1]
         session.request(Topic(room=target, text=message.params[1]), part)
@@ -114,10 +125,21 @@ def _topic(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         session.request(Topic(room=target), part)
 
 
+def _exists(session: IrcSession, target: str, pending: Pending) -> bool:
+    """Whether channel ``target`` exists (somebody is in it, or it has a topic); 403 if
+    not: charla has every room name, IRC only the channels in use."""
+    if session.options.channel_exists(target):
+        return True
+    session.reply(n.ERR_NOSUCHCHANNEL, target[:64], "No such channel", pending=pending)
+    return False
+
+
 def _kick(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 2, pending):
         return
     room, nick = message.params[0], message.params[1]
+    if not _exists(session, room, pending):
+        return
     reason = message.param(2)[:300] or None
     session.request(Kick(room=room, nick=nick, reason=reason), pending.part("KICK", room[:64]))
 
@@ -190,7 +212,8 @@ def render_system(session: IrcSession, frame: System, pending: Pending | None) -
         if pending is not None:
             session.reply(n.RPL_INVITING, user, where, pending=pending)
         else:
-            session.emit(IrcMessage("INVITE", [session.nick, where], by))
+            tags = account_tag(session, frame.by)
+            session.emit(IrcMessage("INVITE", [session.nick, where], by, tags))
     elif event == "mode":
         _render_mode_change(session, where, frame.by or "", pending)
     elif event in _ROLE_EVENTS:

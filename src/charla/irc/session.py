@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,7 +49,7 @@ from .messages import (
     serialize,
 )
 
-__all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Response"]
+__all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Person", "Response"]
 
 #: Every capability offered, with its ``CAP LS 302`` value.
 CAPS: dict[str, str] = {
@@ -79,7 +79,24 @@ _ANSWERED_BY_THEIR_MESSAGE = (Say, Me, Msg)
 MAX_SHOWN = 2000
 #: Longest SASL payload (base64), as 400-byte chunks.
 MAX_SASL = 1200
+#: Longest username and real name kept from ``USER``.
+USERLEN = 16
+REALNAMELEN = 100
+#: What a username may not hold: it is shown in ``user@host`` masks.
+_NOT_IN_USERNAME = str.maketrans("", "", " !@*?,:#\x00\r\n")
 _HELLO = "hello"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What ``WHO`` and ``WHOIS`` tell of a user: its ``USER`` line for an IRC user; its
+    nick and :data:`NATIVE_REALNAME` for a charla client's."""
+
+    nick: str
+    username: str
+    realname: str
+    #: Its away message, if it is away.
+    away: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +115,14 @@ class IrcOptions:
     is_registered: Callable[[str], bool]
     #: A nick's display form if somebody has it here or in the cluster.
     find_nick: Callable[[str], str | None]
+    #: Whether a channel exists: somebody is in it (here or in the cluster), or it has
+    #: a topic. charla has every room name; IRC has the channels in use.
+    channel_exists: Callable[[str], bool]
+    #: Who somebody online is (None: nobody has that nick).
+    person: Callable[[str], Person | None]
+    #: A nick and the nicks it shares a room with, at most ``limit`` of them: whom a
+    #: ``WHO`` mask may list (every charla user is invisible, ``+i``).
+    neighbours: Callable[[str, int], list[str]]
 
     @property
     def max_lines(self) -> int:
@@ -112,6 +137,11 @@ class Response:
     label: str | None
     lines: list[IrcMessage] = field(default_factory=list)
     open: bool = True
+    #: Barriers sent behind its requests and not answered yet: sent when the last is.
+    barriers: int = 0
+    #: Waiting in line behind the responses of the commands before it, and answered.
+    queued: bool = False
+    ready: bool = False
 
 
 @dataclass(slots=True)
@@ -128,6 +158,8 @@ class Pending:
     barrier_at: int = 0
     #: The request is a message: its copy (or its refusal) is its last answer.
     ends_with_message: bool = False
+    #: What to send instead if charla refuses the message a ``+draft/reply`` names.
+    without_reply: ClientFrame | None = None
 
     def part(self, command: str, target: str) -> Pending:
         """One of several requests sent for this command: its lines join this one's."""
@@ -141,7 +173,9 @@ class IrcSession:
     def __init__(self, options: IrcOptions) -> None:
         self.options = options
         self.nick = "*"
+        #: The username and real name of ``USER``.
         self.user: str | None = None
+        self.realname = ""
         self.caps: set[str] = set()
         #: ``caps`` frozen, for caches keyed by what a client negotiated.
         self.caps_key: frozenset[str] = frozenset()
@@ -161,6 +195,9 @@ class IrcSession:
         self._labels = itertools.count(1)
         self._batches = itertools.count(1)
         self._held: list[ServerFrame] = []
+        #: Responses waiting for barriers, in the order of their commands: each is sent
+        #: once it and those before it are answered.
+        self._waiting: deque[Response] = deque()
         #: Requests sent that get an answer, and how many of them are known answered.
         self._sent = 0
         self._settled = 0
@@ -168,6 +205,8 @@ class IrcSession:
         self.multiline: dict[str, tuple[str, list[str]]] = {}
         #: The last rename told: charla tells it once per shared room, IRC once.
         self.last_rename: tuple[str, str] | None = None
+        #: The last user whose quit was told: charla tells it once per shared room.
+        self.last_quit: str | None = None
         #: With ``draft/read-marker``: the messages shown, id -> (target, time), oldest
         #: first, and each joined room's marker until its history has been shown.
         self.shown: OrderedDict[int, tuple[str, str]] = OrderedDict()
@@ -279,11 +318,28 @@ class IrcSession:
         if response.label is None and not (busy and response.lines):
             self._respond(pending)  # nothing to wait for: lines now, answers as they come
         elif asked or busy:
-            # Answered once a ping sent behind it is: charla answers in order.
-            pending.barrier_at = self._sent
-            self.request(ClientPing(token="barrier"), pending)
+            self._barrier(pending)
         else:
             self._respond(pending)
+
+    def _barrier(self, pending: Pending) -> None:
+        """Answer ``pending`` once a ping sent now is answered: charla answers in order."""
+        pending.barrier_at = self._sent
+        response = pending.response
+        if response is not None:
+            if not response.queued:
+                response.queued = True
+                self._waiting.append(response)
+            response.barriers += 1
+        self.request(ClientPing(token="barrier"), pending)
+
+    def send_again(self, frame: ClientFrame, pending: Pending) -> None:
+        """Send ``frame`` for a command that is partly answered already: a response still
+        held waits for its answers too."""
+        self.request(frame, pending)
+        response = pending.response
+        if response is not None and response.open:
+            self._barrier(Pending(pending.command, pending.target, response))
 
     def _dispatch(self, message: IrcMessage, pending: Pending) -> None:
         from .translate import COMMANDS
@@ -302,9 +358,22 @@ class IrcSession:
             self.reply(n.ERR_UNKNOWNCOMMAND, command[:32], "Unknown command", pending=pending)
 
     def _respond(self, pending: Pending) -> None:
-        """A command is answered: its lines (labelled, as one response, if asked)."""
+        """A command is answered: its lines go out after those of the commands before it."""
         response = pending.response
         if response is None or not response.open:
+            return
+        if not response.queued:
+            self._send_response(response)
+            return
+        response.ready = True
+        waiting = self._waiting
+        # A barrier lost to MAX_PENDING never comes: past that many, the oldest goes.
+        while waiting and (waiting[0].ready or len(waiting) > MAX_PENDING):
+            self._send_response(waiting.popleft())
+
+    def _send_response(self, response: Response) -> None:
+        """A command's lines (labelled, as one response, if asked)."""
+        if not response.open:
             return
         response.open = False
         lines, label = response.lines, response.label
@@ -349,9 +418,15 @@ class IrcSession:
 
     def barrier_answered(self, label: str | None) -> None:
         pending = self._pending.pop(label, None) if label else None
-        if pending is not None:
-            self._settled = max(self._settled, pending.barrier_at)
-            self._respond(pending)
+        if pending is None:
+            return
+        self._settled = max(self._settled, pending.barrier_at)
+        response = pending.response
+        if response is not None:
+            response.barriers -= 1
+            if response.barriers > 0:
+                return  # a request sent again after this barrier is still unanswered
+        self._respond(pending)
 
     # --- registration ------------------------------------------------------------------
 
@@ -426,12 +501,14 @@ class IrcSession:
             password = self.pass_
         server_password = self.pass_ if self.options.server_password else None
         self.hello_sent = True
-        # Always asked: the away-notify capability may be requested after registration too.
+        # away-notify is always asked (the capability may be requested after registration
+        # too); no room is: an IRC server never joins anybody anywhere.
         hello = Hello(
             nick=nick,
             password=password,
             server_password=server_password,
             away_notify=True,
+            join_default=False,
             label=label,
         )
         self._to_server.append(hello)
@@ -536,13 +613,18 @@ class IrcSession:
             # "Modern IRC": an empty username (or real name) is not enough parameters.
             self.reply(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", pending=pending)
         else:
-            self.user = message.params[0][:32]
+            username = message.params[0].translate(_NOT_IN_USERNAME)[:USERLEN]
+            self.user = username or self.nick.translate(_NOT_IN_USERNAME)[:USERLEN] or "user"
+            realname = "".join(c for c in message.params[3] if c.isprintable())
+            self.realname = " ".join(realname.split())[:REALNAMELEN] or self.user
             self.try_register()
 
     def authenticate(self, message: IrcMessage, pending: Pending) -> None:
         data = message.param(0)
-        if self.registered or self.welcomed:
+        if self.account is not None:
             self.reply(n.ERR_SASLALREADY, "You have already authenticated", pending=pending)
+        elif self.registered or self.welcomed:  # charla has no SASL after registration
+            self.reply(n.ERR_ALREADYREGISTERED, "You may not reregister", pending=pending)
         elif data == "*":
             self._sasl = None
             self.reply(n.ERR_SASLABORTED, "SASL authentication aborted", pending=pending)
@@ -594,9 +676,13 @@ def _int(text: str, default: int) -> int:
     return int(text) if text.isdigit() and len(text) < 6 else default
 
 
+#: The host every charla user has on IRC (charla tells nobody's address).
+HOST = "charla"
+
+
 def mask(nick: str) -> str:
     """The ``nick!user@host`` a charla user has on IRC."""
-    return f"{nick}!{nick}@charla"
+    return f"{nick}!{nick}@{HOST}"
 
 
 _Handler = Callable[[IrcSession, IrcMessage, Pending], None]

@@ -16,7 +16,12 @@ standard numeric).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import re
 from collections.abc import Callable
+
+import msgspec
 
 from ..protocol import (
     Away,
@@ -52,12 +57,15 @@ from ..protocol import (
     UserAway,
     UserBack,
     Users,
+    nick_key,
 )
+from ..server.rooms import leave_reason
 from . import numerics as n
 from .channels import (
     CHANNEL_MODES,
     FOLLOW_UPS,
     MEMBER_PREFIXES,
+    account_tag,
     channel,
     channel_mode,
     follow_up_answered,
@@ -81,7 +89,7 @@ from .conversation import (
     tell_marker,
 )
 from .messages import IrcMessage
-from .session import IrcOptions, IrcSession, Pending, mask
+from .session import HOST, IrcOptions, IrcSession, Pending, Person, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
@@ -89,6 +97,8 @@ __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "r
 MAX_AWAY = 300
 #: Most targets of one PRIVMSG, NOTICE, JOIN or PART.
 MAX_TARGETS = 4
+#: Most users a ``WHO`` mask lists.
+MAX_WHO = 500
 #: Messages replayed on join to a client without ``batch``.
 SHORT_REPLAY = 10
 #: Bytes of text in one PRIVMSG: what fits in 512 with the longest source and target.
@@ -157,8 +167,11 @@ def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 def _part(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 1, pending):
         return
+    reason = leave_reason(message.param(1))
     for target in _targets(message.params[0]):
-        session.request(Part(room=target), pending.part("PART", target))
+        part = pending.part("PART", target)
+        part.detail = reason or ""  # our own PART line carries it too
+        session.request(Part(room=target, reason=reason), part)
 
 
 def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -185,10 +198,11 @@ def _send_text(
     session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
 ) -> None:
     action = False
+    notice = pending.command == "NOTICE"
     if text.startswith(_CTCP):
         verb, _, rest = text.strip(_CTCP).partition(" ")
-        if verb.upper() != "ACTION":
-            return  # other CTCP (VERSION, PING...) has nobody to answer it
+        if verb.upper() != "ACTION" or notice:
+            return  # other CTCP (VERSION, PING...) and CTCP replies have nobody to answer
         text, action = rest, True
     if text.startswith("/"):
         text = "/" + text  # text, never a charla /command
@@ -196,12 +210,14 @@ def _send_text(
         frame: Say | Me | Msg = (
             Me(text=text, room=target, reply_to=reply_to)
             if action
-            else Say(text=text, room=target, reply_to=reply_to)
+            else Say(text=text, room=target, reply_to=reply_to, notice=notice)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text, reply_to=reply_to)
+        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice)
+    if reply_to is not None:  # said all the same if charla knows no such message
+        pending.without_reply = msgspec.structs.replace(frame, reply_to=None)
     session.request(frame, pending)
 
 
@@ -252,23 +268,50 @@ def _list(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _who(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
+    """``WHO #room``, ``WHO nick``, or ``WHO mask`` (``*`` and ``?``; ``0`` is ``*``):
+    the users matching it by nick, username or real name among those sharing a room with
+    the asker — every charla user is invisible (``+i``) to masks, not to its nick."""
     mask_ = message.param(0) or "*"
     if mask_.startswith("#"):
         session.request(ClientUsers(room=mask_), pending.part("WHO", mask_))
         return
-    nick = session.options.find_nick(mask_)
-    if nick is not None:
-        _who_reply(session, "*", nick, pending)
+    options = session.options
+    if mask_ == "0" or any(c in mask_ for c in "*?"):
+        match = _glob(mask_[:64] if mask_ != "0" else "*")
+        found = map(options.person, options.neighbours(session.nick, MAX_WHO))
+        people = [p for p in found if p is not None and _matches(match, p)]
+    else:
+        people = [p for p in [options.person(mask_)] if p is not None]
+    for person in people:
+        _who_reply(session, "*", person, "", pending)
     session.reply(n.RPL_ENDOFWHO, mask_[:64], "End of WHO list", pending=pending)
 
 
+def _glob(mask_: str) -> re.Pattern[str]:
+    """An IRC mask (``*`` any run, ``?`` any one character) as a caseless pattern."""
+    pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask_)
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+def _matches(match: re.Pattern[str], person: Person) -> bool:
+    return any(match.fullmatch(x) for x in (person.nick, person.username, person.realname))
+
+
 def _who_reply(
-    session: IrcSession, where: str, nick: str, pending: Pending, *, away: bool = False
+    session: IrcSession, where: str, person: Person, prefixes: str, pending: Pending
 ) -> None:
-    server = session.options.server_name
-    here = "G" if away else "H"  # gone or here
+    """``352``: flags ``H`` (here) or ``G`` (gone: away), then the channel prefixes."""
+    flags = ("G" if person.away is not None else "H") + prefixes
     session.reply(
-        n.RPL_WHOREPLY, where, nick, "charla", server, nick, here, f"0 {nick}", pending=pending
+        n.RPL_WHOREPLY,
+        where,
+        person.username,
+        HOST,
+        session.options.server_name,
+        person.nick,
+        flags,
+        f"0 {person.realname}",
+        pending=pending,
     )
 
 
@@ -276,15 +319,18 @@ def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 1, pending):
         return
     wanted = message.params[-1].split(",")[0]
-    nick = session.options.find_nick(wanted)
-    if nick is None:
+    person = session.options.person(wanted)
+    if person is None:
         session.reply(n.ERR_NOSUCHNICK, wanted[:64], "No such nick/channel", pending=pending)
     else:
-        server = session.options.server_name
-        session.reply(n.RPL_WHOISUSER, nick, nick, "charla", "*", nick, pending=pending)
-        session.reply(n.RPL_WHOISSERVER, nick, server, session.options.network, pending=pending)
+        nick, server = person.nick, session.options.server_name
+        reply = functools.partial(session.reply, pending=pending)
+        reply(n.RPL_WHOISUSER, nick, person.username, HOST, "*", person.realname)
+        reply(n.RPL_WHOISSERVER, nick, server, session.options.network)
+        if person.away is not None:
+            reply(n.RPL_AWAY, nick, person.away or "away")
         if session.options.is_registered(nick):
-            session.reply(n.RPL_WHOISACCOUNT, nick, nick, "is logged in as", pending=pending)
+            reply(n.RPL_WHOISACCOUNT, nick, nick, "is logged in as")
     session.reply(n.RPL_ENDOFWHOIS, wanted[:64], "End of /WHOIS list", pending=pending)
 
 
@@ -333,12 +379,10 @@ def _ison(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _userhost(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    found = [session.options.find_nick(w) for w in message.params[:5]]
-    session.reply(
-        n.RPL_USERHOST,
-        " ".join(f"{nick}=+{nick}@charla" for nick in found if nick),
-        pending=pending,
-    )
+    """``nick=+user@host`` for each nick online: ``-`` instead of ``+`` if it is away."""
+    found = [p for p in map(session.options.person, message.params[:5]) if p is not None]
+    replies = [f"{p.nick}={'-' if p.away is not None else '+'}{p.username}@{HOST}" for p in found]
+    session.reply(n.RPL_USERHOST, " ".join(replies), pending=pending)
 
 
 def _chathistory(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -416,20 +460,24 @@ def render(session: IrcSession, frame: ServerFrame) -> None:
 
 
 def _render_message(session: IrcSession, frame: Message, pending: Pending | None) -> None:
-    if pending is not None and "echo-message" not in session.caps:
-        return  # the sender's own copy (only the sender's copy carries our label)
     if frame.deleted:
         return  # a deleted message in a history: nothing left to say
-    command = "NOTICE" if pending is not None and pending.command == "NOTICE" else "PRIVMSG"
-    for line in message_lines(session, frame, command):
-        session.emit(line, pending)
+    # Only the sender's own copy carries our label: its echo, with echo-message.
+    if pending is not None and "echo-message" in session.caps:
+        for line in message_lines(session, frame):
+            session.emit(line, pending)
+    to_self = frame.to is not None and nick_key(frame.to) == nick_key(session.nick)
+    if pending is None or to_self:  # a message to yourself is delivered too, as on IRC
+        for line in message_lines(session, frame):
+            session.emit(line)
 
 
 def message_lines(
-    session: IrcSession, frame: Message, command: str = "PRIVMSG", batch: str | None = None
+    session: IrcSession, frame: Message, batch: str | None = None
 ) -> list[IrcMessage]:
-    """``frame`` as PRIVMSGs: one per line of its text (cut to fit 512 bytes), or one
-    ``draft/multiline`` batch for a client that asked for it."""
+    """``frame`` as PRIVMSGs (NOTICEs for a notice): one per line of its text (cut to
+    fit 512 bytes), or one ``draft/multiline`` batch for a client that asked for it."""
+    command = "NOTICE" if frame.notice else "PRIVMSG"
     caps = session.caps
     tags: dict[str, str] = {}
     if "server-time" in caps:
@@ -438,8 +486,7 @@ def message_lines(
         tags["msgid"] = str(frame.id)
         if frame.reply_to is not None:
             tags[REPLY] = str(frame.reply_to)
-    if "account-tag" in caps and session.options.is_registered(frame.user):
-        tags["account"] = frame.user
+    tags.update(account_tag(session, frame.user))
     if batch is not None:
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick
@@ -528,7 +575,8 @@ def _render_parted(session: IrcSession, frame: Parted, pending: Pending | None) 
     if frame.room not in session.channels:
         return  # put out: the KICK said so
     session.channels.discard(frame.room)
-    session.emit(IrcMessage("PART", [channel(frame.room)], session.source), pending)
+    reason = [pending.detail] if pending is not None and pending.detail else []
+    session.emit(IrcMessage("PART", [channel(frame.room), *reason], session.source), pending)
 
 
 def _render_users(session: IrcSession, frame: Users, pending: Pending | None) -> None:
@@ -536,14 +584,17 @@ def _render_users(session: IrcSession, frame: Users, pending: Pending | None) ->
     command = pending.command if pending is not None else "NAMES"
     if command == "JOIN" and frame.room not in session.channels:
         return  # the join was refused: its error said so
+    roles = frame.roles or {}
+    multi = "multi-prefix" in session.caps
     if command == "WHO":
         away = set(frame.away or ())
         for nick in frame.users:
-            _who_reply(session, where, nick, pending or Pending("WHO"), away=nick in away)
+            found = session.options.person(nick) or Person(nick, nick, nick)
+            person = dataclasses.replace(found, away=(found.away or "") if nick in away else None)
+            prefixes = prefixed("", roles.get(nick), multi)
+            _who_reply(session, where, person, prefixes, pending or Pending("WHO"))
         session.reply(n.RPL_ENDOFWHO, where, "End of WHO list", pending=pending)
         return
-    roles = frame.roles or {}
-    multi = "multi-prefix" in session.caps
     line: list[str] = []
     for nick in frame.users:
         line.append(prefixed(nick, roles.get(nick), multi))
@@ -570,9 +621,17 @@ def _render_system(session: IrcSession, frame: System, pending: Pending | None) 
     if render_system(session, frame, pending) or _render_away(session, frame, pending):
         return
     if frame.event == "join" and frame.room:
+        if session.last_quit == user:
+            session.last_quit = None  # back: a later quit is told again
         session.emit(IrcMessage("JOIN", [channel(frame.room)], mask(user)), pending)
+    elif frame.event == "leave" and frame.room and frame.quit:
+        if session.last_quit == user:
+            return  # told already, for another room
+        session.last_quit = user
+        session.emit(IrcMessage("QUIT", [frame.reason or "Connection closed"], mask(user)))
     elif frame.event == "leave" and frame.room:
-        session.emit(IrcMessage("PART", [channel(frame.room)], mask(user)), pending)
+        reason = [frame.reason] if frame.reason else []
+        session.emit(IrcMessage("PART", [channel(frame.room), *reason], mask(user)), pending)
     elif frame.event == "nick" and frame.new:
         if (user, frame.new) == session.last_rename and pending is None:
             return  # told already, for another room
@@ -612,12 +671,18 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
     if pending is None:
         session.notice(f"{frame.code}: {frame.message}")
         return
-    if pending.command == "NOTICE":
-        return  # NOTICE is never answered with an error
     try:
         code: Code | None = Code(frame.code)
     except ValueError:
         code = None
+    if code is Code.NO_SUCH_MESSAGE and pending.without_reply is not None:
+        # A server relaying client tags passes a reply to an unknown message on: so
+        # does charla, without the reply.
+        retry, pending.without_reply = pending.without_reply, None
+        session.send_again(retry, pending)
+        return
+    if pending.command == "NOTICE":
+        return  # NOTICE is never answered with an error
     numeric = n.ERROR_NUMERICS.get(code) if code is not None else None
     if pending.command in ("PRIVMSG", "NOTICE") and code is Code.NOT_IN_ROOM:
         numeric = n.ERR_CANNOTSENDTOCHAN

@@ -24,10 +24,11 @@ from ..protocol import (
     decode_server_frame,
     encode,
     nick_key,
+    normalize_room,
 )
 from ..server.connection import Connection
 from .messages import IrcLineSplitter
-from .session import IrcOptions, IrcSession
+from .session import IrcOptions, IrcSession, Person
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["IrcConnection", "irc_options", "split_address"]
 
 log = logging.getLogger("charla.irc")
+
+#: The real name ``WHO`` and ``WHOIS`` give a charla client's user (it sent no ``USER``).
+NATIVE_REALNAME = "charla user"
 
 #: Room messages as IRC lines, by the bytes fan-out shares and the capabilities they were
 #: rendered for: a message to a room of a thousand IRC clients is rendered once per set
@@ -63,6 +67,43 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         member = hub.nicks.get(nick_key(nick))
         return member.nick if member is not None else hub.presence.find(nick)
 
+    def person(nick: str) -> Person | None:
+        display = find_nick(nick)
+        if display is None:
+            return None
+        member = hub.nicks.get(nick_key(display))
+        if member is None:  # on another node: its nick is all this one knows
+            return Person(display, display, NATIVE_REALNAME)
+        away = member.user.away if member.user is not None else None
+        irc = member.link.session if isinstance(member.link, IrcConnection) else None
+        if irc is None or irc.user is None:
+            return Person(display, display, NATIVE_REALNAME, away)
+        return Person(display, irc.user, irc.realname, away)
+
+    def neighbours(nick: str, limit: int) -> list[str]:
+        member = hub.nicks.get(nick_key(nick))
+        if member is None:
+            return []
+        seen = {nick_key(nick): nick}
+        for name in sorted(member.rooms):
+            room = hub.rooms.get(name)
+            for other in [*(room.nicks() if room else []), *hub.presence.users(name)]:
+                if len(seen) >= limit:
+                    return list(seen.values())
+                seen.setdefault(nick_key(other), other)
+        return list(seen.values())
+
+    def channel_exists(name: str) -> bool:
+        try:
+            room = normalize_room(name)
+        except ProtocolError:
+            return False
+        return (
+            hub.rooms.get(room) is not None
+            or bool(hub.presence.room_sizes().get(room))
+            or hub.moderation.topic(room) is not None
+        )
+
     return IrcOptions(
         server_name=config.name,
         network=config.name,
@@ -74,6 +115,9 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         server_password=config.server_password is not None,
         is_registered=hub.accounts.is_registered,
         find_nick=find_nick,
+        channel_exists=channel_exists,
+        person=person,
+        neighbours=neighbours,
     )
 
 

@@ -60,6 +60,7 @@ from .frames import (
 from .requests import Request, parse_command, request_for
 
 __all__ = [
+    "EOF_REASON",
     "PAUSED",
     "TRANSITIONS",
     "ClientConnection",
@@ -84,6 +85,9 @@ class State(enum.Enum):
 
 
 NEW, GREETING, WELCOMED, QUITTING, CLOSED = State
+
+#: The reason of the ``quit`` the end of the client's input stands for (it said none).
+EOF_REASON = "eof"
 
 #: (state, who speaks, frame type) -> next state. A frame not listed leaves the state as
 #: it is; what a state lets the server *handle* is :func:`_handled_in`.
@@ -227,7 +231,7 @@ class ServerConnection:
         """The client will send nothing more: it quits once its requests are answered."""
         if not self._eof:
             self._eof = True
-            self._inbox.append(Quit(reason="eof"))
+            self._inbox.append(Quit(reason=EOF_REASON))
 
     @property
     def queued(self) -> int:

@@ -141,6 +141,8 @@ class Say(_Frame, tag="say"):
     room: str | None = None
     #: The id of the message this one answers (same room).
     reply_to: Id | None = None
+    #: A notice (IRC's ``NOTICE``): a message programs must never answer automatically.
+    notice: bool = False
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -174,6 +176,8 @@ class Join(_Frame, tag="join"):
 
 class Part(_Frame, tag="part"):
     room: str
+    #: Told to the room with the leave (IRC's part message).
+    reason: str | None = None
 
 
 class Watch(_Frame, tag="watch"):
@@ -205,6 +209,8 @@ class Msg(_Frame, tag="msg"):
     text: str
     #: The id of the message this one answers (the same direct conversation).
     reply_to: Id | None = None
+    #: A notice (see ``say``).
+    notice: bool = False
 
 
 class Nick(_Frame, tag="nick"):
@@ -526,6 +532,8 @@ class Message(_Frame, tag="message", kw_only=True):
     deleted: bool = False
     #: emoji -> the nicks who reacted with it, in the order they did.
     reactions: dict[str, list[str]] | None = None
+    #: A notice (IRC's ``NOTICE``): programs never answer one automatically.
+    notice: bool = False
 
 
 class History(_Frame, tag="history", kw_only=True):
@@ -561,9 +569,12 @@ class System(_Frame, tag="system"):
     room: str | None = None
     new: str | None = None
     #: Moderation events: who did it, why, until when (ISO time; none = until lifted).
+    #: A ``leave``'s reason is its part or quit message.
     by: str | None = None
     reason: str | None = None
     until: str | None = None
+    #: A ``leave`` because the user left the server (the same for each of its rooms).
+    quit: bool = False
 
 
 class Error(_Frame, tag="error"):

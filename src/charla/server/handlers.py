@@ -56,6 +56,7 @@ from ..protocol import (
     Watch,
     normalize_room,
 )
+from ..protocol.connection import EOF_REASON
 from . import conversation, recall, search
 from .history import send_history
 from .modrequests import MODERATION_HANDLERS
@@ -79,11 +80,19 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     if room in member.rooms:
         hub.moderation.check_say(member, room)
     action = isinstance(frame, Me)
+    notice = isinstance(frame, Say) and frame.notice
     if frame.reply_to is not None:
         return conversation.reply(
-            hub, member, room, frame.text, frame.reply_to, label=frame.label, action=action
+            hub,
+            member,
+            room,
+            frame.text,
+            frame.reply_to,
+            label=frame.label,
+            action=action,
+            notice=notice,
         )
-    hub.say(member, room, frame.text, label=frame.label, action=action)
+    hub.say(member, room, frame.text, label=frame.label, action=action, notice=notice)
     return None
 
 
@@ -100,7 +109,14 @@ async def _direct_reply(hub: Hub, member: Member, frame: Msg, reply_to: int) -> 
 
 
 def _direct(hub: Hub, member: Member, frame: Msg) -> None:
-    hub.direct(member, frame.to, frame.text, label=frame.label, reply_to=frame.reply_to)
+    hub.direct(
+        member,
+        frame.to,
+        frame.text,
+        label=frame.label,
+        reply_to=frame.reply_to,
+        notice=frame.notice,
+    )
     hub.activity.reply_if_away(member, frame.to, frame.label)
 
 
@@ -162,7 +178,7 @@ async def _join_room(hub: Hub, member: Member, name: str, label: str | None) -> 
 
 
 def _part(hub: Hub, member: Member, frame: Part) -> None:
-    hub.users.part(member, normalize_room(frame.room), label=frame.label)
+    hub.users.part(member, normalize_room(frame.room), label=frame.label, reason=frame.reason)
 
 
 def _watch(hub: Hub, member: Member, frame: Watch) -> Work:
@@ -217,7 +233,10 @@ def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
 
 
 def _quit(hub: Hub, member: Member, frame: Quit) -> None:
-    """The connection is quitting; its ``bye`` goes out once what came before is answered."""
+    """The connection is quitting; its ``bye`` goes out once what came before is answered,
+    and its rooms are told its reason when it is gone."""
+    if frame.reason != EOF_REASON:
+        member.quit_reason = frame.reason
 
 
 def _register(hub: Hub, member: Member, frame: Register) -> Work:

@@ -121,6 +121,7 @@ class Hub:
         return member
 
     def cut_off(self, member: Member, code: Code, message: str, *, tell: bool = True) -> None:
+        member.quit_reason = member.quit_reason or message
         self.admission.cut_off(member, code, message, tell=tell)
 
     def remove(self, member: Member) -> None:
@@ -131,7 +132,7 @@ class Hub:
         if not self.admission.remove(member):
             return
         member.proto.close()
-        self.rooms.leave_all(member)
+        self.rooms.leave_all(member, reason=member.quit_reason)
         self.identity.release(member)
 
     # --- requests --------------------------------------------------------------------
@@ -232,25 +233,38 @@ class Hub:
         *,
         label: str | None,
         action: bool = False,
+        notice: bool = False,
         reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
         text = clean_text(text, limit=self.config.max_text)
         draft = Draft(
-            user=member.nick or "", room=room, text=text, action=action, reply_to=reply_to
+            user=member.nick or "",
+            room=room,
+            text=text,
+            action=action,
+            notice=notice,
+            reply_to=reply_to,
         )
         self.fanout.publish(member, draft, label)
 
     def direct(
-        self, member: Member, to: str, text: str, *, label: str | None, reply_to: int | None = None
+        self,
+        member: Member,
+        to: str,
+        text: str,
+        *,
+        label: str | None,
+        reply_to: int | None = None,
+        notice: bool = False,
     ) -> None:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
         text = clean_text(text, limit=self.config.max_text)
-        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to)
+        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to, notice=notice)
         self.fanout.publish(member, draft, label)
 
     # The bus reports here (the :class:`~charla.bus.Sink` interface).

@@ -48,6 +48,7 @@ class Member:
         "nick",
         "pinged",
         "proto",
+        "quit_reason",
         "rooms",
         "token",
         "user",
@@ -77,6 +78,9 @@ class Member:
         self.away_notify = False
         #: Set while the next request waits for the rate limit.
         self.wait_timer: asyncio.TimerHandle | None = None
+        #: Why the connection ends, told to its rooms: the quit message, or why it was
+        #: cut off (None: it just went).
+        self.quit_reason: str | None = None
         #: Proves, for as long as this connection lasts, who wrote its messages
         #: (:mod:`charla.server.authors`).
         self.token = connection_token()

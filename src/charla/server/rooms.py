@@ -31,6 +31,7 @@ from ..protocol import (
     Unwatched,
     Users,
     Watching,
+    clean_text,
     encode,
 )
 from .bigroom import announces, users_page
@@ -48,11 +49,25 @@ log = logging.getLogger("charla.server")
 #: the answer carries ``total``.
 MAX_LISTED = 1000
 
+#: Longest part or quit message told (longer ones are cut, as IRC servers cut them).
+MAX_LEAVE_REASON = 300
+
 _ANNOUNCEMENTS = {
     "join": "{user} joined #{room}",
     "leave": "{user} left #{room}",
     "nick": "{user} is now known as {new}",
 }
+
+
+def leave_reason(text: str | None) -> str | None:
+    """A part or quit message as the room is told it: one line, cut, cleaned; None when
+    nothing visible is left."""
+    if text is None:
+        return None
+    try:
+        return clean_text(" ".join(text.split())[:MAX_LEAVE_REASON], limit=MAX_LEAVE_REASON)
+    except ProtocolError:  # nothing visible in it
+        return None
 
 
 class Room:
@@ -253,14 +268,18 @@ class RoomDirectory:
         if changes or late:
             member.send_bytes(b"".join(map(encode, [*changes, *late])))
 
-    def part(self, member: Member, name: str, *, label: str | None = None) -> None:
+    def part(
+        self, member: Member, name: str, *, label: str | None = None, reason: str | None = None
+    ) -> None:
         if name not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{name}")
-        self.leave(member, name)
+        self.leave(member, name, reason=reason)
         member.send(Parted(room=name, label=label))
 
-    def leave(self, member: Member, name: str) -> None:
-        """``member`` is no longer in ``name`` (parted, undone, or gone)."""
+    def leave(
+        self, member: Member, name: str, *, reason: str | None = None, quit: bool = False
+    ) -> None:
+        """``member`` is no longer in ``name`` (parted, undone, or gone: ``quit``)."""
         member.rooms.discard(name)
         room = self.by_name.get(name)
         if room is None:
@@ -269,13 +288,15 @@ class RoomDirectory:
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's last session here
             if not self._hub.presence.in_room(nick, name):  # ... and in the cluster
-                self.announce(room, "leave", nick)
+                self.announce(room, "leave", nick, reason=leave_reason(reason), quit=quit)
             self._hub.presence.left(nick, name)
         self._drop_if_empty(room)
 
-    def leave_all(self, member: Member) -> None:
+    def leave_all(self, member: Member, *, reason: str | None = None) -> None:
+        """``member`` is gone: it leaves every room (its user quits those it was the last
+        session in)."""
         for name in sorted(member.rooms):
-            self.leave(member, name)
+            self.leave(member, name, reason=reason, quit=True)
         for name in sorted(member.watching):
             self._stop_reading(member, name)
 
@@ -293,6 +314,8 @@ class RoomDirectory:
         *,
         new: str | None = None,
         exclude: Member | None = None,
+        reason: str | None = None,
+        quit: bool = False,
     ) -> bool:
         """Tell a room's members about ``user``, each in its own language (one encoding
         per language, not per member). False when the room is too big to announce it."""
@@ -309,8 +332,18 @@ class RoomDirectory:
             data = encoded.get(member.lang)
             if data is None:
                 text = tr(member.lang, _ANNOUNCEMENTS[event], user=user, room=room.name, new=new)
+                if reason is not None:
+                    text = f"{text} ({reason})"
                 data = encoded[member.lang] = encode(
-                    System(event=event, user=user, room=room.name, new=new, text=text)
+                    System(
+                        event=event,
+                        user=user,
+                        room=room.name,
+                        new=new,
+                        text=text,
+                        reason=reason,
+                        quit=quit,
+                    )
                 )
             member.send_bytes(data)
         return True

@@ -174,14 +174,21 @@ class Users:
                 except ProtocolError as exc:  # that session's own cap, or the store
                     other.refuse(exc)
 
-    def part(self, member: Member, name: str, *, label: str | None = None) -> None:
+    def part(
+        self, member: Member, name: str, *, label: str | None = None, reason: str | None = None
+    ) -> None:
         """``member`` leaves ``name``, and so do its user's other sessions."""
         rooms = self._hub.rooms
-        rooms.part(member, name, label=label)
-        self._moved(member, name, joined=False)
+        if name not in member.rooms:
+            rooms.part(member, name, label=label)  # which refuses it
+            return
+        # The others first: the room is told of the leave (with its reason) once, when
+        # the last session leaves.
         for other in self.others(member):
             if name in other.rooms:
                 rooms.part(other, name)
+        rooms.part(member, name, label=label, reason=reason)
+        self._moved(member, name, joined=False)
 
     def _moved(self, member: Member, room: str, *, joined: bool) -> None:
         """Tell the user's sessions on other nodes (only a registered nick has any)."""

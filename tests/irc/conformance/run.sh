@@ -21,8 +21,17 @@ markers="not Ergo and not deprecated and not strict"
 #                      they request userhost-in-names, which charla does not offer
 #   testTopicMode, testTopicPrivileges
 #                      they set +t; charla's channel modes are +i +m (and b), not +t
+#   testNames2812, testNamesModern, testKickPrivileges, testMultiPrefix, testWhoChan
+#                      they expect an unregistered creator of a channel to be its operator:
+#                      charla gives a new room to its creator only if the nick is registered
 selectors="not oper and not testReqTwo and not testReqOneThenOne"
 selectors+=" and not testReqPostRegistration and not testTopicMode and not testTopicPrivileges"
+selectors+=" and not testNames2812 and not testNamesModern and not testKickPrivileges"
+selectors+=" and not testMultiPrefix and not testWhoChan"
+#   ServicesWhoisTestCase, testWhoisAccount, testPlainReAuthenticate
+#                      they log a nick in to an account of another name: charla's accounts
+#                      are nicks (SASL makes the account's nick yours)
+selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
 
 cd "$irctest"
 exec "${IRCTEST_PYTHON:-python3}" -m pytest -p no:cacheprovider \

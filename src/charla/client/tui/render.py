@@ -155,6 +155,9 @@ def _shape(message: Message, me: str, body: Text) -> tuple[Text, Text, Kind, boo
         body.stylize(Style(italic=True))
         return Text("*", style="bold"), body, Kind.ACTION, mention
     who = nick_text(message.user, bold=own)
+    if message.notice:  # as IRC clients show a NOTICE: -nick- text
+        who = Text("-") + who + Text("-")
+        body.stylize(_NOTICE)
     if own:
         who.stylize(Style(reverse=True))
         return who, body, Kind.OWN, False

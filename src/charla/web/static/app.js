@@ -163,7 +163,7 @@ function messageItem(m) {
   time.title = full;
   const who = document.createElement("span");
   who.className = `nick ${nickClass(m.user)}`;
-  who.textContent = m.action ? `* ${m.user}` : m.user;
+  who.textContent = m.action ? `* ${m.user}` : m.notice ? `-${m.user}-` : m.user;
   li.append(time, " ", who);
   if (m.bot) {
     const bot = document.createElement("span");
@@ -180,6 +180,7 @@ function messageItem(m) {
     li.classList.add("reply");
   }
   if (m.action) li.classList.add("action");
+  if (m.notice) li.classList.add("notice");
   if (m.deleted || typeof m.text !== "string") {
     markDeleted(li);
     return li;
