@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(
     reason="tmux or irssi is not installed",
 )
 
-#: irssi's config: one server that it connects to at start, no flood queue (irssi sends
+#: irssi's config: one server that it connects to at start, #general joined on connect
+#: (as an irssi user configures it: an IRC server joins nobody), no flood queue (irssi sends
 #: at most one line every 2.2 s after a burst of five by default, which only makes the
 #: test slower), and every channel and query in the one window the test reads.
 IRSSI_CONFIG = """\
@@ -32,6 +33,7 @@ servers = (
      autoconnect = "yes"; }}
 );
 chatnets = {{ charla = {{ type = "IRC"; }}; }};
+channels = ( {{ name = "#general"; chatnet = "charla"; autojoin = "yes"; }} );
 settings = {{
   core = {{ real_name = "Ana"; user_name = "ana"; nick = "ana"; }};
   "irc/core" = {{ cmd_queue_speed = "0"; cmds_max_at_once = "100"; }};
