@@ -8,9 +8,8 @@ committed on its own, that is half a million a second before a byte of chat is c
 So a pass over a room pays for itself in time: after fanning out to N readers, the next
 pass that reaches a room that big waits until N × ``pace`` has gone by since, and what
 is committed meanwhile is held and goes out with it, one write per reader. The first
-message after a quiet spell goes out at once: a calm room pays no latency; a busy room of
-10 000 at 10 µs a reader is written at most 10 times a second, each write carrying every
-message of the last 100 ms.
+message after a quiet spell goes out at once; a busy room of 10 000 at 10 µs a reader is
+written at most 10 times a second, each write carrying every message of the last 100 ms.
 
 Why only big rooms, and why so long a gap: a busy server coalesces by itself (what is
 committed while it writes goes out in the next pass), and in a room of 1 000 that is
@@ -18,7 +17,9 @@ enough — holding its passes even 4 ms made its p99 worse (docs/performance.md)
 room of 10 000 a pass is 10 000 system calls at ~6 µs each on a small machine: passes
 that follow each other as fast as they can take the whole loop, and every other room
 waits behind them. At 50 messages a second there, a 100 ms gap cut the server's CPU from
-98 % to 66 % and its p99 from 238 to 164 ms.
+98 % to 66 % and its p99 from 238 to 164 ms — but at 10 messages a second, when passes
+keep up anyway, it raised the p99 from 70 to 152 ms. Hence a setting, off by default, for
+the operator of a lecture hall who would rather spend latency than the loop.
 
 :class:`Pacer` only decides (pure, on an injected clock); :class:`~charla.server.fanout.FanOut`
 holds the deliveries and sets the timer.
