@@ -26,6 +26,7 @@ from charla.protocol import (
     ServerInfo,
     System,
     Topic,
+    UserAway,
     Users,
     Welcome,
 )
@@ -293,3 +294,21 @@ def test_nothing_a_client_sends_raises(inputs: list[object]) -> None:
             session.receive_frame(item)  # type: ignore[arg-type]
         out, _ = session.take()
         assert all(len(line) <= 512 + 8191 for line in out)
+
+
+def test_text_with_a_line_break_from_charla_never_starts_another_irc_line() -> None:
+    # charla text keeps line feeds (an away message, a topic, a kick reason): an IRC
+    # line carrying one must not become two, the second forged by whoever wrote it.
+    forged = "brb\n:evil!evil@charla PRIVMSG #general :forged\rPING x"
+    session = registered()
+    session.caps.add("away-notify")
+    session.receive_frame(UserAway(user="bob", text=forged))
+    session.receive_frame(
+        System(event="kick", room="general", user="carl", by="bob", reason=forged)
+    )
+    out, _ = session.take()
+    assert len(out) == 2
+    for line in out:
+        assert line.endswith(b"\r\n")
+        assert b"\r" not in line[:-2] and b"\n" not in line[:-2]
+        assert not parse(line.decode().rstrip("\r\n")).command.startswith("PRIVMSG")
