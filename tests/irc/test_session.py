@@ -338,3 +338,10 @@ def test_a_who_mask_of_many_stars_answers_at_once() -> None:
 @given(st.text("ab*?", max_size=8), st.text("abAB", max_size=10))
 def test_who_masks_match_as_globs_do(mask: str, text: str) -> None:
     assert _glob(mask or "*")(text) == fnmatch.fnmatchcase(text.lower(), (mask or "*").lower())
+
+
+def test_the_user_line_others_see_in_who_holds_no_control_or_bidi_characters() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER \x1b[2Ja\u202ena\x03 0 * :\x1b]0;x\x07Ana \u202eB")
+    assert (session.user, session.realname) == ("[2Jana", "]0;xAna B")
