@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charla.irc.messages import IrcLineSplitter, IrcMessage, TooLong, parse, serialize
-from charla.irc.session import IrcOptions, IrcSession
+from charla.irc.session import IrcOptions, IrcSession, Person
+from charla.irc.translate import _glob
 from charla.protocol import (
     BanInfo,
     Bans,
@@ -26,6 +28,7 @@ from charla.protocol import (
     ServerInfo,
     System,
     Topic,
+    UserAway,
     Users,
     Welcome,
 )
@@ -293,3 +296,52 @@ def test_nothing_a_client_sends_raises(inputs: list[object]) -> None:
             session.receive_frame(item)  # type: ignore[arg-type]
         out, _ = session.take()
         assert all(len(line) <= 512 + 8191 for line in out)
+
+
+def test_text_with_a_line_break_from_charla_never_starts_another_irc_line() -> None:
+    # charla text keeps line feeds (an away message, a topic, a kick reason): an IRC
+    # line carrying one must not become two, the second forged by whoever wrote it.
+    forged = "brb\n:evil!evil@charla PRIVMSG #general :forged\rPING x"
+    session = registered()
+    session.caps.add("away-notify")
+    session.receive_frame(UserAway(user="bob", text=forged))
+    session.receive_frame(
+        System(event="kick", room="general", user="carl", by="bob", reason=forged)
+    )
+    out, _ = session.take()
+    assert len(out) == 2
+    for line in out:
+        assert line.endswith(b"\r\n")
+        assert b"\r" not in line[:-2] and b"\n" not in line[:-2]
+        assert not parse(line.decode().rstrip("\r\n")).command.startswith("PRIVMSG")
+
+
+def test_a_who_mask_of_many_stars_answers_at_once() -> None:
+    # As one regular expression, a dozen stars against a name that almost matches
+    # backtracked for minutes, and the whole server with it.
+    people = {"ana": Person("ana", "ana", "a" * 100), "bob": Person("bob", "bob", "a" * 99 + "b")}
+    session = IrcSession(
+        options(person=people.get, neighbours=lambda nick, limit: sorted(people)[:limit])
+    )
+    session.receive_line("NICK ana")
+    session.receive_line("USER ana 0 * :Ana")
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.take()
+    session.receive_line("WHO " + "*a" * 30 + "*B")
+    assert [(m.command, m.params[5]) for m in lines(session) if m.command == "352"] == [
+        ("352", "bob")
+    ]
+
+
+@given(st.text("ab*?", max_size=8), st.text("abAB", max_size=10))
+def test_who_masks_match_as_globs_do(mask: str, text: str) -> None:
+    assert _glob(mask or "*")(text) == fnmatch.fnmatchcase(text.lower(), (mask or "*").lower())
+
+
+def test_the_user_line_others_see_in_who_holds_no_control_or_bidi_characters() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ana")
+    session.receive_line("USER \x1b[2Ja\u202ena\x03 0 * :\x1b]0;x\x07Ana \u202eB")
+    assert (session.user, session.realname) == ("[2Jana", "]0;xAna B")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from charla.protocol import Error, System, Typing, Users
+import pytest
+
+from charla.protocol import Error, System, Typing, UserAway, Users
+from charla.server.member import Member
+from charla.server.rooms import Room
 
 from ..helpers import frames_of as _of
 from .fakes import Chat, FakeLink, send, settle
@@ -103,3 +108,31 @@ async def test_bad_typing_is_refused() -> None:
         await settle()
         (error,) = _of(Error, ana_link.frames())
         assert error.code == code, frame
+
+
+async def test_a_crowd_going_away_is_told_to_who_asked_without_walking_the_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat = await Chat(auto_away=1).start()
+    _, ana_link = await chat.welcomed("ana", away_notify=True)
+    crowd = [await chat.welcomed(f"u{i}") for i in range(30)]
+    gone, _ = await chat.welcomed("gone", away_notify=True)
+    chat.hub.remove(gone)
+    walks = 0
+    members = Room.members
+
+    def counted(room: Room) -> Iterator[Member]:
+        nonlocal walks
+        walks += 1
+        return members(room)
+
+    monkeypatch.setattr(Room, "members", counted)
+    ana_link.frames()
+    chat.clock.advance(61)
+    send(crowd[0][0], {"type": "say", "text": "aquí sigo"})  # the one still active
+    await settle()
+    chat.hub.check_timeouts()
+    told = _of(UserAway, ana_link.frames())
+    assert sorted(t.user for t in told) == sorted(f"u{i}" for i in range(1, 30))
+    # Each of 29 users going away walked the room of 31 for one listener before.
+    assert walks == 0

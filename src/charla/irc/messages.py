@@ -125,11 +125,17 @@ def serialize(message: IrcMessage) -> bytes:
             parts.append(":" + param)
         else:
             parts.append(param)
-    body = _cut(" ".join(parts).encode(), MAX_BODY - 2)
+    # charla text may hold line feeds (an away message, a kick reason): a parameter
+    # must never end the line early, or its author writes the next one.
+    body = _cut(" ".join(parts).encode().translate(_NO_LINE_BREAKS), MAX_BODY - 2)
     if not message.tags:
         return body + b"\r\n"
     tags = ";".join(f"{k}={v.translate(_TAG_ESCAPE)}" if v else k for k, v in message.tags.items())
     return b"@" + _cut(tags.encode(), MAX_TAGS - 2) + b" " + body + b"\r\n"
+
+
+#: CR, LF and NUL, each a space: what may not appear inside an IRC line.
+_NO_LINE_BREAKS = bytes.maketrans(b"\r\n\x00", b"   ")
 
 
 def _cut(data: bytes, limit: int) -> bytes:

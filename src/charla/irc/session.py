@@ -83,7 +83,7 @@ MAX_SASL = 1200
 USERLEN = 16
 REALNAMELEN = 100
 #: What a username may not hold: it is shown in ``user@host`` masks.
-_NOT_IN_USERNAME = str.maketrans("", "", " !@*?,:#\x00\r\n")
+_NOT_IN_USERNAME = str.maketrans("", "", " !@*?,:#")
 _HELLO = "hello"
 
 
@@ -613,9 +613,9 @@ class IrcSession:
             # "Modern IRC": an empty username (or real name) is not enough parameters.
             self.reply(n.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", pending=pending)
         else:
-            username = message.params[0].translate(_NOT_IN_USERNAME)[:USERLEN]
-            self.user = username or self.nick.translate(_NOT_IN_USERNAME)[:USERLEN] or "user"
-            realname = "".join(c for c in message.params[3] if c.isprintable())
+            username = _username(message.params[0])
+            self.user = username or _username(self.nick) or "user"
+            realname = _printable(message.params[3])
             self.realname = " ".join(realname.split())[:REALNAMELEN] or self.user
             self.try_register()
 
@@ -670,6 +670,16 @@ def _plain_credentials(payload: str) -> tuple[str, str] | None:
     if authzid and authzid != authcid:
         return None  # nobody may act as another account
     return authcid, password
+
+
+def _printable(text: str) -> str:
+    """``text`` without control, format (bidi) or unassigned characters: others see it."""
+    return "".join(c for c in text if c.isprintable())
+
+
+def _username(text: str) -> str:
+    """A ``USER`` username as others see it in ``WHO`` and ``WHOIS``."""
+    return _printable(text).translate(_NOT_IN_USERNAME)[:USERLEN]
 
 
 def _int(text: str, default: int) -> int:

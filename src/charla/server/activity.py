@@ -23,6 +23,7 @@ out, the rest are dropped silently. Clients let an ``active`` lapse after
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -76,6 +77,17 @@ class Activity:
         self._typed: dict[tuple[str, str], float] = {}
         #: When each (sender, away user) last got the automatic reply.
         self._replied: dict[tuple[str, str], float] = {}
+        #: The sessions that asked to hear away and back (``hello.away_notify``).
+        self._listeners: dict[Member, None] = {}
+
+    def listen(self, member: Member) -> None:
+        """``member`` asked in its ``hello`` to hear who goes away and comes back."""
+        member.away_notify = True
+        self._listeners[member] = None
+
+    def forget(self, member: Member) -> None:
+        """``member`` is gone."""
+        self._listeners.pop(member, None)
 
     # --- away ------------------------------------------------------------------------------
 
@@ -146,14 +158,21 @@ class Activity:
 
     def _notify(self, user: User, rooms: set[str]) -> None:
         """Tell the members of ``rooms`` who asked (``away_notify``), once each, whether
-        ``user`` is away; its own sessions have had their ``system`` already."""
-        listeners: dict[Member, None] = {}
-        for name in sorted(rooms):
-            room = self._hub.rooms.get(name)
-            if room is not None:
-                listeners.update(
-                    (m, None) for m in room.members() if m.away_notify and m.user is not user
-                )
+        ``user`` is away; its own sessions have had their ``system`` already.
+
+        Whichever is fewer is walked: the sessions that asked, or the members of the
+        rooms. A room of 10 000 where everybody goes away by itself at once would
+        otherwise be walked 10 000 times, for nobody when no client there asked."""
+        if not self._listeners:
+            return
+        found = [r for name in sorted(rooms) if (r := self._hub.rooms.get(name)) is not None]
+        if sum(len(room.live) + len(room.joining) for room in found) > len(self._listeners):
+            candidates: Iterable[Member] = (
+                m for m in self._listeners if not m.rooms.isdisjoint(rooms)
+            )
+        else:
+            candidates = (m for room in found for m in room.members() if m.away_notify)
+        listeners = dict.fromkeys(m for m in candidates if m.user is not user)
         if not listeners:
             return
         frame = (

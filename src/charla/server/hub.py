@@ -132,6 +132,7 @@ class Hub:
         if not self.admission.remove(member):
             return
         member.proto.close()
+        self.activity.forget(member)
         self.rooms.leave_all(member, reason=member.quit_reason)
         self.identity.release(member)
 

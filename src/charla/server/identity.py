@@ -131,7 +131,8 @@ class Identity:
     def _welcome(self, member: Member, hello: Hello, nick: str, markers: dict[str, int]) -> None:
         member.nick = nick
         member.lang = normalize_lang(hello.lang)
-        member.away_notify = hello.away_notify
+        if hello.away_notify:
+            self._hub.activity.listen(member)
         registered = self.accounts.is_registered(nick)
         user = self._hub.users.attach(member, nick, registered=registered, markers=markers)
         presence = self._hub.presence
