@@ -48,6 +48,15 @@ async def test_a_direct_message_to_an_away_user_is_answered_once_an_hour() -> No
     assert (await _users(chat, beto_link, beto)).away is None
 
 
+async def test_an_away_message_is_one_line() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    send(ana, {"type": "away", "text": "en clase\n\nvuelvo  a las 12\r\n"})
+    await settle()
+    (told,) = _of(System, ana_link.frames(), event="away")
+    assert told.reason == "en clase vuelvo a las 12"
+
+
 async def test_idle_past_auto_away_is_away_until_active() -> None:
     chat = await Chat(auto_away=1).start()
     ana, ana_link = await chat.welcomed("ana")

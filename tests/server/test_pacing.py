@@ -1,7 +1,8 @@
 """Pacing a big room's fan-out: held passes keep every order and every acknowledgement.
 
-A pace of a second per reader makes a room of two a "big room" whose next pass waits two
-seconds: long enough that the tests see a pass held, and short next to their timeouts.
+A pace of a second per reader makes a room of two a "big room" whose next pass waits the
+longest a pass is ever held (a second): long enough that the tests see a pass held, and
+short next to their timeouts.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from charla.protocol import Bye, Message
-from charla.server.pacing import MIN_GAP, Pacer
+from charla.server.pacing import MAX_GAP, MIN_GAP, Pacer
 
 from ..helpers import Peer, frames_of, make_config, running
 
-SLOW = 1_000_000.0  # µs per reader: every pass over two readers waits 2 s for the next
+SLOW = 1_000_000.0  # µs per reader: every pass over two readers waits MAX_GAP for the next
 
 
 class FakeClock:
@@ -51,6 +52,13 @@ def test_small_passes_are_never_held_and_do_not_shorten_a_big_gap() -> None:
     assert pacer.wait(10_000, 0) == 0  # pace 0: off
 
 
+def test_no_pace_holds_a_pass_longer_than_max_gap() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock)
+    pacer.passed(10_000, 1.0)  # an operator's typo: a second per reader
+    assert pacer.wait(10_000, 1.0) == pytest.approx(MAX_GAP)
+
+
 async def _in_aula(port: int, nick: str, *rooms: str) -> Peer:
     peer = await Peer.connect(port)
     await peer.hello(nick, rooms=["aula", *rooms])
@@ -65,7 +73,7 @@ async def test_a_held_pass_keeps_order_acks_and_the_requests_behind_them(
         bob = await _in_aula(server.port, "bob", "sala")
         await ana.send({"type": "say", "room": "aula", "text": "uno", "label": "1"})
         await ana.expect(Message, text="uno", label="1")  # the first pass goes at once
-        # The next pass over aula is held for 2 s; what follows must wait behind it.
+        # The next pass over aula is held (a second); what follows must wait behind it.
         await ana.send({"type": "say", "room": "aula", "text": "dos", "label": "2"})
         await bob.send({"type": "say", "room": "sala", "text": "tres"})
         frames = await ana.sync()  # ana's ping is answered only after her message

@@ -92,7 +92,8 @@ class Activity:
     # --- away ------------------------------------------------------------------------------
 
     def away(self, member: Member, frame: Away) -> None:
-        text = (frame.text or "").strip()
+        # One line: it is shown beside a name (and an IRC line must not end inside it).
+        text = " ".join((frame.text or "").split())
         text = clean_text(text, limit=MAX_AWAY) if text else ""
         self._say(_user(member), text, member, frame.label)
 

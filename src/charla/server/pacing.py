@@ -29,12 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["MIN_GAP", "Pacer"]
+__all__ = ["MAX_GAP", "MIN_GAP", "Pacer"]
 
 #: Gaps shorter than this are not worth holding for: the loop's own passes already
 #: gather what arrives that fast. At 10 µs a reader, rooms under 2 000 readers are never
 #: held.
 MIN_GAP = 0.02
+#: The longest a pass is held, whatever the pace and the room: everything said meanwhile
+#: (in every room: later batches wait behind a held one) is held with it.
+MAX_GAP = 1.0
 
 
 class Pacer:
@@ -57,6 +60,6 @@ class Pacer:
 
     def passed(self, readers: int, pace: float) -> None:
         """A pass over ``readers`` went out now: the next big one waits its gap."""
-        gap = readers * pace
+        gap = min(readers * pace, MAX_GAP)
         if gap >= MIN_GAP:
             self._free_at = max(self._free_at, self._clock() + gap)
