@@ -145,7 +145,7 @@ def _pong(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
 
 
 def _quit(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    session.request(Quit(reason=(message.param(0) or "quit")[:200]), pending)
+    session.request(Quit(reason=message.param(0)[:200]), pending)
 
 
 def _join(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
