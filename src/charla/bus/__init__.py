@@ -60,6 +60,8 @@ class Draft:
     action: bool = False
     bot: bool = False
     notice: bool = False
+    #: Client-only tags (``+name`` -> value), checked.
+    tags: dict[str, str] | None = None
     origin: object = None
     reply_to: int | None = None
     #: For a message, who may change it later; for a change, who asks (space-separated
@@ -94,6 +96,7 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         bot=draft.bot,
         reply_to=draft.reply_to,
         notice=draft.notice,
+        tags=draft.tags,
     )
 
 

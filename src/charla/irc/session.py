@@ -158,7 +158,8 @@ class Pending:
     barrier_at: int = 0
     #: The request is a message: its copy (or its refusal) is its last answer.
     ends_with_message: bool = False
-    #: What to send instead if charla refuses the message a ``+draft/reply`` names.
+    #: What to send instead if charla refuses the message a ``+draft/reply`` names (for a
+    #: ``TAGMSG``: if it refuses the reaction, the tags to relay).
     without_reply: ClientFrame | None = None
 
     def part(self, command: str, target: str) -> Pending:

@@ -49,11 +49,13 @@ from ..protocol import (
     Quit,
     Reaction,
     Read,
+    RelayedTags,
     RoomMode,
     Rooms,
     Say,
     ServerFrame,
     System,
+    Typing,
     UserAway,
     UserBack,
     Users,
@@ -80,11 +82,14 @@ from .channels import COMMANDS as CHANNEL_COMMANDS
 from .conversation import COMMANDS as CONVERSATION_COMMANDS
 from .conversation import (
     REPLY,
+    client_tags,
     fail_for,
     render_deleted,
     render_edited,
     render_reaction,
     render_read,
+    render_tags,
+    render_typing,
     reply_to,
     tell_marker,
 )
@@ -191,11 +196,18 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
         return
     for target in _targets(message.params[0]):
         part = pending.part(message.command, target)
-        _send_text(session, target, text, part, reply_to=reply_to(message))
+        tags = client_tags(message, but=REPLY)
+        _send_text(session, target, text, part, reply_to=reply_to(message), tags=tags)
 
 
 def _send_text(
-    session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
+    session: IrcSession,
+    target: str,
+    text: str,
+    pending: Pending,
+    *,
+    reply_to: int | None = None,
+    tags: dict[str, str] | None = None,
 ) -> None:
     action = False
     notice = pending.command == "NOTICE"
@@ -208,14 +220,14 @@ def _send_text(
         text = "/" + text  # text, never a charla /command
     if target.startswith("#"):
         frame: Say | Me | Msg = (
-            Me(text=text, room=target, reply_to=reply_to)
+            Me(text=text, room=target, reply_to=reply_to, tags=tags)
             if action
-            else Say(text=text, room=target, reply_to=reply_to, notice=notice)
+            else Say(text=text, room=target, reply_to=reply_to, notice=notice, tags=tags)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice)
+        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice, tags=tags)
     if reply_to is not None:  # said all the same if charla knows no such message
         pending.without_reply = msgspec.structs.replace(frame, reply_to=None)
     session.request(frame, pending)
@@ -483,6 +495,7 @@ def message_lines(
     if "server-time" in caps:
         tags["time"] = frame.ts
     if "message-tags" in caps:
+        tags.update(frame.tags or {})
         tags["msgid"] = str(frame.id)
         if frame.reply_to is not None:
             tags[REPLY] = str(frame.reply_to)
@@ -502,7 +515,7 @@ def message_lines(
         lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
         return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
     first = IrcMessage(command, [target, pieces[0]], source, tags)
-    rest_tags = {k: v for k, v in tags.items() if k not in ("msgid", REPLY)}
+    rest_tags = {k: v for k, v in tags.items() if k != "msgid" and not k.startswith("+")}
     return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
 
 
@@ -675,9 +688,10 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
         code: Code | None = Code(frame.code)
     except ValueError:
         code = None
-    if code is Code.NO_SUCH_MESSAGE and pending.without_reply is not None:
-        # A server relaying client tags passes a reply to an unknown message on: so
-        # does charla, without the reply.
+    refused_reply = code is Code.NO_SUCH_MESSAGE or pending.command == "TAGMSG"
+    if refused_reply and pending.without_reply is not None:
+        # A server relaying client tags passes a reply to an unknown message on (and a
+        # reaction it does not take, as tags): so does charla, without the reply.
         retry, pending.without_reply = pending.without_reply, None
         session.send_again(retry, pending)
         return
@@ -748,6 +762,8 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Edited: render_edited,  # type: ignore[dict-item]
     Deleted: render_deleted,  # type: ignore[dict-item]
     Read: render_read,  # type: ignore[dict-item]
+    RelayedTags: render_tags,  # type: ignore[dict-item]
+    Typing: render_typing,  # type: ignore[dict-item]
     UserAway: _render_away_notify,  # type: ignore[dict-item]
     UserBack: _render_away_notify,  # type: ignore[dict-item]
 }

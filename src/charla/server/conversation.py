@@ -80,6 +80,7 @@ async def reply(
     label: str | None,
     action: bool = False,
     notice: bool = False,
+    tags: dict[str, str] | None = None,
 ) -> None:
     """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
     if room not in member.rooms:
@@ -87,7 +88,16 @@ async def reply(
     info = await _visible(hub, member, reply_to)
     if info.room != room:
         raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {reply_to} in #{room}")
-    hub.say(member, room, text, label=label, action=action, notice=notice, reply_to=reply_to)
+    hub.say(
+        member,
+        room,
+        text,
+        label=label,
+        action=action,
+        notice=notice,
+        tags=tags,
+        reply_to=reply_to,
+    )
 
 
 async def check_direct_reply(hub: Hub, member: Member, to: str, reply_to: int) -> None:
