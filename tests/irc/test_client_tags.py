@@ -77,7 +77,11 @@ async def test_tagmsg_is_a_reaction_when_charla_takes_it_and_relayed_otherwise(
         assert echo.tags["+draft/react"] == "l😃l"
         relayed = await eva.expect("TAGMSG")
         assert (relayed.params, relayed.source) == (["#general"], "ana!ana@charla")
-        assert relayed.tags == {"+draft/reply": msgid, "+draft/react": "l😃l"}
+        assert relayed.tags == {
+            "+draft/reply": msgid,
+            "+draft/react": "l😃l",
+            "msgid": echo.tags["msgid"],  # one id for the relay, not a message's
+        }
         native = await bob.expect(RelayedTags, user="ana")
         assert (native.room, native.tags["+draft/react"]) == ("general", "l😃l")
 
@@ -112,4 +116,35 @@ async def test_the_typing_tag_is_charla_typing_both_ways(tmp_path: Path) -> None
             {"+typing": "paused"},
         )
         await ana.close()
+        await bob.close()
+
+
+async def test_a_full_irc_line_is_relayed_as_one_line_within_512_bytes(tmp_path: Path) -> None:
+    async with irc_server(tmp_path) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        ana = await RawIrc.connect(server.irc_ports[0])
+        await ana.register("ana", "echo-message")
+        eva = await RawIrc.connect(server.irc_ports[0])
+        await eva.register("eva")
+
+        # As long as a client's line may be: relayed with ana's whole mask, it is cut.
+        await ana.send("PRIVMSG #general :" + "b" * (510 - len("PRIVMSG #general :")))
+        echo = await ana.expect("PRIVMSG")
+        heard = await eva.expect("PRIVMSG")
+        assert echo.params == heard.params
+        line = f":ana!ana@charla PRIVMSG #general :{heard.params[1]}\r\n"
+        assert len(line) == 512
+        assert (await bob.expect(Message, user="ana")).text == heard.params[1]
+
+        # A long native message reaches IRC in full lines, none over 512 bytes.
+        await bob.send({"type": "say", "text": "c" * 1200, "room": "general"})
+        lines = [await eva.expect("PRIVMSG", lambda m: m.source == "bob!bob@charla")]
+        while sum(len(m.params[1]) for m in lines) < 1200:
+            lines.append(await eva.expect("PRIVMSG"))
+        assert "".join(m.params[1] for m in lines) == "c" * 1200
+        sizes = [len(f":bob!bob@charla PRIVMSG #general :{m.params[1]}\r\n") for m in lines]
+        assert sizes[:2] == [512, 512] and sizes[2] < 512
+        for client in (ana, eva):
+            await client.close()
         await bob.close()

@@ -156,7 +156,8 @@ def render_reaction(session: IrcSession, frame: Reaction, pending: Pending | Non
 
 
 def render_tags(session: IrcSession, frame: RelayedTags, pending: Pending | None) -> None:
-    _tagmsg_out(session, frame.user, frame.room, frame.to, frame.tags, pending)
+    tags = {**frame.tags, "msgid": frame.ref} if frame.ref else frame.tags
+    _tagmsg_out(session, frame.user, frame.room, frame.to, tags, pending)
 
 
 def render_typing(session: IrcSession, frame: Typing, pending: Pending | None) -> None:

@@ -93,7 +93,7 @@ from .conversation import (
     reply_to,
     tell_marker,
 )
-from .messages import IrcMessage
+from .messages import MAX_BODY, IrcMessage
 from .session import HOST, IrcOptions, IrcSession, Pending, Person, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
@@ -106,9 +106,10 @@ MAX_TARGETS = 4
 MAX_WHO = 500
 #: Messages replayed on join to a client without ``batch``.
 SHORT_REPLAY = 10
-#: Bytes of text in one PRIVMSG: what fits in 512 with the longest source and target.
-CHUNK = 350
+#: Fewest bytes of text a line carries, whatever its source and target.
+MIN_CHUNK = 64
 _CTCP = "\x01"
+_ACTION_WRAPPING = len(f"{_CTCP}ACTION {_CTCP}")
 
 
 def isupport_tokens(options: IrcOptions) -> list[str]:
@@ -197,7 +198,11 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
     for target in _targets(message.params[0]):
         part = pending.part(message.command, target)
         tags = client_tags(message, but=REPLY)
-        _send_text(session, target, text, part, reply_to=reply_to(message), tags=tags)
+        # One line said is one line relayed: cut (as IRC servers do) to what fits in a
+        # line from us to the target, which carries our whole mask.
+        room = text_room(mask(session.nick), message.command, target)
+        fitted = _chunks(text, room)[0]
+        _send_text(session, target, fitted, part, reply_to=reply_to(message), tags=tags)
 
 
 def _send_text(
@@ -504,10 +509,11 @@ def message_lines(
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick
     session.saw(frame.id, _conversation(session, frame), frame.ts)
-    pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", CHUNK)]
+    source = mask(frame.user)
+    room = text_room(source, command, target) - (_ACTION_WRAPPING if frame.action else 0)
+    pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", room)]
     if frame.action:
         pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
-    source = mask(frame.user)
     if len(pieces) > 1 and {"draft/multiline", "batch"} <= caps and batch is None:
         ref = session.new_batch()
         opening = IrcMessage("BATCH", [f"+{ref}", "draft/multiline", target], source, tags)
@@ -524,6 +530,12 @@ def _conversation(session: IrcSession, frame: Message) -> str:
     if frame.room is not None:
         return channel(frame.room)
     return (frame.to or session.nick) if frame.user == session.nick else frame.user
+
+
+def text_room(source: str, command: str, target: str) -> int:
+    """Bytes of text one line from ``source`` to ``target`` can carry within 512."""
+    overhead = len(f":{source} {command} {target} :\r\n".encode())
+    return max(MAX_BODY - overhead, MIN_CHUNK)
 
 
 def _chunks(text: str, size: int) -> list[str]:

@@ -755,10 +755,12 @@ class Typing(_Frame, tag="typing"):
 
 class RelayedTags(_Frame, tag="tags"):
     """``user`` sent client-only ``tags`` with no message in ``room`` (or to me, with
-    ``to``). Never stored."""
+    ``to``). Never stored; ``ref`` names this relay (the same for each reader, IRC's
+    ``msgid`` of the ``TAGMSG``): it is not a message id."""
 
     user: str
     tags: dict[str, str]
+    ref: str = ""
     room: str | None = None
     to: str | None = None
 

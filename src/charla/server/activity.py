@@ -28,6 +28,7 @@ user and conversation go out, the rest are dropped silently.
 from __future__ import annotations
 
 import math
+import secrets
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -267,7 +268,8 @@ class Activity:
         """Relay client-only tags to who reads the conversation (the sender's other
         sessions too), unless :data:`TAGS_BURST` went out lately."""
         user = _user(member)
-        relayed = RelayedTags(user=user.nick, tags=check_tags(frame.tags) or {})
+        tags = check_tags(frame.tags) or {}
+        relayed = RelayedTags(user=user.nick, tags=tags, ref=f"t{secrets.token_hex(8)}")
         if not relayed.tags:
             raise ProtocolError(Code.BAD_ARGUMENTS, "tags needs at least one client tag")
         relayed.room, relayed.to, readers = self._conversation(member, frame)
