@@ -123,7 +123,8 @@ def _fail(
 def _markread(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     """``MARKREAD target`` asks the marker; ``MARKREAD target timestamp=T`` moves it to
     the newest message shown at or before ``T``."""
-    if not need(session, message, 1, pending):
+    if not message.params:
+        _fail(session, "MARKREAD", "NEED_MORE_PARAMS", [], pending)
         return
     target = message.params[0][:64]
     room, with_ = (target, None) if target.startswith("#") else (None, target)
@@ -212,7 +213,11 @@ def tell_marker(session: IrcSession, target: str, msgid: int, pending: Pending |
 
 
 def fail_for(session: IrcSession, code: str, pending: Pending) -> bool:
-    """A refused REDACT as ``FAIL``; False for other commands."""
+    """A refused REDACT as ``FAIL``, a refused MARKREAD as the marker charla keeps for
+    the client (``*``: none); False for other commands."""
+    if pending.command == "MARKREAD":
+        tell_marker(session, pending.target, 0, pending)
+        return True
     if pending.command == "REDACT":
         reason = "REDACT_FORBIDDEN" if code == "not_allowed" else "UNKNOWN_MSGID"
         _fail(session, "REDACT", reason, [pending.target], pending)

@@ -590,8 +590,8 @@ def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) 
     session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
     if frame.topic:
         topic_reply(session, channel(frame.room), frame.topic, pending)
-    if frame.read is not None:  # told after the history, whose times it refers to
-        session.markers[frame.room] = frame.read
+    # Told after the history, whose times it refers to (0, none: ``*``), before the names.
+    session.markers[frame.room] = frame.read or 0
     if pending is None or pending.command != "JOIN":  # a room joined with the hello
         session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
 

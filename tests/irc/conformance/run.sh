@@ -32,6 +32,15 @@ selectors+=" and not testMultiPrefix and not testWhoChan"
 #                      they log a nick in to an account of another name: charla's accounts
 #                      are nicks (SASL makes the account's nick yours)
 selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
+#   testBan, testModeratedMode (chmodes)
+#                      an unregistered creator sets +b / +m: see "channel creators" above
+selectors+=" and not testBan and not testModeratedMode"
+#   testSetAndGet, testReadMarkerDoesNotDecrease, testReadMarkerOnJoinWithStoredTimestamp,
+#   testReadMarkerUserTarget
+#                      an unregistered nick sets a marker at a time no message has: charla's
+#                      markers are message ids, kept for registered nicks
+selectors+=" and not testSetAndGet and not testReadMarkerDoesNotDecrease"
+selectors+=" and not testReadMarkerOnJoinWithStoredTimestamp and not testReadMarkerUserTarget"
 
 cd "$irctest"
 exec "${IRCTEST_PYTHON:-python3}" -m pytest -p no:cacheprovider \
