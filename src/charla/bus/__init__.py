@@ -84,7 +84,8 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         user, text = draft.user, draft.text
         return Edited(id=target, seq=number, user=user, text=text, edited=ts, room=room, to=to)
     if draft.kind == "delete":
-        return Deleted(id=target, seq=number, by=draft.user, room=room, to=to)
+        reason = draft.text or None  # a delete's text is its reason
+        return Deleted(id=target, seq=number, by=draft.user, room=room, to=to, reason=reason)
     return Message(
         id=number,
         user=draft.user,

@@ -109,9 +109,12 @@ def _redact(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         return
     target, msgid = message.params[0][:64], _msgid(message.params[1])
     if msgid is None:
-        _fail(session, "REDACT", "UNKNOWN_MSGID", [target, message.params[1][:32]], pending)
+        _fail(session, "REDACT", "UNKNOWN_MSGID", [target, message.params[1][:64]], pending)
         return
-    session.request(Delete(id=msgid), pending.part("REDACT", target))
+    part = pending.part("REDACT", target)
+    part.detail = str(msgid)  # a FAIL names it
+    room = target if target.startswith("#") else None
+    session.request(Delete(id=msgid, reason=message.param(2) or None, room=room), part)
 
 
 def _fail(
@@ -196,7 +199,8 @@ def render_deleted(session: IrcSession, frame: Deleted, pending: Pending | None)
     if "draft/message-redaction" not in session.caps:
         return
     where = _where(session, frame.room, frame.to)
-    session.emit(IrcMessage("REDACT", [where, str(frame.id)], mask(frame.by)), pending)
+    reason = [frame.reason] if frame.reason else []
+    session.emit(IrcMessage("REDACT", [where, str(frame.id), *reason], mask(frame.by)), pending)
 
 
 def render_read(session: IrcSession, frame: Read, pending: Pending | None) -> None:
@@ -220,6 +224,6 @@ def fail_for(session: IrcSession, code: str, pending: Pending) -> bool:
         return True
     if pending.command == "REDACT":
         reason = "REDACT_FORBIDDEN" if code == "not_allowed" else "UNKNOWN_MSGID"
-        _fail(session, "REDACT", reason, [pending.target], pending)
+        _fail(session, "REDACT", reason, [pending.target, pending.detail], pending)
         return True
     return False

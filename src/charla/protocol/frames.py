@@ -448,9 +448,12 @@ class Edit(_Frame, tag="edit"):
 
 
 class Delete(_Frame, tag="delete"):
-    """Delete the sender's own message ``id``: its text is gone for good."""
+    """Delete the sender's own message ``id``: its text is gone for good. ``reason`` is
+    told with the ``deleted``; with ``room``, a message of another room is not found."""
 
     id: Id
+    reason: str | None = None
+    room: str | None = None
 
 
 ClientFrame = (
@@ -808,13 +811,14 @@ class Edited(_Frame, tag="edited"):
 
 
 class Deleted(_Frame, tag="deleted"):
-    """Message ``id`` was deleted by ``by``."""
+    """Message ``id`` was deleted by ``by`` (``reason``: why, if it said)."""
 
     id: int
     seq: int
     by: str
     room: str | None = None
     to: str | None = None
+    reason: str | None = None
 
 
 #: A change to a message, delivered in order with the messages.

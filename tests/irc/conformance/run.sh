@@ -32,9 +32,11 @@ selectors+=" and not testMultiPrefix and not testWhoChan"
 #                      they log a nick in to an account of another name: charla's accounts
 #                      are nicks (SASL makes the account's nick yours)
 selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
-#   testBan, testModeratedMode (chmodes)
-#                      an unregistered creator sets +b / +m: see "channel creators" above
-selectors+=" and not testBan and not testModeratedMode"
+#   testBan, testModeratedMode (chmodes), testRelayOpRedact
+#                      an unregistered creator sets +b / +m, or redacts another's message:
+#                      see "channel creators" above
+selectors+=" and not (BanModeTestCase and testBan) and not testModeratedMode"
+selectors+=" and not testRelayOpRedact"
 #   testSetAndGet, testReadMarkerDoesNotDecrease, testReadMarkerOnJoinWithStoredTimestamp,
 #   testReadMarkerUserTarget
 #                      an unregistered nick sets a marker at a time no message has: charla's
