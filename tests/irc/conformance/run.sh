@@ -32,11 +32,13 @@ selectors+=" and not testMultiPrefix and not testWhoChan"
 #                      they log a nick in to an account of another name: charla's accounts
 #                      are nicks (SASL makes the account's nick yours)
 selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
-#   testBan, testModeratedMode (chmodes), testRelayOpRedact
-#                      an unregistered creator sets +b / +m, or redacts another's message:
-#                      see "channel creators" above
+#   testBan, testModeratedMode (chmodes), testRelayOpRedact, testInvites, testInvite,
+#   testInviteInviteOnly
+#                      an unregistered creator sets +b / +m / +i, redacts another's message
+#                      or invites: see "channel creators" above
 selectors+=" and not (BanModeTestCase and testBan) and not testModeratedMode"
-selectors+=" and not testRelayOpRedact"
+selectors+=" and not testRelayOpRedact and not testInvites"
+selectors+=" and not testInvite[ and not testInviteInviteOnly"
 #   testSetAndGet, testReadMarkerDoesNotDecrease, testReadMarkerOnJoinWithStoredTimestamp,
 #   testReadMarkerUserTarget
 #                      an unregistered nick sets a marker at a time no message has: charla's
