@@ -130,6 +130,20 @@ class IrcOptions:
 
 
 @dataclass(slots=True)
+class OpenBatch:
+    """A client's ``draft/multiline`` batch being received."""
+
+    target: str
+    lines: list[str] = field(default_factory=list)
+    #: The opening's label: the message's echo answers it, when the batch closes.
+    label: str | None = None
+    #: The opening's client-only tags: the message's.
+    tags: dict[str, str] | None = None
+    #: A line broke the batch's rules: it is refused when it closes.
+    invalid: bool = False
+
+
+@dataclass(slots=True)
 class Response:
     """The lines of one IRC command, held until all of it is answered: sent together,
     after the answers of the commands before it, as one labelled response if asked."""
@@ -202,8 +216,8 @@ class IrcSession:
         #: Requests sent that get an answer, and how many of them are known answered.
         self._sent = 0
         self._settled = 0
-        #: Open ``draft/multiline`` batches of the client: reference -> (target, lines).
-        self.multiline: dict[str, tuple[str, list[str]]] = {}
+        #: Open ``draft/multiline`` batches of the client, by reference.
+        self.multiline: dict[str, OpenBatch] = {}
         #: The last rename told: charla tells it once per shared room, IRC once.
         self.last_rename: tuple[str, str] | None = None
         #: The last user whose quit was told: charla tells it once per shared room.
@@ -384,7 +398,7 @@ class IrcSession:
             return
         if not lines:
             lines = [IrcMessage("ACK", source=self.options.server_name)]
-        if len(lines) == 1 or "batch" not in self.caps:
+        if len(lines) == 1 or "batch" not in self.caps or _one_batch(lines):
             lines[0].tags["label"] = label
             for line in lines:
                 self.emit(line)
@@ -694,3 +708,15 @@ _REGISTRATION: dict[str, _Handler] = {
     "USER": IrcSession.user_command,
     "AUTHENTICATE": IrcSession.authenticate,
 }
+
+
+def _one_batch(lines: list[IrcMessage]) -> bool:
+    """Whether ``lines`` are one batch, opening to end: its opening carries the label."""
+    first, last = lines[0], lines[-1]
+    ref = first.param(0)[1:]
+    return (
+        first.command == last.command == "BATCH"
+        and first.param(0) == f"+{ref}"
+        and last.param(0) == f"-{ref}"
+        and all(line.tags.get("batch") == ref for line in lines[1:-1])
+    )

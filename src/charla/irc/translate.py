@@ -94,7 +94,7 @@ from .conversation import (
     tell_marker,
 )
 from .messages import MAX_BODY, IrcMessage
-from .session import HOST, IrcOptions, IrcSession, Pending, Person, mask
+from .session import HOST, IrcOptions, IrcSession, OpenBatch, Pending, Person, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
@@ -186,15 +186,15 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
         if not notice:
             session.reply(n.ERR_NORECIPIENT, "No recipient given (PRIVMSG)", pending=pending)
         return
+    batch = message.tags.get("batch")
+    if batch is not None:  # a client's batches are multiline ones
+        _add_to_multiline(session, batch, message, pending)
+        return
     if len(message.params) < 2 or not message.params[1]:
         if not notice:
             session.reply(n.ERR_NOTEXTTOSEND, "No text to send", pending=pending)
         return
     text = message.params[1]
-    batch = message.tags.get("batch")
-    if batch is not None and batch in session.multiline:
-        _add_to_multiline(session, batch, text, "draft/multiline-concat" in message.tags)
-        return
     for target in _targets(message.params[0]):
         part = pending.part(message.command, target)
         tags = client_tags(message, but=REPLY)
@@ -243,23 +243,41 @@ def _batch(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     ref = message.param(0)
     if ref.startswith("+") and message.param(1) == "draft/multiline" and len(message.params) > 2:
         if "draft/multiline" in session.caps and len(session.multiline) < 4:
-            session.multiline[ref[1:]] = (message.params[2], [])
+            opened = OpenBatch(message.params[2], tags=client_tags(message, but=REPLY))
+            if pending.response is not None:  # the echo, when it closes, answers the label
+                opened.label, pending.response.label = pending.response.label, None
+            session.multiline[ref[1:]] = opened
             return
-        session.emit(
-            IrcMessage("FAIL", ["BATCH", "MULTILINE_INVALID", "Cannot open the batch"]), pending
-        )
+        _multiline_invalid(session, "Cannot open the batch", pending)
     elif ref.startswith("-") and ref[1:] in session.multiline:
-        target, lines = session.multiline.pop(ref[1:])
+        batch = session.multiline.pop(ref[1:])
+        text = "\n".join(batch.lines)
+        if batch.invalid or not text.strip():
+            _multiline_invalid(session, "Not a message", pending)
+            return
+        if pending.response is not None:
+            pending.response.label = batch.label
+        part = pending.part("PRIVMSG", batch.target)
+        _send_text(session, batch.target, text, part, tags=batch.tags)
+
+
+def _multiline_invalid(session: IrcSession, why: str, pending: Pending | None) -> None:
+    session.emit(IrcMessage("FAIL", ["BATCH", "MULTILINE_INVALID", why]), pending)
+
+
+def _add_to_multiline(session: IrcSession, ref: str, message: IrcMessage, pending: Pending) -> None:
+    """A line of an open batch; one that names no open batch is refused at once."""
+    batch = session.multiline.get(ref)
+    if batch is None:
+        _multiline_invalid(session, "No such batch", pending)
+        return
+    text, lines = message.param(1), batch.lines
+    if "draft/multiline-concat" in message.tags:
+        batch.invalid |= not text  # only text is concatenated
         if lines:
-            _send_text(session, target, "\n".join(lines), pending.part("PRIVMSG", target))
-
-
-def _add_to_multiline(session: IrcSession, ref: str, text: str, concat: bool) -> None:
-    lines = session.multiline[ref][1]
-    if concat and lines:
-        lines[-1] += text
-    else:
-        lines.append(text)
+            lines[-1] += text
+            return
+    lines.append(text)
     too_big = (
         len(lines) > session.options.max_lines or sum(map(len, lines)) > session.options.max_text
     )
@@ -511,17 +529,20 @@ def message_lines(
     session.saw(frame.id, _conversation(session, frame), frame.ts)
     source = mask(frame.user)
     room = text_room(source, command, target) - (_ACTION_WRAPPING if frame.action else 0)
-    pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", room)]
+    as_batch = {"draft/multiline", "batch"} <= caps and batch is None
+    # A blank line is kept in a multiline batch; other clients cannot be sent one.
+    texts = frame.text.split("\n") if as_batch else [x for x in frame.text.split("\n") if x]
+    pieces = [piece for text in texts or [" "] for piece in _chunks(text, room)]
     if frame.action:
         pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
-    if len(pieces) > 1 and {"draft/multiline", "batch"} <= caps and batch is None:
+    if len(pieces) > 1 and as_batch:
         ref = session.new_batch()
         opening = IrcMessage("BATCH", [f"+{ref}", "draft/multiline", target], source, tags)
         inner = {"batch": ref}
         lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
         return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
     first = IrcMessage(command, [target, pieces[0]], source, tags)
-    rest_tags = {k: v for k, v in tags.items() if k != "msgid" and not k.startswith("+")}
+    rest_tags = {k: v for k, v in tags.items() if k not in ("msgid", REPLY)}
     return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
 
 
