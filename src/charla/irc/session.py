@@ -43,6 +43,7 @@ from . import numerics as n
 from .messages import (
     IrcMessage,
     IrcParseError,
+    NotUtf8,
     TooLong,
     client_tags_too_long,
     parse,
@@ -313,14 +314,15 @@ class IrcSession:
 
     # --- lines in ----------------------------------------------------------------------
 
-    def receive_line(self, line: str | TooLong) -> None:
+    def receive_line(self, line: str | NotUtf8 | TooLong) -> None:
         if self.closing:
             return
-        if isinstance(line, TooLong) or client_tags_too_long(line):
+        text = line.text if isinstance(line, NotUtf8) else line
+        if isinstance(text, TooLong) or client_tags_too_long(text):
             self.reply(n.ERR_INPUTTOOLONG, "Input line was too long")
             return
         try:
-            message = parse(line)
+            message = parse(text)
         except IrcParseError:
             return  # an empty or tag-only line: ignored, as servers do
         irc_label = message.tags.get("label") if "labeled-response" in self.caps else None
@@ -328,7 +330,11 @@ class IrcSession:
         pending = Pending(message.command, response=response)
         busy = self.registered and self._sent > self._settled
         sent = self._sent
-        self._dispatch(message, pending)
+        if isinstance(line, NotUtf8):  # UTF8ONLY: refused, never relayed
+            why = "Message rejected: it is not UTF-8"
+            self.emit(IrcMessage("FAIL", [message.command, "INVALID_UTF8", why]), pending)
+        else:
+            self._dispatch(message, pending)
         asked = self._sent > sent
         if response.label is None and not (busy and response.lines):
             self._respond(pending)  # nothing to wait for: lines now, answers as they come
