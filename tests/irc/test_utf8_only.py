@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from charla.irc.messages import IrcLineSplitter, NotUtf8
+from charla.irc.messages import IrcLineSplitter, NotUtf8, parse
 from charla.protocol import Say
 
-from .test_session import lines, registered
+from .test_session import registered
 
 
 def test_a_line_that_is_not_utf8_is_refused_with_fail() -> None:
@@ -15,9 +15,10 @@ def test_a_line_that_is_not_utf8_is_refused_with_fail() -> None:
 
     session = registered()
     session.receive_line(got[0])
-    (refused,) = lines(session)
+    out, said = session.take()
+    (refused,) = [parse(line.decode().rstrip("\r\n")) for line in out]
     assert (refused.command, refused.params[:2]) == ("FAIL", ["PRIVMSG", "INVALID_UTF8"])
-    assert session.take()[1] == []  # nothing said
+    assert said == []  # nothing said
     session.receive_line(got[1])
     (said,) = session.take()[1]
     assert isinstance(said, Say) and said.text == "hiá"

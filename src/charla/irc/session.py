@@ -26,6 +26,7 @@ import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..protocol import (
     ClientFrame,
@@ -49,6 +50,9 @@ from .messages import (
     parse,
     serialize,
 )
+
+if TYPE_CHECKING:
+    from .chathistory import Window
 
 __all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Person", "Response"]
 
@@ -173,6 +177,8 @@ class Pending:
     barrier_at: int = 0
     #: The request is a message: its copy (or its refusal) is its last answer.
     ends_with_message: bool = False
+    #: For ``CHATHISTORY``: what to keep of the page charla answers with.
+    window: Window | None = None
     #: What to send instead if charla refuses the message a ``+draft/reply`` names (for a
     #: ``TAGMSG``: if it refuses the reaction, the tags to relay).
     without_reply: ClientFrame | None = None

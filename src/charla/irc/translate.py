@@ -28,7 +28,6 @@ from ..protocol import (
     Back,
     Bans,
     Bye,
-    ClientHistory,
     ClientPong,
     ClientRooms,
     ClientUsers,
@@ -79,6 +78,7 @@ from .channels import (
     topic_reply,
 )
 from .channels import COMMANDS as CHANNEL_COMMANDS
+from .chathistory import chathistory
 from .conversation import COMMANDS as CONVERSATION_COMMANDS
 from .conversation import (
     REPLY,
@@ -420,35 +420,6 @@ def _userhost(session: IrcSession, message: IrcMessage, pending: Pending) -> Non
     session.reply(n.RPL_USERHOST, " ".join(replies), pending=pending)
 
 
-def _chathistory(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    """``CHATHISTORY LATEST #room *|msgid=N limit`` and ``BEFORE #room msgid=N limit``."""
-    sub = message.param(0).upper()
-    target, ref, limit = message.param(1), message.param(2), _count(message.param(3))
-    before: int | None = None
-    if ref.startswith("msgid=") and ref[6:].isdigit() and len(ref) < 26:
-        before = int(ref[6:])
-    if sub != "BEFORE":
-        before = None
-    known = (sub == "LATEST" and ref == "*") or before is not None
-    if not known or not limit or not target.startswith("#"):
-        session.emit(
-            IrcMessage(
-                "FAIL",
-                [
-                    "CHATHISTORY",
-                    "INVALID_PARAMS",
-                    sub[:16] or "*",
-                    "Only LATEST * and BEFORE msgid= are supported",
-                ],
-            ),
-            pending,
-        )
-        return
-    limit = min(limit, session.options.max_page)
-    frame = ClientHistory(room=target.removeprefix("#"), before=before, limit=limit)
-    session.request(frame, pending.part("CHATHISTORY", target))
-
-
 def _count(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 6 else 0
 
@@ -479,7 +450,7 @@ COMMANDS: dict[str, _Handler] = {
     "VERSION": _version,
     "ISON": _ison,
     "USERHOST": _userhost,
-    "CHATHISTORY": _chathistory,
+    "CHATHISTORY": chathistory,
 }
 
 
@@ -575,6 +546,8 @@ def _chunks(text: str, size: int) -> list[str]:
 def _render_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
     requested = pending is not None and pending.command == "CHATHISTORY"
     messages = frame.messages
+    if pending is not None and pending.window is not None:
+        messages = pending.window.cut(messages)
     if "batch" not in session.caps:
         if requested:
             return  # CHATHISTORY needs batch; without it, nothing to frame the answer
@@ -587,7 +560,9 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
     ref = session.new_batch()
     session.emit(
         IrcMessage(
-            "BATCH", [f"+{ref}", "chathistory", channel(frame.room)], session.options.server_name
+            "BATCH",
+            [f"+{ref}", "chathistory", _history_target(frame, pending)],
+            session.options.server_name,
         ),
         pending,
     )
@@ -596,6 +571,13 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
             session.emit(line, pending)
     session.emit(IrcMessage("BATCH", [f"-{ref}"], session.options.server_name), pending)
     _marker_after_history(session, frame, pending)
+
+
+def _history_target(frame: History, pending: Pending | None) -> str:
+    """The channel, or the nick a client asked the direct conversation with."""
+    if frame.room or pending is None:
+        return channel(frame.room)
+    return pending.target
 
 
 def _marker_after_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
