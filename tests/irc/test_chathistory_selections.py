@@ -20,8 +20,7 @@ async def _history(client: RawIrc, command: str) -> list[str]:
 
 async def test_each_selection_reads_the_messages_it_names(tmp_path: Path) -> None:
     async with irc_server(tmp_path) as server:
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS)
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
         ids = []
         for n in range(8):
             await ana.send(f"PRIVMSG #general :m{n}")

@@ -20,12 +20,9 @@ async def test_client_tags_on_messages_reach_who_asked_and_stay_in_the_history(
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS)
-        eva = await RawIrc.connect(server.irc_ports[0])
-        await eva.register("eva", "message-tags")
-        leo = await RawIrc.connect(server.irc_ports[0])
-        await leo.register("leo")  # no message-tags: no tags
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", "message-tags")
+        leo = await RawIrc.registered(server.irc_ports[0], "leo")  # no message-tags: no tags
 
         await ana.send(r"@label=l1;+example.com/color=dark\sred;+bad\=x PRIVMSG #general :hola")
         echo = await ana.expect("PRIVMSG", lambda m: m.tags.get("label") == "l1")
@@ -56,10 +53,8 @@ async def test_tagmsg_is_a_reaction_when_charla_takes_it_and_relayed_otherwise(
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS)
-        eva = await RawIrc.connect(server.irc_ports[0])
-        await eva.register("eva", "message-tags")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", "message-tags")
 
         await ana.send("PRIVMSG #general :hola")
         msgid = (await eva.expect("PRIVMSG")).tags["msgid"]
@@ -102,8 +97,7 @@ async def test_the_typing_tag_is_charla_typing_both_ways(tmp_path: Path) -> None
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", "message-tags")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", "message-tags")
 
         await ana.send("@+typing=active TAGMSG #general")
         typing = await bob.expect(Typing, user="ana")
@@ -123,10 +117,8 @@ async def test_a_full_irc_line_is_relayed_as_one_line_within_512_bytes(tmp_path:
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", "echo-message")
-        eva = await RawIrc.connect(server.irc_ports[0])
-        await eva.register("eva")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", "echo-message")
+        eva = await RawIrc.registered(server.irc_ports[0], "eva")
 
         # As long as a client's line may be: relayed with ana's whole mask, it is cut.
         await ana.send("PRIVMSG #general :" + "b" * (510 - len("PRIVMSG #general :")))

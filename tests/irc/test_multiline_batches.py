@@ -19,12 +19,9 @@ async def test_a_labelled_batch_is_answered_by_its_echo_and_keeps_blank_lines(
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS)
-        eva = await RawIrc.connect(server.irc_ports[0])
-        await eva.register("eva", *CAPS)
-        leo = await RawIrc.connect(server.irc_ports[0])
-        await leo.register("leo", "message-tags")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
+        leo = await RawIrc.registered(server.irc_ports[0], "leo", "message-tags")
 
         await ana.send(
             "@label=m1;+example/kind=poem BATCH +b1 draft/multiline #general",
@@ -54,8 +51,7 @@ async def test_a_labelled_batch_is_answered_by_its_echo_and_keeps_blank_lines(
 
 async def test_a_batch_that_breaks_the_rules_is_refused(tmp_path: Path) -> None:
     async with irc_server(tmp_path) as server:
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS)
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
 
         await ana.send("BATCH +b1 draft/multiline #general", "@batch=otro PRIVMSG #general :hi")
         assert (await ana.expect("FAIL")).params[:2] == ["BATCH", "MULTILINE_INVALID"]

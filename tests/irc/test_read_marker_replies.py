@@ -11,8 +11,7 @@ async def test_markread_is_always_answered_and_join_tells_the_marker_before_the_
     tmp_path: Path,
 ) -> None:
     async with irc_server(tmp_path) as server:
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", "draft/read-marker", channels=())
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", "draft/read-marker", channels=())
 
         await ana.send("JOIN #nueva")
         told = [m.command for m in await ana.until("366")]

@@ -18,10 +18,10 @@ async def test_redact_carries_its_reason_and_refusals_name_the_message(tmp_path:
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
-        ana = await RawIrc.connect(server.irc_ports[0])
-        await ana.register("ana", *CAPS, channels=("#general", "#otra"))
-        eva = await RawIrc.connect(server.irc_ports[0])
-        await eva.register("eva", *CAPS)
+        ana = await RawIrc.registered(
+            server.irc_ports[0], "ana", *CAPS, channels=("#general", "#otra")
+        )
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
 
         await ana.send("PRIVMSG #general :ups")
         msgid = (await eva.expect("PRIVMSG")).tags["msgid"]
