@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .changes import tags_of
 from .protocol import Message, SearchQuery, nick_key
 from .store import DIRECT
 
@@ -29,10 +30,11 @@ __all__ = [
 ]
 
 _COLUMNS = (
-    "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.to_user, m.edited, m.deleted"
+    "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.to_user, m.edited,"
+    " m.deleted"
 )
 
-Row = tuple[int, str, str, str, str, int, int, int, "str | None", "str | None", int]
+Row = tuple[int, str, str, str, str, int, int, int, "bytes | None", "str | None", "str | None", int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class Scope:
 
 def to_message(row: Row) -> Message:
     """A message as it is now: its latest text, or marked deleted (with no text)."""
-    id_, room, user, text, ts, action, bot, notice, to, edited, deleted = row
+    id_, room, user, text, ts, action, bot, notice, tags, to, edited, deleted = row
     message = Message(
         id=id_,
         user=user,
@@ -91,6 +93,7 @@ def to_message(row: Row) -> Message:
         action=bool(action),
         bot=bool(bot),
         notice=bool(notice),
+        tags=None if deleted else tags_of(tags),
         edited=None if deleted else edited,
         deleted=bool(deleted),
     )

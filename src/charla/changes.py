@@ -48,6 +48,8 @@ __all__ = [
     "changes_since",
     "message_info",
     "read_page",
+    "stored_tags",
+    "tags_of",
 ]
 
 #: The ``room`` of a direct message's row: no room has this name.
@@ -90,9 +92,21 @@ Refusal = tuple[Code, str]
 
 _encode = msgspec.json.Encoder().encode
 _decode_change = msgspec.json.Decoder(Reaction | Edited | Deleted).decode
+_decode_tags = msgspec.json.Decoder(dict[str, str]).decode
+
+
+def stored_tags(tags: dict[str, str] | None) -> bytes | None:
+    """A message's client-only tags as its ``tags`` column holds them (JSON, NULL for none)."""
+    return _encode(tags) if tags else None
+
+
+def tags_of(column: object) -> dict[str, str] | None:
+    """The client-only tags a ``tags`` column holds."""
+    return _decode_tags(column) if isinstance(column, bytes | str) else None
+
 
 _SELECT = (
-    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.reply_to,"
+    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.reply_to,"
     f" m.thread, m.edited, m.deleted, p.user, substr(p.text, 1, {PREVIEW}), p.deleted"
     " FROM messages m LEFT JOIN messages p ON p.id = m.reply_to"
 )
@@ -247,8 +261,9 @@ def read_page(
 
 
 def _message(row: tuple[object, ...]) -> Message:
-    (id_, room, user, text, ts, action, bot, notice, reply_to, thread, edited, deleted) = row[:12]
-    parent_user, parent_text, parent_deleted = row[12:]
+    (id_, room, user, text, ts, action, bot, notice, tags) = row[:9]
+    reply_to, thread, edited, deleted = row[9:13]
+    parent_user, parent_text, parent_deleted = row[13:]
     parent = None
     if parent_user is not None:
         parent = (
@@ -265,6 +280,7 @@ def _message(row: tuple[object, ...]) -> Message:
         action=bool(action),
         bot=bool(bot),
         notice=bool(notice),
+        tags=None if deleted else tags_of(tags),
         reply_to=reply_to,  # type: ignore[arg-type]
         thread=thread,  # type: ignore[arg-type]
         parent=parent,

@@ -155,6 +155,10 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN notice INTEGER NOT NULL DEFAULT 0;
     """,
+    # Client-only tags (IRCv3 message-tags), as JSON: NULL for none.
+    """
+    ALTER TABLE messages ADD COLUMN tags BLOB;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -165,7 +169,7 @@ _SET_MARKER = (
 )
 _FORGET_MARKERS = "DELETE FROM read_markers WHERE nick_key = ?"
 
-_COLUMNS = "id, room, user, text, ts, action, bot, notice"
+_COLUMNS = "id, room, user, text, ts, action, bot, notice, tags"
 _STORED_COLUMNS = (
     _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
 )
@@ -217,7 +221,8 @@ def _message_row(m: Message, registered: Callable[[str], bool], author: str) -> 
         parties = (to, nick_key(m.user), nick_key(to), int(registered(m.user)), int(registered(to)))
     room = DIRECT if m.room is None else m.room
     text = (m.id, room, m.user, m.text, m.ts, int(m.action), int(m.bot), int(m.notice))
-    return (*text, *parties, m.reply_to, m.thread, author)
+    tags = _changes.stored_tags(m.tags)
+    return (*text, tags, *parties, m.reply_to, m.thread, author)
 
 
 @dataclass(frozen=True, slots=True)

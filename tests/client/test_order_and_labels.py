@@ -28,6 +28,7 @@ from charla.protocol import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTags,
     ClientTyping,
     ClientUsers,
     Delete,
@@ -64,6 +65,7 @@ from charla.protocol import (
     Reaction,
     Read,
     Register,
+    RelayedTags,
     Results,
     RoomMode,
     Rooms,
@@ -144,6 +146,7 @@ SCRIPT: list[tuple[ClientFrame, type[ServerFrame]]] = [
     (Delete(id=1), Deleted),
     (MarkRead(room="dev", id=1), Read),
     (ClientTyping(room="dev", state="active"), Typing),  # relayed to bob without it
+    (ClientTags(room="dev", tags={"+example/color": "red"}), RelayedTags),  # relayed too
     (ClientHistory(room="dev"), History),
     (ClientPing(token="t"), Pong),
     (Join(room="sala"), Joined),

@@ -28,6 +28,10 @@ async def test_a_message_reaches_every_node(cluster: Cluster) -> None:
     # A notice stays one on the other node.
     await ana.send({"type": "say", "text": "aviso", "room": "general", "notice": True})
     assert (await bea.expect(Message, text="aviso")).notice
+    # So do a message's client-only tags.
+    tags = {"+example.com/color": "red"}
+    await ana.send({"type": "say", "text": "con tags", "room": "general", "tags": tags})
+    assert (await bea.expect(Message, text="con tags")).tags == tags
 
 
 async def _welcome(cluster: Cluster, node: str, nick: str) -> Welcome:

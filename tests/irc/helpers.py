@@ -53,6 +53,15 @@ class RawIrc:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer)
 
+    @classmethod
+    async def registered(
+        cls, port: int, nick: str, *caps: str, channels: tuple[str, ...] = AUTOJOIN
+    ) -> RawIrc:
+        """Connected and registered as ``nick`` with ``caps`` (see :meth:`register`)."""
+        client = await cls.connect(port)
+        await client.register(nick, *caps, channels=channels)
+        return client
+
     async def send(self, *lines: str) -> None:
         self.writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
         await self.writer.drain()

@@ -105,6 +105,7 @@ class FakeBus:
             room=draft.room,
             to=draft.to,
             action=draft.action,
+            tags=draft.tags,
         )
         if draft.room is not None:
             self._store.messages.append(message)

@@ -60,6 +60,8 @@ class Draft:
     action: bool = False
     bot: bool = False
     notice: bool = False
+    #: Client-only tags (``+name`` -> value), checked.
+    tags: dict[str, str] | None = None
     origin: object = None
     reply_to: int | None = None
     #: For a message, who may change it later; for a change, who asks (space-separated
@@ -82,7 +84,8 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         user, text = draft.user, draft.text
         return Edited(id=target, seq=number, user=user, text=text, edited=ts, room=room, to=to)
     if draft.kind == "delete":
-        return Deleted(id=target, seq=number, by=draft.user, room=room, to=to)
+        reason = draft.text or None  # a delete's text is its reason
+        return Deleted(id=target, seq=number, by=draft.user, room=room, to=to, reason=reason)
     return Message(
         id=number,
         user=draft.user,
@@ -94,6 +97,7 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         bot=draft.bot,
         reply_to=draft.reply_to,
         notice=draft.notice,
+        tags=draft.tags,
     )
 
 

@@ -86,6 +86,8 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     b: bool = False
     #: A notice (IRC's ``NOTICE``).
     n: bool = False
+    #: Client-only tags (``+name`` -> value).
+    ct: dict[str, str] | None = None
     #: What it is: "" for a message, or the kind of change to message ``tg``.
     k: str = ""
     tg: int = 0
@@ -336,6 +338,7 @@ class NatsBus:
             a=draft.action,
             b=draft.bot,
             n=draft.notice,
+            ct=draft.tags,
             k="" if draft.kind == "message" else draft.kind,
             tg=draft.target,
             e=draft.emoji,
@@ -728,6 +731,7 @@ def _draft(entry: _Entry) -> Draft:
         action=entry.a,
         bot=entry.b,
         notice=entry.n,
+        tags=entry.ct,
         reply_to=entry.rt,
         author=entry.au,
         kind=kind,

@@ -28,11 +28,13 @@ from ..protocol import (
     Kick,
     Op,
     Owner,
+    ProtocolError,
     RoomMode,
     System,
     Topic,
     Unban,
     Voice,
+    normalize_room,
 )
 from . import numerics as n
 from .messages import IrcMessage
@@ -148,7 +150,18 @@ def _invite(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 2, pending):
         return
     nick, room = message.params[0], message.params[1]
+    if not _on(session, room):  # "only members of the channel are allowed to invite"
+        session.reply(n.ERR_NOTONCHANNEL, room[:64], "You're not on that channel", pending=pending)
+        return
     session.request(Invite(room=room, nick=nick), pending.part("INVITE", room[:64]))
+
+
+def _on(session: IrcSession, room: str) -> bool:
+    """Whether the client is in ``room`` (a name charla refuses: charla answers it)."""
+    try:
+        return normalize_room(room) in session.channels
+    except ProtocolError:
+        return True
 
 
 def channel_mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "IrcLineSplitter",
     "IrcMessage",
     "IrcParseError",
+    "NotUtf8",
     "TooLong",
     "client_tags_too_long",
     "parse",
@@ -45,6 +46,15 @@ class IrcParseError(ValueError):
 @dataclass(frozen=True, slots=True)
 class TooLong:
     """A line over :data:`MAX_LINE` was dropped (the client is told with 417)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotUtf8:
+    """A line that is not UTF-8 (charla advertises ``UTF8ONLY``): refused with
+    ``FAIL <command> INVALID_UTF8``, never relayed. ``text`` is it with the bad bytes
+    replaced, to read its command."""
+
+    text: str
 
 
 @dataclass(slots=True)
@@ -146,16 +156,17 @@ def _cut(data: bytes, limit: int) -> bytes:
 
 
 class IrcLineSplitter:
-    """Bytes in, lines out: CRLF or LF ends a line; a NUL-free, UTF-8 decoded ``str``
-    (invalid bytes replaced) or :class:`TooLong` for a line over :data:`MAX_LINE`."""
+    """Bytes in, lines out: CRLF or LF ends a line; a NUL-free, UTF-8 decoded ``str``,
+    :class:`NotUtf8` for one that is not UTF-8, or :class:`TooLong` for a line over
+    :data:`MAX_LINE`."""
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
         self._max = max_line
         self._buffer = bytearray()
         self._skipping = False
 
-    def feed(self, data: bytes) -> list[str | TooLong]:
-        out: list[str | TooLong] = []
+    def feed(self, data: bytes) -> list[str | NotUtf8 | TooLong]:
+        out: list[str | NotUtf8 | TooLong] = []
         buffer = self._buffer
         buffer += data
         start = 0
@@ -170,7 +181,7 @@ class IrcLineSplitter:
             else:
                 line = bytes(buffer[start:end]).rstrip(b"\r").replace(b"\0", b"")
                 if line.strip():
-                    out.append(line.decode(errors="replace"))
+                    out.append(_decoded(line))
             start = end + 1
         del buffer[:start]
         if len(buffer) > self._max:  # no end in sight: drop it, and the rest of the line
@@ -179,3 +190,10 @@ class IrcLineSplitter:
                 out.append(TooLong())
             self._skipping = True
         return out
+
+
+def _decoded(line: bytes) -> str | NotUtf8:
+    try:
+        return line.decode()
+    except UnicodeDecodeError:
+        return NotUtf8(line.decode(errors="replace"))

@@ -26,6 +26,7 @@ import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..protocol import (
     ClientFrame,
@@ -43,11 +44,15 @@ from . import numerics as n
 from .messages import (
     IrcMessage,
     IrcParseError,
+    NotUtf8,
     TooLong,
     client_tags_too_long,
     parse,
     serialize,
 )
+
+if TYPE_CHECKING:
+    from .chathistory import Window
 
 __all__ = ["CAPS", "IrcOptions", "IrcSession", "Pending", "Person", "Response"]
 
@@ -130,6 +135,20 @@ class IrcOptions:
 
 
 @dataclass(slots=True)
+class OpenBatch:
+    """A client's ``draft/multiline`` batch being received."""
+
+    target: str
+    lines: list[str] = field(default_factory=list)
+    #: The opening's label: the message's echo answers it, when the batch closes.
+    label: str | None = None
+    #: The opening's client-only tags: the message's.
+    tags: dict[str, str] | None = None
+    #: A line broke the batch's rules: it is refused when it closes.
+    invalid: bool = False
+
+
+@dataclass(slots=True)
 class Response:
     """The lines of one IRC command, held until all of it is answered: sent together,
     after the answers of the commands before it, as one labelled response if asked."""
@@ -158,7 +177,10 @@ class Pending:
     barrier_at: int = 0
     #: The request is a message: its copy (or its refusal) is its last answer.
     ends_with_message: bool = False
-    #: What to send instead if charla refuses the message a ``+draft/reply`` names.
+    #: For ``CHATHISTORY``: what to keep of the page charla answers with.
+    window: Window | None = None
+    #: What to send instead if charla refuses the message a ``+draft/reply`` names (for a
+    #: ``TAGMSG``: if it refuses the reaction, the tags to relay).
     without_reply: ClientFrame | None = None
 
     def part(self, command: str, target: str) -> Pending:
@@ -201,8 +223,8 @@ class IrcSession:
         #: Requests sent that get an answer, and how many of them are known answered.
         self._sent = 0
         self._settled = 0
-        #: Open ``draft/multiline`` batches of the client: reference -> (target, lines).
-        self.multiline: dict[str, tuple[str, list[str]]] = {}
+        #: Open ``draft/multiline`` batches of the client, by reference.
+        self.multiline: dict[str, OpenBatch] = {}
         #: The last rename told: charla tells it once per shared room, IRC once.
         self.last_rename: tuple[str, str] | None = None
         #: The last user whose quit was told: charla tells it once per shared room.
@@ -298,14 +320,15 @@ class IrcSession:
 
     # --- lines in ----------------------------------------------------------------------
 
-    def receive_line(self, line: str | TooLong) -> None:
+    def receive_line(self, line: str | NotUtf8 | TooLong) -> None:
         if self.closing:
             return
-        if isinstance(line, TooLong) or client_tags_too_long(line):
+        text = line.text if isinstance(line, NotUtf8) else line
+        if isinstance(text, TooLong) or client_tags_too_long(text):
             self.reply(n.ERR_INPUTTOOLONG, "Input line was too long")
             return
         try:
-            message = parse(line)
+            message = parse(text)
         except IrcParseError:
             return  # an empty or tag-only line: ignored, as servers do
         irc_label = message.tags.get("label") if "labeled-response" in self.caps else None
@@ -313,7 +336,11 @@ class IrcSession:
         pending = Pending(message.command, response=response)
         busy = self.registered and self._sent > self._settled
         sent = self._sent
-        self._dispatch(message, pending)
+        if isinstance(line, NotUtf8):  # UTF8ONLY: refused, never relayed
+            why = "Message rejected: it is not UTF-8"
+            self.emit(IrcMessage("FAIL", [message.command, "INVALID_UTF8", why]), pending)
+        else:
+            self._dispatch(message, pending)
         asked = self._sent > sent
         if response.label is None and not (busy and response.lines):
             self._respond(pending)  # nothing to wait for: lines now, answers as they come
@@ -383,7 +410,7 @@ class IrcSession:
             return
         if not lines:
             lines = [IrcMessage("ACK", source=self.options.server_name)]
-        if len(lines) == 1 or "batch" not in self.caps:
+        if len(lines) == 1 or "batch" not in self.caps or _one_batch(lines):
             lines[0].tags["label"] = label
             for line in lines:
                 self.emit(line)
@@ -703,3 +730,15 @@ _REGISTRATION: dict[str, _Handler] = {
     "USER": IrcSession.user_command,
     "AUTHENTICATE": IrcSession.authenticate,
 }
+
+
+def _one_batch(lines: list[IrcMessage]) -> bool:
+    """Whether ``lines`` are one batch, opening to end: its opening carries the label."""
+    first, last = lines[0], lines[-1]
+    ref = first.param(0)[1:]
+    return (
+        first.command == last.command == "BATCH"
+        and first.param(0) == f"+{ref}"
+        and last.param(0) == f"-{ref}"
+        and all(line.tags.get("batch") == ref for line in lines[1:-1])
+    )

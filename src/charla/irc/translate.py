@@ -28,7 +28,6 @@ from ..protocol import (
     Back,
     Bans,
     Bye,
-    ClientHistory,
     ClientPong,
     ClientRooms,
     ClientUsers,
@@ -49,11 +48,13 @@ from ..protocol import (
     Quit,
     Reaction,
     Read,
+    RelayedTags,
     RoomMode,
     Rooms,
     Say,
     ServerFrame,
     System,
+    Typing,
     UserAway,
     UserBack,
     Users,
@@ -77,19 +78,23 @@ from .channels import (
     topic_reply,
 )
 from .channels import COMMANDS as CHANNEL_COMMANDS
+from .chathistory import chathistory
 from .conversation import COMMANDS as CONVERSATION_COMMANDS
 from .conversation import (
     REPLY,
+    client_tags,
     fail_for,
     render_deleted,
     render_edited,
     render_reaction,
     render_read,
+    render_tags,
+    render_typing,
     reply_to,
     tell_marker,
 )
-from .messages import IrcMessage
-from .session import HOST, IrcOptions, IrcSession, Pending, Person, mask
+from .messages import MAX_BODY, IrcMessage
+from .session import HOST, IrcOptions, IrcSession, OpenBatch, Pending, Person, mask
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
@@ -101,9 +106,10 @@ MAX_TARGETS = 4
 MAX_WHO = 500
 #: Messages replayed on join to a client without ``batch``.
 SHORT_REPLAY = 10
-#: Bytes of text in one PRIVMSG: what fits in 512 with the longest source and target.
-CHUNK = 350
+#: Fewest bytes of text a line carries, whatever its source and target.
+MIN_CHUNK = 64
 _CTCP = "\x01"
+_ACTION_WRAPPING = len(f"{_CTCP}ACTION {_CTCP}")
 
 
 def isupport_tokens(options: IrcOptions) -> list[str]:
@@ -180,22 +186,33 @@ def _privmsg(session: IrcSession, message: IrcMessage, pending: Pending) -> None
         if not notice:
             session.reply(n.ERR_NORECIPIENT, "No recipient given (PRIVMSG)", pending=pending)
         return
+    batch = message.tags.get("batch")
+    if batch is not None:  # a client's batches are multiline ones
+        _add_to_multiline(session, batch, message, pending)
+        return
     if len(message.params) < 2 or not message.params[1]:
         if not notice:
             session.reply(n.ERR_NOTEXTTOSEND, "No text to send", pending=pending)
         return
     text = message.params[1]
-    batch = message.tags.get("batch")
-    if batch is not None and batch in session.multiline:
-        _add_to_multiline(session, batch, text, "draft/multiline-concat" in message.tags)
-        return
     for target in _targets(message.params[0]):
         part = pending.part(message.command, target)
-        _send_text(session, target, text, part, reply_to=reply_to(message))
+        tags = client_tags(message, but=REPLY)
+        # One line said is one line relayed: cut (as IRC servers do) to what fits in a
+        # line from us to the target, which carries our whole mask.
+        room = text_room(mask(session.nick), message.command, target)
+        fitted = _chunks(text, room)[0]
+        _send_text(session, target, fitted, part, reply_to=reply_to(message), tags=tags)
 
 
 def _send_text(
-    session: IrcSession, target: str, text: str, pending: Pending, *, reply_to: int | None = None
+    session: IrcSession,
+    target: str,
+    text: str,
+    pending: Pending,
+    *,
+    reply_to: int | None = None,
+    tags: dict[str, str] | None = None,
 ) -> None:
     action = False
     notice = pending.command == "NOTICE"
@@ -208,14 +225,14 @@ def _send_text(
         text = "/" + text  # text, never a charla /command
     if target.startswith("#"):
         frame: Say | Me | Msg = (
-            Me(text=text, room=target, reply_to=reply_to)
+            Me(text=text, room=target, reply_to=reply_to, tags=tags)
             if action
-            else Say(text=text, room=target, reply_to=reply_to, notice=notice)
+            else Say(text=text, room=target, reply_to=reply_to, notice=notice, tags=tags)
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice)
+        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice, tags=tags)
     if reply_to is not None:  # said all the same if charla knows no such message
         pending.without_reply = msgspec.structs.replace(frame, reply_to=None)
     session.request(frame, pending)
@@ -226,23 +243,41 @@ def _batch(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     ref = message.param(0)
     if ref.startswith("+") and message.param(1) == "draft/multiline" and len(message.params) > 2:
         if "draft/multiline" in session.caps and len(session.multiline) < 4:
-            session.multiline[ref[1:]] = (message.params[2], [])
+            opened = OpenBatch(message.params[2], tags=client_tags(message, but=REPLY))
+            if pending.response is not None:  # the echo, when it closes, answers the label
+                opened.label, pending.response.label = pending.response.label, None
+            session.multiline[ref[1:]] = opened
             return
-        session.emit(
-            IrcMessage("FAIL", ["BATCH", "MULTILINE_INVALID", "Cannot open the batch"]), pending
-        )
+        _multiline_invalid(session, "Cannot open the batch", pending)
     elif ref.startswith("-") and ref[1:] in session.multiline:
-        target, lines = session.multiline.pop(ref[1:])
+        batch = session.multiline.pop(ref[1:])
+        text = "\n".join(batch.lines)
+        if batch.invalid or not text.strip():
+            _multiline_invalid(session, "Not a message", pending)
+            return
+        if pending.response is not None:
+            pending.response.label = batch.label
+        part = pending.part("PRIVMSG", batch.target)
+        _send_text(session, batch.target, text, part, tags=batch.tags)
+
+
+def _multiline_invalid(session: IrcSession, why: str, pending: Pending | None) -> None:
+    session.emit(IrcMessage("FAIL", ["BATCH", "MULTILINE_INVALID", why]), pending)
+
+
+def _add_to_multiline(session: IrcSession, ref: str, message: IrcMessage, pending: Pending) -> None:
+    """A line of an open batch; one that names no open batch is refused at once."""
+    batch = session.multiline.get(ref)
+    if batch is None:
+        _multiline_invalid(session, "No such batch", pending)
+        return
+    text, lines = message.param(1), batch.lines
+    if "draft/multiline-concat" in message.tags:
+        batch.invalid |= not text  # only text is concatenated
         if lines:
-            _send_text(session, target, "\n".join(lines), pending.part("PRIVMSG", target))
-
-
-def _add_to_multiline(session: IrcSession, ref: str, text: str, concat: bool) -> None:
-    lines = session.multiline[ref][1]
-    if concat and lines:
-        lines[-1] += text
-    else:
-        lines.append(text)
+            lines[-1] += text
+            return
+    lines.append(text)
     too_big = (
         len(lines) > session.options.max_lines or sum(map(len, lines)) > session.options.max_text
     )
@@ -414,35 +449,6 @@ def _userhost(session: IrcSession, message: IrcMessage, pending: Pending) -> Non
     session.reply(n.RPL_USERHOST, " ".join(replies), pending=pending)
 
 
-def _chathistory(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
-    """``CHATHISTORY LATEST #room *|msgid=N limit`` and ``BEFORE #room msgid=N limit``."""
-    sub = message.param(0).upper()
-    target, ref, limit = message.param(1), message.param(2), _count(message.param(3))
-    before: int | None = None
-    if ref.startswith("msgid=") and ref[6:].isdigit() and len(ref) < 26:
-        before = int(ref[6:])
-    if sub != "BEFORE":
-        before = None
-    known = (sub == "LATEST" and ref == "*") or before is not None
-    if not known or not limit or not target.startswith("#"):
-        session.emit(
-            IrcMessage(
-                "FAIL",
-                [
-                    "CHATHISTORY",
-                    "INVALID_PARAMS",
-                    sub[:16] or "*",
-                    "Only LATEST * and BEFORE msgid= are supported",
-                ],
-            ),
-            pending,
-        )
-        return
-    limit = min(limit, session.options.max_page)
-    frame = ClientHistory(room=target.removeprefix("#"), before=before, limit=limit)
-    session.request(frame, pending.part("CHATHISTORY", target))
-
-
 def _count(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 6 else 0
 
@@ -473,7 +479,7 @@ COMMANDS: dict[str, _Handler] = {
     "VERSION": _version,
     "ISON": _ison,
     "USERHOST": _userhost,
-    "CHATHISTORY": _chathistory,
+    "CHATHISTORY": chathistory,
 }
 
 
@@ -512,6 +518,7 @@ def message_lines(
     if "server-time" in caps:
         tags["time"] = frame.ts
     if "message-tags" in caps:
+        tags.update(frame.tags or {})
         tags["msgid"] = str(frame.id)
         if frame.reply_to is not None:
             tags[REPLY] = str(frame.reply_to)
@@ -520,11 +527,15 @@ def message_lines(
         tags["batch"] = batch
     target = channel(frame.room) if frame.room is not None else frame.to or session.nick
     session.saw(frame.id, _conversation(session, frame), frame.ts)
-    pieces = [piece for line in frame.text.split("\n") for piece in _chunks(line or " ", CHUNK)]
+    source = mask(frame.user)
+    room = text_room(source, command, target) - (_ACTION_WRAPPING if frame.action else 0)
+    as_batch = {"draft/multiline", "batch"} <= caps and batch is None
+    # A blank line is kept in a multiline batch; other clients cannot be sent one.
+    texts = frame.text.split("\n") if as_batch else [x for x in frame.text.split("\n") if x]
+    pieces = [piece for text in texts or [" "] for piece in _chunks(text, room)]
     if frame.action:
         pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
-    source = mask(frame.user)
-    if len(pieces) > 1 and {"draft/multiline", "batch"} <= caps and batch is None:
+    if len(pieces) > 1 and as_batch:
         ref = session.new_batch()
         opening = IrcMessage("BATCH", [f"+{ref}", "draft/multiline", target], source, tags)
         inner = {"batch": ref}
@@ -540,6 +551,12 @@ def _conversation(session: IrcSession, frame: Message) -> str:
     if frame.room is not None:
         return channel(frame.room)
     return (frame.to or session.nick) if frame.user == session.nick else frame.user
+
+
+def text_room(source: str, command: str, target: str) -> int:
+    """Bytes of text one line from ``source`` to ``target`` can carry within 512."""
+    overhead = len(f":{source} {command} {target} :\r\n".encode())
+    return max(MAX_BODY - overhead, MIN_CHUNK)
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -558,6 +575,8 @@ def _chunks(text: str, size: int) -> list[str]:
 def _render_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
     requested = pending is not None and pending.command == "CHATHISTORY"
     messages = frame.messages
+    if pending is not None and pending.window is not None:
+        messages = pending.window.cut(messages)
     if "batch" not in session.caps:
         if requested:
             return  # CHATHISTORY needs batch; without it, nothing to frame the answer
@@ -570,7 +589,9 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
     ref = session.new_batch()
     session.emit(
         IrcMessage(
-            "BATCH", [f"+{ref}", "chathistory", channel(frame.room)], session.options.server_name
+            "BATCH",
+            [f"+{ref}", "chathistory", _history_target(frame, pending)],
+            session.options.server_name,
         ),
         pending,
     )
@@ -579,6 +600,13 @@ def _render_history(session: IrcSession, frame: History, pending: Pending | None
             session.emit(line, pending)
     session.emit(IrcMessage("BATCH", [f"-{ref}"], session.options.server_name), pending)
     _marker_after_history(session, frame, pending)
+
+
+def _history_target(frame: History, pending: Pending | None) -> str:
+    """The channel, or the nick a client asked the direct conversation with."""
+    if frame.room or pending is None:
+        return channel(frame.room)
+    return pending.target
 
 
 def _marker_after_history(session: IrcSession, frame: History, pending: Pending | None) -> None:
@@ -594,8 +622,8 @@ def _render_joined(session: IrcSession, frame: Joined, pending: Pending | None) 
     session.emit(IrcMessage("JOIN", [channel(frame.room)], session.source), pending)
     if frame.topic:
         topic_reply(session, channel(frame.room), frame.topic, pending)
-    if frame.read is not None:  # told after the history, whose times it refers to
-        session.markers[frame.room] = frame.read
+    # Told after the history, whose times it refers to (0, none: ``*``), before the names.
+    session.markers[frame.room] = frame.read or 0
     if pending is None or pending.command != "JOIN":  # a room joined with the hello
         session.request(ClientUsers(room=frame.room), Pending("NAMES", channel(frame.room)))
 
@@ -704,9 +732,10 @@ def _render_error(session: IrcSession, frame: Error, pending: Pending | None) ->
         code: Code | None = Code(frame.code)
     except ValueError:
         code = None
-    if code is Code.NO_SUCH_MESSAGE and pending.without_reply is not None:
-        # A server relaying client tags passes a reply to an unknown message on: so
-        # does charla, without the reply.
+    refused_reply = code is Code.NO_SUCH_MESSAGE or pending.command == "TAGMSG"
+    if refused_reply and pending.without_reply is not None:
+        # A server relaying client tags passes a reply to an unknown message on (and a
+        # reaction it does not take, as tags): so does charla, without the reply.
         retry, pending.without_reply = pending.without_reply, None
         session.send_again(retry, pending)
         return
@@ -777,6 +806,8 @@ _RENDERERS: dict[type, Callable[[IrcSession, object, Pending | None], None]] = {
     Edited: render_edited,  # type: ignore[dict-item]
     Deleted: render_deleted,  # type: ignore[dict-item]
     Read: render_read,  # type: ignore[dict-item]
+    RelayedTags: render_tags,  # type: ignore[dict-item]
+    Typing: render_typing,  # type: ignore[dict-item]
     UserAway: _render_away_notify,  # type: ignore[dict-item]
     UserBack: _render_away_notify,  # type: ignore[dict-item]
 }

@@ -45,6 +45,7 @@ from .frames import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTags,
     ClientTyping,
     ClientUsers,
     Conversation,
@@ -85,6 +86,7 @@ from .frames import (
     Reaction,
     Read,
     Register,
+    RelayedTags,
     Results,
     RoomInfo,
     RoomMode,
@@ -121,6 +123,7 @@ from .names import (
 )
 from .requests import COMMANDS, REQUESTS, Request, parse_command, request_for
 from .search_query import SearchQuery, match_ranges, parse_query
+from .tags import MAX_TAGS_BYTES, check_tags, is_client_tag
 
 PROTOCOL_VERSION = 2
 
@@ -149,6 +152,7 @@ __all__ = [
     "ClientPing",
     "ClientPong",
     "ClientRooms",
+    "ClientTags",
     "ClientTyping",
     "ClientUsers",
     "Code",
@@ -195,6 +199,7 @@ __all__ = [
     "Read",
     "Register",
     "Rejected",
+    "RelayedTags",
     "Request",
     "RoomInfo",
     "RoomMode",
@@ -220,11 +225,13 @@ __all__ = [
     "Watch",
     "Watching",
     "Welcome",
+    "check_tags",
     "clean_text",
     "decode_client_frame",
     "decode_server_frame",
     "encode",
     "format_ts",
+    "is_client_tag",
     "nick_key",
     "normalize_nick",
     "normalize_room",
@@ -232,6 +239,7 @@ __all__ = [
     "request_for",
 ]
 __all__ += [
+    "MAX_TAGS_BYTES",
     "ClientDms",
     "Conversation",
     "Dms",

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from .tags import MAX_TAGS_BYTES
+
 __all__ = [
     "Away",
     "Back",
@@ -35,6 +37,7 @@ __all__ = [
     "ClientPing",
     "ClientPong",
     "ClientRooms",
+    "ClientTags",
     "ClientTyping",
     "ClientUsers",
     "Conversation",
@@ -76,6 +79,7 @@ __all__ = [
     "Reaction",
     "Read",
     "Register",
+    "RelayedTags",
     "Results",
     "RoomInfo",
     "RoomMode",
@@ -105,6 +109,9 @@ __all__ = [
 #: A message id from a client (``since``, ``before``): what SQLite's INTEGER holds, so a
 #: huge number is a ``bad_frame`` and not an overflow deep in the store.
 Id = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+#: Client-only tags (checked by :func:`~charla.protocol.tags.check_tags`); the shortest,
+#: ``+a`` and its ``;``, take 3 bytes.
+Tags = Annotated[dict[str, str], msgspec.Meta(max_length=MAX_TAGS_BYTES // 3 + 1)]
 
 
 #: A request's label: 1 to 64 printable characters, echoed on every answer
@@ -143,6 +150,8 @@ class Say(_Frame, tag="say"):
     reply_to: Id | None = None
     #: A notice (IRC's ``NOTICE``): a message programs must never answer automatically.
     notice: bool = False
+    #: Client-only tags (``+name`` -> value) carried to the readers (docs/protocol.md).
+    tags: Tags | None = None
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -211,6 +220,8 @@ class Msg(_Frame, tag="msg"):
     reply_to: Id | None = None
     #: A notice (see ``say``).
     notice: bool = False
+    #: Client-only tags (see ``say``).
+    tags: Tags | None = None
 
 
 class Nick(_Frame, tag="nick"):
@@ -223,6 +234,8 @@ class Me(_Frame, tag="me"):
     text: str
     room: str | None = None
     reply_to: Id | None = None
+    #: Client-only tags (see ``say``).
+    tags: Tags | None = None
 
 
 class Quit(_Frame, tag="quit"):
@@ -410,6 +423,16 @@ class ClientTyping(_Frame, tag="typing"):
     to: str | None = None
 
 
+class ClientTags(_Frame, tag="tags"):
+    """Client-only ``tags`` with no message (IRC's ``TAGMSG``) for ``room`` (or ``to``):
+    relayed, never stored, at most :data:`~charla.server.activity.TAGS_BURST` every 3 s
+    per user and conversation."""
+
+    tags: Tags
+    room: str | None = None
+    to: str | None = None
+
+
 class React(_Frame, tag="react"):
     """Toggle the sender's reaction ``emoji`` (one emoji) on message ``id``."""
 
@@ -425,9 +448,12 @@ class Edit(_Frame, tag="edit"):
 
 
 class Delete(_Frame, tag="delete"):
-    """Delete the sender's own message ``id``: its text is gone for good."""
+    """Delete the sender's own message ``id``: its text is gone for good. ``reason`` is
+    told with the ``deleted``; with ``room``, a message of another room is not found."""
 
     id: Id
+    reason: str | None = None
+    room: str | None = None
 
 
 ClientFrame = (
@@ -472,6 +498,7 @@ ClientFrame = (
     | Away
     | Back
     | ClientTyping
+    | ClientTags
     | React
     | Edit
     | Delete
@@ -534,6 +561,8 @@ class Message(_Frame, tag="message", kw_only=True):
     reactions: dict[str, list[str]] | None = None
     #: A notice (IRC's ``NOTICE``): programs never answer one automatically.
     notice: bool = False
+    #: The client-only tags its author put on it.
+    tags: Tags | None = None
 
 
 class History(_Frame, tag="history", kw_only=True):
@@ -727,6 +756,18 @@ class Typing(_Frame, tag="typing"):
     to: str | None = None
 
 
+class RelayedTags(_Frame, tag="tags"):
+    """``user`` sent client-only ``tags`` with no message in ``room`` (or to me, with
+    ``to``). Never stored; ``ref`` names this relay (the same for each reader, IRC's
+    ``msgid`` of the ``TAGMSG``): it is not a message id."""
+
+    user: str
+    tags: dict[str, str]
+    ref: str = ""
+    room: str | None = None
+    to: str | None = None
+
+
 class UserAway(_Frame, tag="away"):
     """``user``, who shares a room with me, is away (``text``: why; empty for no reason).
     Sent only to clients that asked with ``hello.away_notify``."""
@@ -770,13 +811,14 @@ class Edited(_Frame, tag="edited"):
 
 
 class Deleted(_Frame, tag="deleted"):
-    """Message ``id`` was deleted by ``by``."""
+    """Message ``id`` was deleted by ``by`` (``reason``: why, if it said)."""
 
     id: int
     seq: int
     by: str
     room: str | None = None
     to: str | None = None
+    reason: str | None = None
 
 
 #: A change to a message, delivered in order with the messages.
@@ -805,6 +847,7 @@ ServerFrame = (
     | Modlog
     | Read
     | Typing
+    | RelayedTags
     | UserAway
     | UserBack
     | Reaction

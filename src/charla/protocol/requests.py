@@ -31,6 +31,7 @@ from .frames import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTags,
     ClientTyping,
     ClientUsers,
     Delete,
@@ -479,7 +480,8 @@ REQUESTS: tuple[Request, ...] = (
     ),
     # Sessions and read markers (typed only: a client marks what its user has seen).
     Request(frame=MarkRead),
-    # Away and typing (typing: typed only, sent by a client as its user types).
+    # Away, typing and client tags (typing and tags: typed only, sent by a client as its
+    # user types or for a client-only tag with no message, IRC's TAGMSG).
     Request(
         frame=Away,
         names=("ausente", "away"),
@@ -489,6 +491,7 @@ REQUESTS: tuple[Request, ...] = (
     ),
     Request(frame=Back, names=("vuelvo", "back"), summary="say you are back", parse=_parse_back),
     Request(frame=ClientTyping),
+    Request(frame=ClientTags),
 )
 
 # A frame may have several rows (``say`` and ``/responder``): its first row says how it

@@ -18,11 +18,17 @@ is away by itself only when they are idle on every node (:meth:`Activity.idle_ch
 stored; at most one every :data:`TYPING_EVERY` seconds per user and conversation goes
 out, the rest are dropped silently. Clients let an ``active`` lapse after
 :data:`TYPING_LASTS` seconds without a refresh.
+
+``tags`` (client-only tags with no message, IRC's ``TAGMSG``) are relayed the same way
+and never stored: to the room's members, or to the other party's sessions and the
+sender's other ones; at most :data:`TAGS_BURST` every :data:`TYPING_EVERY` seconds per
+user and conversation go out, the rest are dropped silently.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -35,13 +41,16 @@ from ..protocol import (
     ClientFrame,
     ClientPing,
     ClientPong,
+    ClientTags,
     ClientTyping,
     Code,
     ProtocolError,
+    RelayedTags,
     System,
     Typing,
     UserAway,
     UserBack,
+    check_tags,
     clean_text,
     encode,
     nick_key,
@@ -55,10 +64,20 @@ if TYPE_CHECKING:
     from .rooms import Room
     from .users import User
 
-__all__ = ["AWAY_REPLY_EVERY", "MAX_AWAY", "TYPING_EVERY", "TYPING_LASTS", "Activity"]
+__all__ = [
+    "AWAY_REPLY_EVERY",
+    "MAX_AWAY",
+    "TAGS_BURST",
+    "TYPING_EVERY",
+    "TYPING_LASTS",
+    "Activity",
+]
 
 #: Seconds between two relayed ``typing`` of one user in one conversation.
 TYPING_EVERY = 3.0
+#: Client tags relayed per user and conversation every :data:`TYPING_EVERY` seconds
+#: (reactions to unknown messages and other clients' own tags come in short bursts).
+TAGS_BURST = 5
 #: Seconds an ``active`` lasts without a refresh (clients apply it).
 TYPING_LASTS = 6.0
 #: Seconds between two automatic replies to one sender about one away user.
@@ -75,6 +94,8 @@ class Activity:
         self._hub = hub
         #: When each (user, conversation) last had a typing relayed.
         self._typed: dict[tuple[str, str], float] = {}
+        #: When each (user, conversation) last had client tags relayed, newest last.
+        self._tagged: dict[tuple[str, str], list[float]] = {}
         #: When each (sender, away user) last got the automatic reply.
         self._replied: dict[tuple[str, str], float] = {}
         #: The sessions that asked to hear away and back (``hello.away_notify``).
@@ -241,33 +262,19 @@ class Activity:
                     self._hub.presence.idled(user.nick, True)
                 self._maybe_auto_away(user)
         self._typed = {k: t for k, t in self._typed.items() if now - t < TYPING_EVERY}
+        self._tagged = {k: t for k, t in self._tagged.items() if now - t[-1] < TYPING_EVERY}
         self._replied = {k: t for k, t in self._replied.items() if now - t < AWAY_REPLY_EVERY}
 
     # --- typing ----------------------------------------------------------------------------
 
     def typing(self, member: Member, frame: ClientTyping) -> None:
         """Relay ``frame`` to who reads the conversation, unless one went out lately."""
-        if (frame.room is None) == (frame.to is None):
-            raise ProtocolError(Code.BAD_ARGUMENTS, "typing needs either room or to")
         user = _user(member)
         relayed = Typing(user=user.nick, state=frame.state)
-        if frame.room is not None:
-            room = normalize_room(frame.room)
-            if room not in member.rooms:
-                raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
-            self._hub.moderation.check_voice(member, room)  # the muted do not type either
-            relayed.room = room
-            readers = self._room_readers(room)
-        else:
-            target = self._hub.users.get(normalize_nick(frame.to or ""))
-            if target is None:
-                raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {frame.to!r:.40} is here")
-            relayed.to = target.nick
-            readers = list(target.sessions)
+        relayed.room, relayed.to, readers = self._conversation(member, frame)
         if frame.label is not None:  # a labelled request gets its echo, relayed or not
             member.send(msgspec.structs.replace(relayed, label=frame.label))
-        conversation = f"#{relayed.room}" if relayed.room else f"@{nick_key(relayed.to or '')}"
-        key = (nick_key(user.nick), conversation)
+        key = _key(user, relayed.room, relayed.to)
         now = self._hub.clock()
         if now - self._typed.get(key, -math.inf) < TYPING_EVERY:
             return
@@ -277,9 +284,57 @@ class Activity:
             if reader.user is not user:
                 reader.send_bytes(data)
 
+    def relay_tags(self, member: Member, frame: ClientTags) -> None:
+        """Relay client-only tags to who reads the conversation (the sender's other
+        sessions too), unless :data:`TAGS_BURST` went out lately."""
+        user = _user(member)
+        tags = check_tags(frame.tags) or {}
+        relayed = RelayedTags(user=user.nick, tags=tags, ref=f"t{secrets.token_hex(8)}")
+        if not relayed.tags:
+            raise ProtocolError(Code.BAD_ARGUMENTS, "tags needs at least one client tag")
+        relayed.room, relayed.to, readers = self._conversation(member, frame)
+        if relayed.to is not None:
+            readers += [s for s in user.sessions if s not in readers]
+        if frame.label is not None:  # a labelled request gets its echo, relayed or not
+            member.send(msgspec.structs.replace(relayed, label=frame.label))
+        key = _key(user, relayed.room, relayed.to)
+        now = self._hub.clock()
+        recent = [t for t in self._tagged.get(key, ()) if now - t < TYPING_EVERY]
+        if len(recent) >= TAGS_BURST:
+            return
+        self._tagged[key] = [*recent, now]
+        data = encode(relayed)
+        for reader in readers:
+            if reader is not member:
+                reader.send_bytes(data)
+
+    def _conversation(
+        self, member: Member, frame: ClientTyping | ClientTags
+    ) -> tuple[str | None, str | None, list[Member]]:
+        """The room (or the other party) ``frame`` is for, and the sessions reading it."""
+        if (frame.room is None) == (frame.to is None):
+            raise ProtocolError(
+                Code.BAD_ARGUMENTS, f"{type(frame).__struct_config__.tag} needs either room or to"
+            )
+        if frame.room is not None:
+            room = normalize_room(frame.room)
+            if room not in member.rooms:
+                raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+            self._hub.moderation.check_voice(member, room)  # the muted do not type either
+            return room, None, self._room_readers(room)
+        target = self._hub.users.get(normalize_nick(frame.to or ""))
+        if target is None:
+            raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {frame.to!r:.40} is here")
+        return None, target.nick, list(target.sessions)
+
     def _room_readers(self, name: str) -> list[Member]:
         room = self._hub.rooms.get(name)
         return list(room.members()) if room is not None else []
+
+
+def _key(user: User, room: str | None, to: str | None) -> tuple[str, str]:
+    """A throttle's key: the user, and the conversation (``#room`` or ``@nick``)."""
+    return nick_key(user.nick), f"#{room}" if room else f"@{nick_key(to or '')}"
 
 
 def _user(member: Member) -> User:

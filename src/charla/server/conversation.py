@@ -33,11 +33,13 @@ from ..protocol import (
     React,
     clean_text,
     nick_key,
+    normalize_room,
 )
 from ..protocol.emoji import check_emoji
 from . import visibility
 from .authors import tokens_of
 from .history import send_history
+from .rooms import leave_reason
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -80,6 +82,7 @@ async def reply(
     label: str | None,
     action: bool = False,
     notice: bool = False,
+    tags: dict[str, str] | None = None,
 ) -> None:
     """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
     if room not in member.rooms:
@@ -87,7 +90,16 @@ async def reply(
     info = await _visible(hub, member, reply_to)
     if info.room != room:
         raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {reply_to} in #{room}")
-    hub.say(member, room, text, label=label, action=action, notice=notice, reply_to=reply_to)
+    hub.say(
+        member,
+        room,
+        text,
+        label=label,
+        action=action,
+        notice=notice,
+        tags=tags,
+        reply_to=reply_to,
+    )
 
 
 async def check_direct_reply(hub: Hub, member: Member, to: str, reply_to: int) -> None:
@@ -109,14 +121,22 @@ def change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
     elif isinstance(frame, Edit):
         kind, text = "edit", clean_text(frame.text, limit=hub.config.max_text)
     else:
-        kind = "delete"
+        kind, text = "delete", leave_reason(frame.reason) or ""
     return _publish_change(hub, member, frame, kind, text=text, emoji=emoji)
+
+
+def _check_room(frame: Delete, info: MessageInfo) -> None:
+    """A delete that names a room finds no message of another room there."""
+    if frame.room is not None and normalize_room(frame.room) != info.room:
+        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {frame.id} in #{frame.room:.40}")
 
 
 async def _publish_change(
     hub: Hub, member: Member, frame: React | Edit | Delete, kind: Kind, *, text: str, emoji: str
 ) -> None:
     info = await _visible(hub, member, frame.id)
+    if isinstance(frame, Delete):
+        _check_room(frame, info)
     if kind != "delete":  # an edit or a reaction speaks: a mute silences it too
         hub.moderation.check_say(member, info.room)
     tokens = tokens_of(member)

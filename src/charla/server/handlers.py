@@ -27,6 +27,7 @@ from ..protocol import (
     ClientPing,
     ClientPong,
     ClientRooms,
+    ClientTags,
     ClientTyping,
     ClientUsers,
     Code,
@@ -91,8 +92,11 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
             label=frame.label,
             action=action,
             notice=notice,
+            tags=frame.tags,
         )
-    hub.say(member, room, frame.text, label=frame.label, action=action, notice=notice)
+    hub.say(
+        member, room, frame.text, label=frame.label, action=action, notice=notice, tags=frame.tags
+    )
     return None
 
 
@@ -116,6 +120,7 @@ def _direct(hub: Hub, member: Member, frame: Msg) -> None:
         label=frame.label,
         reply_to=frame.reply_to,
         notice=frame.notice,
+        tags=frame.tags,
     )
     hub.activity.reply_if_away(member, frame.to, frame.label)
 
@@ -228,6 +233,10 @@ def _typing(hub: Hub, member: Member, frame: ClientTyping) -> None:
     hub.activity.typing(member, frame)
 
 
+def _tags(hub: Hub, member: Member, frame: ClientTags) -> None:
+    hub.activity.relay_tags(member, frame)
+
+
 def _nick(hub: Hub, member: Member, frame: Nick) -> Work:
     return hub.identity.rename(member, frame.nick, label=frame.label)
 
@@ -289,6 +298,7 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     Away: _away,
     Back: _back,
     ClientTyping: _typing,
+    ClientTags: _tags,
     **MODERATION_HANDLERS,
     React: _change,
     Edit: _change,

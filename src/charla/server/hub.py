@@ -34,6 +34,7 @@ from ..protocol import (
     ProtocolError,
     Rejected,
     Wait,
+    check_tags,
     clean_text,
     encode,
     nick_key,
@@ -235,6 +236,7 @@ class Hub:
         label: str | None,
         action: bool = False,
         notice: bool = False,
+        tags: dict[str, str] | None = None,
         reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
@@ -246,6 +248,7 @@ class Hub:
             text=text,
             action=action,
             notice=notice,
+            tags=check_tags(tags),
             reply_to=reply_to,
         )
         self.fanout.publish(member, draft, label)
@@ -259,13 +262,21 @@ class Hub:
         label: str | None,
         reply_to: int | None = None,
         notice: bool = False,
+        tags: dict[str, str] | None = None,
     ) -> None:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
         text = clean_text(text, limit=self.config.max_text)
-        draft = Draft(user=member.nick or "", to=name, text=text, reply_to=reply_to, notice=notice)
+        draft = Draft(
+            user=member.nick or "",
+            to=name,
+            text=text,
+            reply_to=reply_to,
+            notice=notice,
+            tags=check_tags(tags),
+        )
         self.fanout.publish(member, draft, label)
 
     # The bus reports here (the :class:`~charla.bus.Sink` interface).

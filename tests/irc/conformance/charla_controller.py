@@ -80,6 +80,9 @@ class CharlaController(BaseServerController, DirectoryBasedController):
     software_name = "charla"
     supported_sasl_mechanisms = frozenset({"PLAIN"})
     supports_sts = False
+    #: charla sends a message on once it is stored: a moment after the client's own
+    #: PING is answered, so the tests' "read what came" waits that moment first.
+    sync_sleep_time = 0.05
     #: ISUPPORT values the tests check (``isupport.testValues``).
     isupport: ClassVar[dict[str, str]] = {
         "CASEMAPPING": "rfc8265",

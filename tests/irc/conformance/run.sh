@@ -32,6 +32,23 @@ selectors+=" and not testMultiPrefix and not testWhoChan"
 #                      they log a nick in to an account of another name: charla's accounts
 #                      are nicks (SASL makes the account's nick yours)
 selectors+=" and not ServicesWhoisTestCase and not testWhoisAccount and not testPlainReAuthenticate"
+#   testBan, testModeratedMode (chmodes), testRelayOpRedact, testInvites, testInvite,
+#   testInviteInviteOnly
+#                      an unregistered creator sets +b / +m / +i, redacts another's message
+#                      or invites: see "channel creators" above
+selectors+=" and not (BanModeTestCase and testBan) and not testModeratedMode"
+selectors+=" and not testRelayOpRedact and not testInvites"
+selectors+=" and not testInvite[ and not testInviteInviteOnly"
+#   testChathistoryTargets, testChathistoryTargetsExcludesUpdatedTargets
+#                      CHATHISTORY TARGETS, which charla does not offer (its own "dms" lists
+#                      direct conversations)
+selectors+=" and not testChathistoryTargets"
+#   testSetAndGet, testReadMarkerDoesNotDecrease, testReadMarkerOnJoinWithStoredTimestamp,
+#   testReadMarkerUserTarget
+#                      an unregistered nick sets a marker at a time no message has: charla's
+#                      markers are message ids, kept for registered nicks
+selectors+=" and not testSetAndGet and not testReadMarkerDoesNotDecrease"
+selectors+=" and not testReadMarkerOnJoinWithStoredTimestamp and not testReadMarkerUserTarget"
 
 cd "$irctest"
 exec "${IRCTEST_PYTHON:-python3}" -m pytest -p no:cacheprovider \
