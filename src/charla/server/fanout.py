@@ -76,8 +76,9 @@ class FanOut:
         if self._held:
             self._held += batch
             return
-        pace = self._hub.config.fanout_pace_us / 1e6
-        wait = self._pacer.wait(self._widest(batch), pace)
+        pace = self._pace()
+        # Off by default: then the hot path never looks for the batch's widest room.
+        wait = self._pacer.wait(self._widest(batch), pace) if pace else 0.0
         if wait > 0:
             self._held = list(batch)
             self._release_timer = self._hub.loop.call_later(wait, self.release)
@@ -92,6 +93,10 @@ class FanOut:
         held, self._held = self._held, []
         if held:
             self._deliver_now(held)
+
+    def _pace(self) -> float:
+        """Seconds a pass over a big room costs per reader (``--fanout-pace-us``)."""
+        return self._hub.config.fanout_pace_us / 1e6
 
     def _widest(self, batch: list[Delivery]) -> int:
         """The most readers one room of ``batch`` has."""
@@ -142,7 +147,7 @@ class FanOut:
                         held.extend(messages)
                     hub.metrics.deliveries += len(run) * len(room.live)
             start = end
-        self._pacer.passed(widest, self._hub.config.fanout_pace_us / 1e6)
+        self._pacer.passed(widest, self._pace())
         self._settle(origin for _, origin in batch)
         if batch:
             self._delivered_upto = max(self._delivered_upto, *(position(e) for e, _ in batch))
