@@ -15,16 +15,9 @@ from charla.protocol import Bye, Message
 from charla.server.pacing import MAX_GAP, MIN_GAP, Pacer
 
 from ..helpers import Peer, frames_of, make_config, running
+from .fakes import FakeClock
 
 SLOW = 1_000_000.0  # µs per reader: every pass over two readers waits MAX_GAP for the next
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_pass_waits_for_the_gap_of_the_big_pass_before_it() -> None:
@@ -34,9 +27,9 @@ def test_a_pass_waits_for_the_gap_of_the_big_pass_before_it() -> None:
     assert pacer.wait(10_000, pace) == 0  # the first pass after a quiet spell goes at once
     pacer.passed(10_000, pace)
     assert pacer.wait(10_000, pace) == pytest.approx(0.04)  # 10 000 readers × 4 µs
-    clock.now += 0.03
+    clock.advance(0.03)
     assert pacer.wait(10_000, pace) == pytest.approx(0.01)
-    clock.now += 0.01
+    clock.advance(0.01)
     assert pacer.wait(10_000, pace) == 0
 
 
