@@ -378,7 +378,7 @@ class Session:
         finally:
             self._ready = False
             self._link = None
-            link.close()
+            await link.aclose()
             self._connection_lost()
 
     async def _hello(self, link: Link) -> None:
