@@ -51,10 +51,18 @@ async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
         }
         return ", ".join(name for name, ok in checks.items() if not ok)
 
+    def logs() -> str:
+        """What each room's log holds, to tell a missing line from an extra one."""
+        return "; ".join(
+            f"#{room}: {app.log_for(room).plain_lines()}" for room in sorted(app._tab_ids)
+        )
+
     try:
         await until(pilot, lambda: not unmet())
     except AssertionError:
-        raise AssertionError(f"the screen never got ready: still waiting for {unmet()}") from None
+        raise AssertionError(
+            f"the screen never got ready: still waiting for {unmet()} ({logs()})"
+        ) from None
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
