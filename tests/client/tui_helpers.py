@@ -117,10 +117,8 @@ def bob_online(tmp_path: Path, rooms: list[str] | None = None) -> Iterator[int]:
     time.tzset()
     try:
         with server_thread(make_config(tmp_path)) as server:
-            hello = {"type": "hello", "nick": "bob", "rooms": rooms or []}
             bob = socket.create_connection(("127.0.0.1", server.port))
-            bob.sendall(json.dumps(hello).encode() + b"\n")
-            bob.recv(65536)
+            _online(bob, rooms or [])
             try:
                 yield server.port
             finally:
@@ -131,3 +129,18 @@ def bob_online(tmp_path: Path, rooms: list[str] | None = None) -> Iterator[int]:
         else:
             os.environ["TZ"] = old
         time.tzset()
+
+
+def _online(sock: socket.socket, rooms: list[str]) -> None:
+    """Say hello as ``bob`` and return once his joins are done. The welcome comes before
+    them, so a test that went on at the welcome could see bob join after its own client:
+    a ping is answered only after every earlier request, the hello's joins included."""
+    hello = {"type": "hello", "nick": "bob", "rooms": rooms}
+    ping = {"type": "ping", "token": "joined"}
+    sock.sendall(b"".join(json.dumps(frame).encode() + b"\n" for frame in (hello, ping)))
+    sock.settimeout(TIMEOUT)
+    with sock.makefile("rb") as lines:
+        for line in lines:
+            if json.loads(line) == {"type": "pong", "token": "joined"}:
+                return
+    raise AssertionError("bob's hello was never answered")
