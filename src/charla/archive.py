@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .changes import tags_of
+from .changes import tags_of, wraps_of
 from .protocol import Message, SearchQuery, nick_key
 from .store import DIRECT
 
@@ -30,11 +30,25 @@ __all__ = [
 ]
 
 _COLUMNS = (
-    "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.to_user, m.edited,"
-    " m.deleted"
+    "m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.wraps, m.to_user,"
+    " m.edited, m.deleted"
 )
 
-Row = tuple[int, str, str, str, str, int, int, int, "bytes | None", "str | None", "str | None", int]
+Row = tuple[
+    int,
+    str,
+    str,
+    str,
+    str,
+    int,
+    int,
+    int,
+    "bytes | None",
+    "bytes | None",
+    "str | None",
+    "str | None",
+    int,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +98,7 @@ class Scope:
 
 def to_message(row: Row) -> Message:
     """A message as it is now: its latest text, or marked deleted (with no text)."""
-    id_, room, user, text, ts, action, bot, notice, tags, to, edited, deleted = row
+    id_, room, user, text, ts, action, bot, notice, tags, wraps, to, edited, deleted = row
     message = Message(
         id=id_,
         user=user,
@@ -94,6 +108,7 @@ def to_message(row: Row) -> Message:
         bot=bool(bot),
         notice=bool(notice),
         tags=None if deleted else tags_of(tags),
+        wraps=None if deleted else wraps_of(wraps),
         edited=None if deleted else edited,
         deleted=bool(deleted),
     )

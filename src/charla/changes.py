@@ -49,7 +49,9 @@ __all__ = [
     "message_info",
     "read_page",
     "stored_tags",
+    "stored_wraps",
     "tags_of",
+    "wraps_of",
 ]
 
 #: The ``room`` of a direct message's row: no room has this name.
@@ -93,6 +95,7 @@ Refusal = tuple[Code, str]
 _encode = msgspec.json.Encoder().encode
 _decode_change = msgspec.json.Decoder(Reaction | Edited | Deleted).decode
 _decode_tags = msgspec.json.Decoder(dict[str, str]).decode
+_decode_wraps = msgspec.json.Decoder(list[int]).decode
 
 
 def stored_tags(tags: dict[str, str] | None) -> bytes | None:
@@ -105,8 +108,20 @@ def tags_of(column: object) -> dict[str, str] | None:
     return _decode_tags(column) if isinstance(column, bytes | str) else None
 
 
+def stored_wraps(wraps: list[int] | None) -> bytes | None:
+    """Where a message's lines were cut, as its ``wraps`` column holds it (JSON, NULL
+    for none)."""
+    return _encode(wraps) if wraps else None
+
+
+def wraps_of(column: object) -> list[int] | None:
+    """The wraps a ``wraps`` column holds."""
+    return _decode_wraps(column) if isinstance(column, bytes | str) else None
+
+
 _SELECT = (
-    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.reply_to,"
+    "SELECT m.id, m.room, m.user, m.text, m.ts, m.action, m.bot, m.notice, m.tags, m.wraps,"
+    " m.reply_to,"
     f" m.thread, m.edited, m.deleted, p.user, substr(p.text, 1, {PREVIEW}), p.deleted"
     " FROM messages m LEFT JOIN messages p ON p.id = m.reply_to"
 )
@@ -198,12 +213,13 @@ def _apply(conn: sqlite3.Connection, change: Change, author: str) -> Refusal | N
         return Code.NOT_ALLOWED, f"message {change.id} is not yours"
     if isinstance(change, Edited):
         conn.execute(
-            "UPDATE messages SET text = ?, edited = ? WHERE id = ?",
+            # The new text was typed whole: the old one's wraps do not fit it.
+            "UPDATE messages SET text = ?, edited = ?, wraps = NULL WHERE id = ?",
             (change.text, change.edited, change.id),
         )
     else:
         conn.execute(
-            "UPDATE messages SET text = '', edited = NULL, deleted = 1 WHERE id = ?",
+            "UPDATE messages SET text = '', edited = NULL, deleted = 1, wraps = NULL WHERE id = ?",
             (change.id,),
         )
         conn.execute("DELETE FROM reactions WHERE message = ?", (change.id,))
@@ -261,9 +277,9 @@ def read_page(
 
 
 def _message(row: tuple[object, ...]) -> Message:
-    (id_, room, user, text, ts, action, bot, notice, tags) = row[:9]
-    reply_to, thread, edited, deleted = row[9:13]
-    parent_user, parent_text, parent_deleted = row[13:]
+    (id_, room, user, text, ts, action, bot, notice, tags, wraps) = row[:10]
+    reply_to, thread, edited, deleted = row[10:14]
+    parent_user, parent_text, parent_deleted = row[14:]
     parent = None
     if parent_user is not None:
         parent = (
@@ -281,6 +297,7 @@ def _message(row: tuple[object, ...]) -> Message:
         bot=bool(bot),
         notice=bool(notice),
         tags=None if deleted else tags_of(tags),
+        wraps=None if deleted else wraps_of(wraps),
         reply_to=reply_to,  # type: ignore[arg-type]
         thread=thread,  # type: ignore[arg-type]
         parent=parent,

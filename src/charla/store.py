@@ -159,6 +159,11 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN tags BLOB;
     """,
+    # Where the author's lines were cut without a line feed (charla.protocol.wraps), as
+    # JSON: NULL for none.
+    """
+    ALTER TABLE messages ADD COLUMN wraps BLOB;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -169,7 +174,7 @@ _SET_MARKER = (
 )
 _FORGET_MARKERS = "DELETE FROM read_markers WHERE nick_key = ?"
 
-_COLUMNS = "id, room, user, text, ts, action, bot, notice, tags"
+_COLUMNS = "id, room, user, text, ts, action, bot, notice, tags, wraps"
 _STORED_COLUMNS = (
     _COLUMNS + ", to_user, from_key, to_key, from_reg, to_reg, reply_to, thread, author"
 )
@@ -221,8 +226,8 @@ def _message_row(m: Message, registered: Callable[[str], bool], author: str) -> 
         parties = (to, nick_key(m.user), nick_key(to), int(registered(m.user)), int(registered(to)))
     room = DIRECT if m.room is None else m.room
     text = (m.id, room, m.user, m.text, m.ts, int(m.action), int(m.bot), int(m.notice))
-    tags = _changes.stored_tags(m.tags)
-    return (*text, tags, *parties, m.reply_to, m.thread, author)
+    tags, wraps = _changes.stored_tags(m.tags), _changes.stored_wraps(m.wraps)
+    return (*text, tags, wraps, *parties, m.reply_to, m.thread, author)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,9 @@ async def test_a_message_reaches_every_node(cluster: Cluster) -> None:
     tags = {"+example.com/color": "red"}
     await ana.send({"type": "say", "text": "con tags", "room": "general", "tags": tags})
     assert (await bea.expect(Message, text="con tags")).tags == tags
+    # And where its author's lines were cut without a line feed.
+    await ana.send({"type": "say", "text": "uno dos", "room": "general", "wraps": [4]})
+    assert (await bea.expect(Message, text="uno dos")).wraps == [4]
 
 
 async def _welcome(cluster: Cluster, node: str, nick: str) -> Welcome:

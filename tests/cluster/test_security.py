@@ -179,6 +179,10 @@ async def test_entries_injected_into_the_stream_never_reach_a_client(
         await inject(general, u="mallory", t="x" * 5000, ts=ts, r="general")
         await inject(settings.dm_subject, u="mallory", t="hola", ts=ts, r="general")
         await inject(settings.dm_subject, u="mallory", t="hola", ts=ts, to="ana\x1b[0m")
+        await inject(general, u="mallory", t="hola", ts=ts, r="general", ct={"+a": "\r\n"})
+        await inject(general, u="mallory", t="hola", ts=ts, r="general", ct={"label": "x"})
+        await inject(general, u="mallory", t="hola", ts=ts, r="general", w=[9])
+        await inject(general, u="mallory", t="ho\nla", ts=ts, r="general", w=[2])
         presence = settings.presence_subject
         await inject(presence, ev="hello", node="evil", boot="0e", user="eve\x1b[31m")
         await inject(presence, ev="join", node="evil\nnode", boot="0e", user="eve", room="general")

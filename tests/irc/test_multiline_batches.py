@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from charla.irc.messages import IrcMessage
 from charla.protocol import Message
 
 from ..helpers import Peer
@@ -61,4 +62,75 @@ async def test_a_batch_that_breaks_the_rules_is_refused(tmp_path: Path) -> None:
             "BATCH -b1",
         )
         assert (await ana.expect("FAIL")).params[:2] == ["BATCH", "MULTILINE_INVALID"]
+        await ana.close()
+
+
+def _lines(messages: list[IrcMessage]) -> list[tuple[str, bool]]:
+    """The PRIVMSG texts of ``messages``, each with whether it continues the line before."""
+    return [
+        (m.params[1], "draft/multiline-concat" in m.tags)
+        for m in messages
+        if m.command == "PRIVMSG"
+    ]
+
+
+async def test_lines_sent_in_pieces_reach_every_reader_in_the_same_pieces(
+    tmp_path: Path,
+) -> None:
+    async with irc_server(tmp_path) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
+        leo = await RawIrc.registered(server.irc_ports[0], "leo", "message-tags")
+
+        await ana.send(
+            "BATCH +b1 draft/multiline #general",
+            "@batch=b1 PRIVMSG #general :/hello",
+            "@batch=b1 PRIVMSG #general :#how is ",
+            "@batch=b1;draft/multiline-concat PRIVMSG #general :every",
+            "@batch=b1;draft/multiline-concat PRIVMSG #general :one?",
+            "BATCH -b1",
+        )
+        sent = [("/hello", False), ("#how is ", False), ("every", True), ("one?", True)]
+        # A native client gets the text, and where the pieces met.
+        native = await bob.expect(Message, user="ana")
+        assert (native.text, native.wraps) == ("/hello\n#how is everyone?", [15, 20])
+        relayed = await eva.until("BATCH")
+        relayed += [await eva.expect("PRIVMSG") for _ in range(4)]
+        assert _lines(relayed) == sent
+        # Without multiline, each piece is a line of its own.
+        lines = [await leo.expect("PRIVMSG") for _ in range(4)]
+        assert _lines(lines) == [(text, False) for text, _ in sent]
+
+        # The history keeps them: a multiline batch nested in the history's batch.
+        zoe = await RawIrc.registered(server.irc_ports[0], "zoe", *CAPS)
+        await zoe.send("CHATHISTORY LATEST #general * 10")
+        history = await zoe.until("BATCH")  # the history's opening
+        history += await zoe.until("BATCH")  # the message's opening
+        opening = history[-1]
+        assert opening.params[1] == "draft/multiline"
+        assert opening.tags["batch"] == history[-2].params[0][1:]
+        history += [await zoe.expect("PRIVMSG") for _ in range(4)]
+        assert _lines(history) == sent
+        for client in (ana, eva, leo, zoe):
+            await client.close()
+        await bob.close()
+
+
+async def test_a_line_too_long_for_one_irc_line_continues_in_the_next(tmp_path: Path) -> None:
+    async with irc_server(tmp_path) as server:
+        ana = await Peer.connect(server.port)
+        await ana.hello("ana")
+        eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
+
+        long = "palabra " * 150  # 1200 bytes: three IRC lines
+        await ana.send({"type": "say", "text": f"{long}\nfin"})
+        opening = await eva.expect("BATCH")
+        assert opening.params[1] == "draft/multiline"
+        lines = _lines(await eva.until("BATCH"))
+        assert "".join(text for text, _ in lines[:-1]) == long
+        assert [continues for _, continues in lines] == [False, True, True, False]
+        assert lines[-1] == ("fin", False)
+        await eva.close()
         await ana.close()

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from typing import Any
 
-from charla.bus import Draft, Sink
+from charla.bus import Draft, Sink, stamp
 from charla.protocol import Message, ServerFrame, decode_server_frame, encode
 from charla.server.config import ServerConfig
 from charla.server.hub import Hub
@@ -97,16 +97,8 @@ class FakeBus:
         self._sink = sink
 
     def publish(self, draft: Draft) -> None:
-        message = Message(
-            id=next(self._ids),
-            user=draft.user,
-            text=draft.text,
-            ts="2026-12-02T10:00:00.000Z",
-            room=draft.room,
-            to=draft.to,
-            action=draft.action,
-            tags=draft.tags,
-        )
+        message = stamp(draft, next(self._ids), "2026-12-02T10:00:00.000Z")
+        assert isinstance(message, Message), "the fake bus carries messages only"
         if draft.room is not None:
             self._store.messages.append(message)
         self._held.append((message, draft.origin))

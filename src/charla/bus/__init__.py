@@ -62,6 +62,8 @@ class Draft:
     notice: bool = False
     #: Client-only tags (``+name`` -> value), checked.
     tags: dict[str, str] | None = None
+    #: Where the author's lines were cut without a line feed (charla.protocol.wraps).
+    wraps: list[int] | None = None
     origin: object = None
     reply_to: int | None = None
     #: For a message, who may change it later; for a change, who asks (space-separated
@@ -98,6 +100,7 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
         reply_to=draft.reply_to,
         notice=draft.notice,
         tags=draft.tags,
+        wraps=draft.wraps,
     )
 
 

@@ -15,7 +15,15 @@ import time
 from collections.abc import Callable, Iterable
 
 from ..changes import MODERATOR
-from ..protocol import MAX_NAME, ProtocolError, clean_text, nick_key, normalize_nick, normalize_room
+from ..protocol import (
+    MAX_NAME,
+    ProtocolError,
+    check_tags,
+    clean_text,
+    nick_key,
+    normalize_nick,
+    normalize_room,
+)
 from ..protocol.emoji import check_emoji
 from .settings import valid_node_name
 
@@ -28,6 +36,7 @@ __all__ = [
     "valid_nick",
     "valid_origin",
     "valid_room",
+    "valid_tags",
     "valid_text",
     "valid_ts",
 ]
@@ -54,6 +63,15 @@ def valid_room(room: str) -> bool:
 
 def valid_text(text: str, limit: int) -> bool:
     return _canonical(text, lambda t: clean_text(t, limit=limit))
+
+
+def valid_tags(tags: dict[str, str] | None) -> bool:
+    """Client-only tags as a client's ``say`` may carry them (none is valid too)."""
+    try:
+        check_tags(tags)
+    except ProtocolError:
+        return False
+    return True
 
 
 def valid_key(key: str) -> bool:

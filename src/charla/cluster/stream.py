@@ -50,7 +50,7 @@ from nats.js import JetStreamContext, api
 from ..bus import BusUnavailable, Draft, Event, InFlight, Kind, Sink, position, refused
 from ..bus import stamp as _stamp
 from ..changes import Refusal
-from ..protocol import ModEntry, format_ts
+from ..protocol import ModEntry, format_ts, valid_wraps
 from ..store import Store
 from .checks import (
     SkipLog,
@@ -58,6 +58,7 @@ from .checks import (
     valid_emoji,
     valid_nick,
     valid_room,
+    valid_tags,
     valid_text,
     valid_ts,
 )
@@ -88,6 +89,8 @@ class _Entry(msgspec.Struct, omit_defaults=True, frozen=True):
     n: bool = False
     #: Client-only tags (``+name`` -> value).
     ct: dict[str, str] | None = None
+    #: Where the author's lines were cut without a line feed (charla.protocol.wraps).
+    w: list[int] | None = None
     #: What it is: "" for a message, or the kind of change to message ``tg``.
     k: str = ""
     tg: int = 0
@@ -339,6 +342,7 @@ class NatsBus:
             b=draft.bot,
             n=draft.notice,
             ct=draft.tags,
+            w=draft.wraps,
             k="" if draft.kind == "message" else draft.kind,
             tg=draft.target,
             e=draft.emoji,
@@ -732,6 +736,7 @@ def _draft(entry: _Entry) -> Draft:
         bot=entry.b,
         notice=entry.n,
         tags=entry.ct,
+        wraps=entry.w,
         reply_to=entry.rt,
         author=entry.au,
         kind=kind,
@@ -747,7 +752,13 @@ def _change_problem(entry: _Entry, max_text: int) -> str | None:
     if not entry.k:
         if entry.tg or entry.e or (entry.rt is not None and entry.rt <= 0):
             return "invalid message"
-        return None if valid_text(entry.t, max_text) else "invalid text"
+        if not valid_text(entry.t, max_text):
+            return "invalid text"
+        if not valid_tags(entry.ct):
+            return "invalid client tags"
+        return None if valid_wraps(entry.t, entry.w or ()) else "invalid wraps"
+    if entry.ct is not None or entry.w is not None:
+        return "invalid change"
     if entry.k not in _KINDS or entry.tg <= 0 or entry.r is None or entry.rt is not None:
         return "invalid change"
     if entry.k == "edit":

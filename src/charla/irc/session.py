@@ -140,6 +140,8 @@ class OpenBatch:
 
     target: str
     lines: list[str] = field(default_factory=list)
+    #: Where a ``draft/multiline-concat`` line met the line before it, in the joined text.
+    wraps: list[int] = field(default_factory=list)
     #: The opening's label: the message's echo answers it, when the batch closes.
     label: str | None = None
     #: The opening's client-only tags: the message's.

@@ -59,6 +59,7 @@ from ..protocol import (
     UserBack,
     Users,
     nick_key,
+    split_at_wraps,
 )
 from ..server.rooms import leave_reason
 from . import numerics as n
@@ -213,6 +214,7 @@ def _send_text(
     *,
     reply_to: int | None = None,
     tags: dict[str, str] | None = None,
+    wraps: list[int] | None = None,
 ) -> None:
     action = False
     notice = pending.command == "NOTICE"
@@ -220,19 +222,23 @@ def _send_text(
         verb, _, rest = text.strip(_CTCP).partition(" ")
         if verb.upper() != "ACTION" or notice:
             return  # other CTCP (VERSION, PING...) and CTCP replies have nobody to answer
-        text, action = rest, True
+        text, action, wraps = rest, True, None  # an action is said as one line
     if text.startswith("/"):
         text = "/" + text  # text, never a charla /command
+        wraps = [wrap + 1 for wrap in wraps or ()]
+    wraps = wraps or None
     if target.startswith("#"):
         frame: Say | Me | Msg = (
             Me(text=text, room=target, reply_to=reply_to, tags=tags)
             if action
-            else Say(text=text, room=target, reply_to=reply_to, notice=notice, tags=tags)
+            else Say(
+                text=text, room=target, reply_to=reply_to, notice=notice, tags=tags, wraps=wraps
+            )
         )
     else:
         if action:
             text = f"* {session.nick} {text}"
-        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice, tags=tags)
+        frame = Msg(to=target, text=text, reply_to=reply_to, notice=notice, tags=tags, wraps=wraps)
     if reply_to is not None:  # said all the same if charla knows no such message
         pending.without_reply = msgspec.structs.replace(frame, reply_to=None)
     session.request(frame, pending)
@@ -258,7 +264,7 @@ def _batch(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         if pending.response is not None:
             pending.response.label = batch.label
         part = pending.part("PRIVMSG", batch.target)
-        _send_text(session, batch.target, text, part, tags=batch.tags)
+        _send_text(session, batch.target, text, part, tags=batch.tags, wraps=batch.wraps)
 
 
 def _multiline_invalid(session: IrcSession, why: str, pending: Pending | None) -> None:
@@ -275,6 +281,8 @@ def _add_to_multiline(session: IrcSession, ref: str, message: IrcMessage, pendin
     if "draft/multiline-concat" in message.tags:
         batch.invalid |= not text  # only text is concatenated
         if lines:
+            if lines[-1]:  # kept, so that its readers get the same lines
+                batch.wraps.append(sum(map(len, lines)) + len(lines) - 1)
             lines[-1] += text
             return
     lines.append(text)
@@ -529,21 +537,43 @@ def message_lines(
     session.saw(frame.id, _conversation(session, frame), frame.ts)
     source = mask(frame.user)
     room = text_room(source, command, target) - (_ACTION_WRAPPING if frame.action else 0)
-    as_batch = {"draft/multiline", "batch"} <= caps and batch is None
-    # A blank line is kept in a multiline batch; other clients cannot be sent one.
-    texts = frame.text.split("\n") if as_batch else [x for x in frame.text.split("\n") if x]
-    pieces = [piece for text in texts or [" "] for piece in _chunks(text, room)]
-    if frame.action:
-        pieces = [f"{_CTCP}ACTION {piece}{_CTCP}" for piece in pieces]
+    # Inside another batch (a history), a multiline batch nests in it.
+    as_batch = {"draft/multiline", "batch"} <= caps
+    pieces = _pieces(frame, room, keep_blank=as_batch)
     if len(pieces) > 1 and as_batch:
         ref = session.new_batch()
         opening = IrcMessage("BATCH", [f"+{ref}", "draft/multiline", target], source, tags)
-        inner = {"batch": ref}
-        lines = [IrcMessage(command, [target, piece], source, dict(inner)) for piece in pieces]
-        return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source)]
-    first = IrcMessage(command, [target, pieces[0]], source, tags)
+        lines = [
+            IrcMessage(command, [target, piece], source, _batched(ref, continues))
+            for piece, continues in pieces
+        ]
+        outer = {"batch": batch} if batch is not None else {}
+        return [opening, *lines, IrcMessage("BATCH", [f"-{ref}"], source, outer)]
+    first = IrcMessage(command, [target, pieces[0][0]], source, tags)
     rest_tags = {k: v for k, v in tags.items() if k not in ("msgid", REPLY)}
-    return [first, *(IrcMessage(command, [target, p], source, dict(rest_tags)) for p in pieces[1:])]
+    rest = [IrcMessage(command, [target, p], source, dict(rest_tags)) for p, _ in pieces[1:]]
+    return [first, *rest]
+
+
+def _pieces(frame: Message, room: int, *, keep_blank: bool) -> list[tuple[str, bool]]:
+    """The lines ``frame`` is sent in: its author's lines (cut where it wrapped them,
+    :mod:`charla.protocol.wraps`), each cut again to fit ``room`` bytes; with each,
+    whether it continues the line before it. A blank line is kept in a multiline batch;
+    other clients cannot be sent one."""
+    lines = [line for line in split_at_wraps(frame.text, frame.wraps) if keep_blank or line[0]]
+    pieces = [
+        (piece, continues or index > 0)
+        for text, continues in lines or [(" ", False)]
+        for index, piece in enumerate(_chunks(text, room))
+    ]
+    if frame.action:
+        return [(f"{_CTCP}ACTION {piece}{_CTCP}", continues) for piece, continues in pieces]
+    return pieces
+
+
+def _batched(ref: str, continues: bool) -> dict[str, str]:
+    """The tags of a line of multiline batch ``ref``."""
+    return {"batch": ref, "draft/multiline-concat": ""} if continues else {"batch": ref}
 
 
 def _conversation(session: IrcSession, frame: Message) -> str:

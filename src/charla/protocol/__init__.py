@@ -124,6 +124,7 @@ from .names import (
 from .requests import COMMANDS, REQUESTS, Request, parse_command, request_for
 from .search_query import SearchQuery, match_ranges, parse_query
 from .tags import MAX_TAGS_BYTES, check_tags, is_client_tag
+from .wraps import MAX_WRAPS, clean_wrapped, split_at_wraps, valid_wraps
 
 PROTOCOL_VERSION = 2
 
@@ -133,6 +134,7 @@ __all__ = [
     "DEFAULT_ROOM",
     "MAX_NAME",
     "MAX_TEXT",
+    "MAX_WRAPS",
     "PAUSED",
     "PROTOCOL_VERSION",
     "REQUESTS",
@@ -227,6 +229,7 @@ __all__ = [
     "Welcome",
     "check_tags",
     "clean_text",
+    "clean_wrapped",
     "decode_client_frame",
     "decode_server_frame",
     "encode",
@@ -237,6 +240,8 @@ __all__ = [
     "normalize_room",
     "parse_command",
     "request_for",
+    "split_at_wraps",
+    "valid_wraps",
 ]
 __all__ += [
     "MAX_TAGS_BYTES",

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from .tags import MAX_TAGS_BYTES
+from .wraps import MAX_WRAPS
 
 __all__ = [
     "Away",
@@ -112,6 +113,9 @@ Id = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 #: Client-only tags (checked by :func:`~charla.protocol.tags.check_tags`); the shortest,
 #: ``+a`` and its ``;``, take 3 bytes.
 Tags = Annotated[dict[str, str], msgspec.Meta(max_length=MAX_TAGS_BYTES // 3 + 1)]
+#: Where the author's lines were cut without a line feed (checked by
+#: :func:`~charla.protocol.wraps.clean_wrapped`).
+Wraps = Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=MAX_WRAPS)]
 
 
 #: A request's label: 1 to 64 printable characters, echoed on every answer
@@ -152,6 +156,9 @@ class Say(_Frame, tag="say"):
     notice: bool = False
     #: Client-only tags (``+name`` -> value) carried to the readers (docs/protocol.md).
     tags: Tags | None = None
+    #: Where the author's client cut a line without a line feed: offsets into ``text``
+    #: (IRC's multiline-concat; docs/protocol.md).
+    wraps: Wraps | None = None
 
 
 class ClientHistory(_Frame, tag="history"):
@@ -222,6 +229,8 @@ class Msg(_Frame, tag="msg"):
     notice: bool = False
     #: Client-only tags (see ``say``).
     tags: Tags | None = None
+    #: Where lines were cut without a line feed (see ``say``).
+    wraps: Wraps | None = None
 
 
 class Nick(_Frame, tag="nick"):
@@ -236,6 +245,8 @@ class Me(_Frame, tag="me"):
     reply_to: Id | None = None
     #: Client-only tags (see ``say``).
     tags: Tags | None = None
+    #: Where lines were cut without a line feed (see ``say``).
+    wraps: Wraps | None = None
 
 
 class Quit(_Frame, tag="quit"):
@@ -563,6 +574,8 @@ class Message(_Frame, tag="message", kw_only=True):
     notice: bool = False
     #: The client-only tags its author put on it.
     tags: Tags | None = None
+    #: Where its author's client cut a line without a line feed (see ``say``).
+    wraps: list[int] | None = None
 
 
 class History(_Frame, tag="history", kw_only=True):

@@ -25,6 +25,7 @@ __all__ = [
     "nick_key",
     "normalize_nick",
     "normalize_room",
+    "strip_unsafe",
 ]
 
 DEFAULT_ROOM = "general"
@@ -104,12 +105,17 @@ def normalize_room(raw: str) -> str:
     return _check_name(raw.removeprefix("#"), Code.ROOM_INVALID, "a room name").lower()
 
 
+def strip_unsafe(text: str) -> str:
+    """``text`` without the control characters no message may hold (tabs and line
+    feeds stay)."""
+    return _UNSAFE.sub("", text) if _UNSAFE.search(text) else text
+
+
 def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
     """Message text as the server stores it: unsafe control characters removed, tabs
     kept, runs of more than 8 combining marks cut to 8, length checked.
     Raises ``text_too_long``, or ``text_empty`` when nothing visible is left."""
-    if _UNSAFE.search(text):
-        text = _UNSAFE.sub("", text)
+    text = strip_unsafe(text)
     if len(text) > limit:
         raise ProtocolError(Code.TEXT_TOO_LONG, f"a message may hold at most {limit} characters")
     if all(map(is_blank, text)):

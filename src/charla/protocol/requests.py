@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import msgspec
+
 from .emoji import expand_shortcode
 from .errors import Code, ProtocolError
 from .frames import (
@@ -521,7 +523,9 @@ def parse_command(say: Say) -> ClientFrame:
     if not text.startswith("/"):
         return say
     if text.startswith("//"):
-        return Say(text=text[1:], room=say.room, label=say.label)
+        # The same say (a notice, a reply, its tags) without the escaping slash.
+        wraps = [wrap - 1 for wrap in say.wraps or () if wrap > 1] or None
+        return msgspec.structs.replace(say, text=text[1:], wraps=wraps)
     word, _, args = text[1:].partition(" ")
     request = COMMANDS.get(word.lower())
     if request is None or request.parse is None:

@@ -83,6 +83,7 @@ async def reply(
     action: bool = False,
     notice: bool = False,
     tags: dict[str, str] | None = None,
+    wraps: list[int] | None = None,
 ) -> None:
     """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
     if room not in member.rooms:
@@ -98,6 +99,7 @@ async def reply(
         action=action,
         notice=notice,
         tags=tags,
+        wraps=wraps,
         reply_to=reply_to,
     )
 

@@ -93,9 +93,17 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
             action=action,
             notice=notice,
             tags=frame.tags,
+            wraps=frame.wraps,
         )
     hub.say(
-        member, room, frame.text, label=frame.label, action=action, notice=notice, tags=frame.tags
+        member,
+        room,
+        frame.text,
+        label=frame.label,
+        action=action,
+        notice=notice,
+        tags=frame.tags,
+        wraps=frame.wraps,
     )
     return None
 
@@ -121,6 +129,7 @@ def _direct(hub: Hub, member: Member, frame: Msg) -> None:
         reply_to=frame.reply_to,
         notice=frame.notice,
         tags=frame.tags,
+        wraps=frame.wraps,
     )
     hub.activity.reply_if_away(member, frame.to, frame.label)
 

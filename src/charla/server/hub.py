@@ -35,7 +35,7 @@ from ..protocol import (
     Rejected,
     Wait,
     check_tags,
-    clean_text,
+    clean_wrapped,
     encode,
     nick_key,
 )
@@ -237,11 +237,12 @@ class Hub:
         action: bool = False,
         notice: bool = False,
         tags: dict[str, str] | None = None,
+        wraps: list[int] | None = None,
         reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
-        text = clean_text(text, limit=self.config.max_text)
+        text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
             room=room,
@@ -249,6 +250,7 @@ class Hub:
             action=action,
             notice=notice,
             tags=check_tags(tags),
+            wraps=wraps,
             reply_to=reply_to,
         )
         self.fanout.publish(member, draft, label)
@@ -263,12 +265,13 @@ class Hub:
         reply_to: int | None = None,
         notice: bool = False,
         tags: dict[str, str] | None = None,
+        wraps: list[int] | None = None,
     ) -> None:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
-        text = clean_text(text, limit=self.config.max_text)
+        text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
             to=name,
@@ -276,6 +279,7 @@ class Hub:
             reply_to=reply_to,
             notice=notice,
             tags=check_tags(tags),
+            wraps=wraps,
         )
         self.fanout.publish(member, draft, label)
 

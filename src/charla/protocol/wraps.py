@@ -1,0 +1,83 @@
+"""Wraps: where the author's client cut a line of a message without a line feed.
+
+A message's text keeps its line feeds; some clients also send one long line in pieces
+(IRC's ``draft/multiline`` batches mark such a piece ``draft/multiline-concat``). The
+text joins the pieces, and ``wraps`` keeps where they met, as offsets into the text (in
+code points): ``"#how is everyone?"`` sent as ``"#how is "`` + ``"everyone?"`` is that
+text with ``wraps=[8]``. A client that shows the text ignores them; one that sends lines
+(IRC) cuts there again, so the readers get the lines the author sent.
+
+A wrap lies strictly inside the text, never next to a line feed (a piece is never
+empty), and wraps ascend. They are checked like the text: a wrong one is
+``bad_arguments``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
+
+from .errors import Code, ProtocolError
+from .names import clean_text, strip_unsafe
+
+__all__ = ["MAX_WRAPS", "clean_wrapped", "split_at_wraps", "valid_wraps"]
+
+#: Most wraps one message may carry (a ``draft/multiline`` batch has at most 100 lines).
+MAX_WRAPS = 1024
+
+
+def valid_wraps(text: str, wraps: Sequence[int]) -> bool:
+    """Whether every wrap lies inside ``text``, away from its line feeds, ascending."""
+    previous = 0
+    for wrap in wraps:
+        if not previous < wrap < len(text) or "\n" in (text[wrap - 1], text[wrap]):
+            return False
+        previous = wrap
+    return len(wraps) <= MAX_WRAPS
+
+
+def clean_wrapped(
+    text: str, wraps: Sequence[int] | None, *, limit: int
+) -> tuple[str, list[int] | None]:
+    """``text`` cleaned as :func:`~charla.protocol.names.clean_text` cleans it, with its
+    ``wraps`` moved to where the pieces meet in the cleaned text (a piece left empty
+    wraps nowhere). Raises ``bad_arguments`` for wraps that are not valid for ``text``,
+    and whatever ``clean_text`` raises."""
+    if not wraps:
+        return clean_text(text, limit=limit), None
+    if not valid_wraps(text, wraps):
+        raise ProtocolError(
+            Code.BAD_ARGUMENTS, "wraps must ascend inside the text, away from its line feeds"
+        )
+    cleaned = [strip_unsafe(text[a:b]) for a, b in pairwise([0, *wraps, len(text)])]
+    joined = "".join(cleaned)
+    final = clean_text(joined, limit=limit)
+    if final != joined:  # marks across a wrap were cut: the pieces moved, keep the text
+        return final, None
+    moved = list(_ends(cleaned[:-1]))
+    kept = [w for w in dict.fromkeys(moved) if valid_wraps(final, [w])]
+    return final, kept or None
+
+
+def _ends(cleaned: Sequence[str]) -> Iterator[int]:
+    """Where each of the pieces ``cleaned`` ends in their concatenation."""
+    end = 0
+    for piece in cleaned:
+        end += len(piece)
+        yield end
+
+
+def split_at_wraps(text: str, wraps: Sequence[int] | None) -> list[tuple[str, bool]]:
+    """``text`` as the lines its author sent: ``(piece, continues)`` for each piece of
+    each line, ``continues`` when the piece goes on the line before it without a line
+    feed. A blank line is one blank piece."""
+    cuts = sorted(set(wraps or ()))
+    out: list[tuple[str, bool]] = []
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        inside = [w - start for w in cuts if start < w < end]
+        for index, (a, b) in enumerate(pairwise([0, *inside, len(line)])):
+            out.append((line[a:b], index > 0))
+        start = end + 1
+    return out
