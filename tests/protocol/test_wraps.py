@@ -96,3 +96,29 @@ def test_an_escaped_slash_keeps_the_rest_of_the_say() -> None:
     assert parse_command(say) == Say(
         text="/uno dos", notice=True, reply_to=7, tags={"+a": "1"}, wraps=[4]
     )
+
+
+class _Counted(int):
+    """A wrap that counts the comparisons made with it."""
+
+    made = 0
+
+    def __lt__(self, other: object) -> bool:
+        _Counted.made += 1
+        return int(self) < other  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        _Counted.made += 1
+        return int(self) > other  # type: ignore[operator]
+
+
+def test_splitting_takes_no_work_per_line_and_wrap() -> None:
+    """Every IRC reader's copy of a message is split: a text of many short lines with as
+    many wraps as allowed must not cost lines x wraps comparisons."""
+    lines = 2000
+    text = "ab\n" * lines
+    wraps = [_Counted(3 * i + 1) for i in range(MAX_WRAPS)]
+    _Counted.made = 0
+    pieces = split_at_wraps(text, wraps)
+    assert len(pieces) == lines + 1 + MAX_WRAPS
+    assert _Counted.made < 50 * (lines + MAX_WRAPS)  # a scan per line makes 4 million

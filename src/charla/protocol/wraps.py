@@ -14,6 +14,7 @@ empty), and wraps ascend. They are checked like the text: a wrong one is
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
@@ -73,10 +74,13 @@ def split_at_wraps(text: str, wraps: Sequence[int] | None) -> list[tuple[str, bo
     feed. A blank line is one blank piece."""
     cuts = sorted(set(wraps or ()))
     out: list[tuple[str, bool]] = []
-    start = 0
+    start = first = 0
     for line in text.split("\n"):
         end = start + len(line)
-        inside = [w - start for w in cuts if start < w < end]
+        # Bisected, not scanned: a text of many lines with many wraps renders for every
+        # IRC reader, and a scan of all the wraps per line is lines x wraps work.
+        first = bisect_right(cuts, start, lo=first)
+        inside = [w - start for w in cuts[first : bisect_left(cuts, end, lo=first)]]
         for index, (a, b) in enumerate(pairwise([0, *inside, len(line)])):
             out.append((line[a:b], index > 0))
         start = end + 1
