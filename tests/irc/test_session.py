@@ -345,3 +345,27 @@ def test_the_user_line_others_see_in_who_holds_no_control_or_bidi_characters() -
     session.receive_line("NICK ana")
     session.receive_line("USER \x1b[2Ja\u202ena\x03 0 * :\x1b]0;x\x07Ana \u202eB")
     assert (session.user, session.realname) == ("[2Jana", "]0;xAna B")
+
+
+def test_pieces_concatenated_in_a_batch_count_against_its_limits() -> None:
+    """``draft/multiline-concat`` lines are lines of the batch: a client cannot grow one
+    line past ``max-lines`` or ``max-bytes`` by sending it in pieces."""
+    session = IrcSession(options(max_text=1000))
+    for line in ("CAP LS 302", "CAP REQ :batch draft/multiline", "NICK ana", "USER a 0 * :A"):
+        session.receive_line(line)
+    session.receive_line("CAP END")
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.take()
+    for pieces, size in ((150, 1), (5, 300)):  # too many lines; too many bytes
+        session.receive_line("BATCH +b draft/multiline #general")
+        session.receive_line("@batch=b PRIVMSG #general :hola")
+        for _ in range(pieces):
+            session.receive_line(f"@batch=b;draft/multiline-concat PRIVMSG #general :{'x' * size}")
+        session.receive_line("BATCH -b")
+        out, frames = session.take()
+        told = [parse(line.decode().rstrip("\r\n")) for line in out]
+        assert told[0].params[:2] == ["BATCH", "MULTILINE_MAX_BYTES"]
+        assert {m.command for m in told} == {"FAIL"}  # the rest name a batch now gone
+        assert frames == []

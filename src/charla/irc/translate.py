@@ -278,16 +278,19 @@ def _add_to_multiline(session: IrcSession, ref: str, message: IrcMessage, pendin
         _multiline_invalid(session, "No such batch", pending)
         return
     text, lines = message.param(1), batch.lines
-    if "draft/multiline-concat" in message.tags:
-        batch.invalid |= not text  # only text is concatenated
-        if lines:
-            if lines[-1]:  # kept, so that its readers get the same lines
-                batch.wraps.append(sum(map(len, lines)) + len(lines) - 1)
-            lines[-1] += text
-            return
-    lines.append(text)
+    concat = "draft/multiline-concat" in message.tags
+    batch.invalid |= concat and not text  # only text is concatenated
+    if concat and lines:
+        if lines[-1]:  # kept, so that its readers get the same lines
+            batch.wraps.append(sum(map(len, lines)) + len(lines) - 1)
+        lines[-1] += text
+    else:
+        lines.append(text)
+    # A concatenated piece is a line of the batch too: uncounted, a client could grow
+    # one line (and its wraps) without end.
     too_big = (
-        len(lines) > session.options.max_lines or sum(map(len, lines)) > session.options.max_text
+        len(lines) + len(batch.wraps) > session.options.max_lines
+        or sum(map(len, lines)) > session.options.max_text
     )
     if too_big:
         del session.multiline[ref]
