@@ -21,6 +21,7 @@ from charla.protocol import (
     History,
     Joined,
     Message,
+    Pong,
     Reaction,
     Read,
     RoomMode,
@@ -369,3 +370,32 @@ def test_pieces_concatenated_in_a_batch_count_against_its_limits() -> None:
         assert told[0].params[:2] == ["BATCH", "MULTILINE_MAX_BYTES"]
         assert {m.command for m in told} == {"FAIL"}  # the rest name a batch now gone
         assert frames == []
+
+
+def test_a_labelled_history_keeps_its_multiline_messages_nested_in_it() -> None:
+    """A labelled CHATHISTORY is one chathistory batch carrying the label, its multiline
+    messages batches nested in it: none of their lines is moved to another batch."""
+    session = IrcSession(options())
+    caps = "batch draft/multiline labeled-response message-tags"
+    for line in ("CAP LS 302", f"CAP REQ :{caps}", "NICK ana", "USER a 0 * :A", "CAP END"):
+        session.receive_line(line)
+    session.receive_frame(
+        Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
+    )
+    session.receive_line("JOIN #general")
+    _, (join, *_) = session.take()
+    session.receive_frame(Joined(room="general", label=join.label))
+    session.receive_frame(History(room="general", messages=[], label=join.label))
+    session.take()
+    session.receive_line("@label=h CHATHISTORY LATEST #general * 10")
+    _, (request, barrier) = session.take()
+    said = Message(id=1, user="bob", text="uno\ndos", ts="t", room="general")
+    session.receive_frame(History(room="general", messages=[said], label=request.label))
+    session.receive_frame(Pong(token="barrier", label=barrier.label))
+    told = lines(session)
+    assert [m.command for m in told] == ["BATCH", "BATCH", "PRIVMSG", "PRIVMSG", "BATCH", "BATCH"]
+    history, multiline = told[0].params[0][1:], told[1].params[0][1:]
+    assert told[0].tags["label"] == "h" and told[0].params[1] == "chathistory"
+    assert told[1].tags["batch"] == history and told[1].params[1] == "draft/multiline"
+    assert [m.tags["batch"] for m in told[2:4]] == [multiline, multiline]
+    assert [m.params[1] for m in told[2:4]] == ["uno", "dos"]

@@ -423,7 +423,7 @@ class IrcSession:
         )
         self.emit(opening)
         for line in lines:
-            line.tags["batch"] = ref
+            line.tags.setdefault("batch", ref)  # a line of a nested batch stays in it
             self.emit(line)
         self.emit(IrcMessage("BATCH", [f"-{ref}"], self.options.server_name))
 
@@ -735,12 +735,20 @@ _REGISTRATION: dict[str, _Handler] = {
 
 
 def _one_batch(lines: list[IrcMessage]) -> bool:
-    """Whether ``lines`` are one batch, opening to end: its opening carries the label."""
+    """Whether ``lines`` are one batch, opening to end: its opening carries the label.
+    Batches opened inside it (a history's multiline messages) are in it too."""
     first, last = lines[0], lines[-1]
     ref = first.param(0)[1:]
-    return (
+    if not (
         first.command == last.command == "BATCH"
         and first.param(0) == f"+{ref}"
         and last.param(0) == f"-{ref}"
-        and all(line.tags.get("batch") == ref for line in lines[1:-1])
-    )
+    ):
+        return False
+    inside = {ref}
+    for line in lines[1:-1]:
+        if line.tags.get("batch") not in inside:
+            return False
+        if line.command == "BATCH" and line.param(0).startswith("+"):
+            inside.add(line.param(0)[1:])
+    return True
