@@ -19,6 +19,7 @@ from charla.protocol import (
     valid_wraps,
 )
 from charla.protocol.names import strip_unsafe
+from charla.protocol.unicode_rules import cap_combining_runs
 
 
 def test_the_lines_come_back_as_the_author_sent_them() -> None:
@@ -59,6 +60,15 @@ def test_a_piece_left_empty_by_cleaning_wraps_nowhere() -> None:
     assert clean_wrapped("ab\n\x07cd", [4], limit=100) == ("ab\ncd", None)
 
 
+def test_marks_capped_inside_a_piece_keep_the_wraps() -> None:
+    """A run of combining marks longer than allowed is cut inside its piece: the pieces
+    still meet, a little earlier. Only a run across a wrap loses the wraps."""
+    marked = "e" + "\u0301" * 12
+    assert clean_wrapped(f"{marked}xyz", [13], limit=100) == ("e" + "\u0301" * 8 + "xyz", [9])
+    across = "e" + "\u0301" * 6
+    assert clean_wrapped(across + "\u0301" * 6, [7], limit=100)[1] is None
+
+
 def test_text_with_no_wraps_is_cleaned_as_any_text() -> None:
     assert clean_wrapped("hola\x07", None, limit=100) == ("hola", None)
     with pytest.raises(ProtocolError) as caught:
@@ -86,7 +96,7 @@ def test_pieces_cleaned_and_split_again_are_the_cleaned_pieces(sent: list[str]) 
     assert moved is None or valid_wraps(cleaned, moved)
     back = [piece for piece, _ in split_at_wraps(cleaned, moved)]
     if moved is not None:  # None only when marks across a wrap were cut
-        assert back == [piece for piece in map(strip_unsafe, sent) if piece]
+        assert back == [cap_combining_runs(p) for p in map(strip_unsafe, sent) if p]
 
 
 def test_an_escaped_slash_keeps_the_rest_of_the_say() -> None:

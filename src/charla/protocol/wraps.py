@@ -20,6 +20,7 @@ from itertools import pairwise
 
 from .errors import Code, ProtocolError
 from .names import clean_text, strip_unsafe
+from .unicode_rules import cap_combining_runs
 
 __all__ = ["MAX_WRAPS", "clean_wrapped", "split_at_wraps", "valid_wraps"]
 
@@ -50,10 +51,12 @@ def clean_wrapped(
         raise ProtocolError(
             Code.BAD_ARGUMENTS, "wraps must ascend inside the text, away from its line feeds"
         )
-    cleaned = [strip_unsafe(text[a:b]) for a, b in pairwise([0, *wraps, len(text)])]
-    joined = "".join(cleaned)
-    final = clean_text(joined, limit=limit)
-    if final != joined:  # marks across a wrap were cut: the pieces moved, keep the text
+    final = clean_text(text, limit=limit)
+    # Each piece cleaned alone: a run of marks inside one is capped there, so only a run
+    # across a wrap makes the pieces differ from the text.
+    pieces = pairwise([0, *wraps, len(text)])
+    cleaned = [cap_combining_runs(strip_unsafe(text[a:b])) for a, b in pieces]
+    if "".join(cleaned) != final:  # marks across a wrap were cut: keep the text
         return final, None
     moved = list(_ends(cleaned[:-1]))
     kept = [w for w in dict.fromkeys(moved) if valid_wraps(final, [w])]
