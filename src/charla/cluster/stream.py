@@ -736,7 +736,7 @@ def _draft(entry: _Entry) -> Draft:
         bot=entry.b,
         notice=entry.n,
         tags=entry.ct,
-        wraps=entry.w,
+        wraps=entry.w or None,  # none, as the history gives it
         reply_to=entry.rt,
         author=entry.au,
         kind=kind,

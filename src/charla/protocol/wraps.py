@@ -30,12 +30,14 @@ MAX_WRAPS = 1024
 
 def valid_wraps(text: str, wraps: Sequence[int]) -> bool:
     """Whether every wrap lies inside ``text``, away from its line feeds, ascending."""
+    if len(wraps) > MAX_WRAPS:
+        return False  # before the walk: a NATS neighbour's list is bounded by nothing else
     previous = 0
     for wrap in wraps:
         if not previous < wrap < len(text) or "\n" in (text[wrap - 1], text[wrap]):
             return False
         previous = wrap
-    return len(wraps) <= MAX_WRAPS
+    return True
 
 
 def clean_wrapped(

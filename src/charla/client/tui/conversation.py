@@ -85,7 +85,10 @@ class ConversationUI:
         if isinstance(change, Reaction):
             changed = _react(message, change)
         elif isinstance(change, Edited):
-            changed = msgspec.structs.replace(message, text=change.text, edited=change.edited)
+            # The new text was typed whole: the old one's wraps do not fit it.
+            changed = msgspec.structs.replace(
+                message, text=change.text, edited=change.edited, wraps=None
+            )
         else:
             changed = msgspec.structs.replace(
                 message, text="", deleted=True, edited=None, reactions=None
