@@ -123,6 +123,8 @@ class IrcOptions:
     #: Whether a channel exists: somebody is in it (here or in the cluster), or it has
     #: a topic. charla has every room name; IRC has the channels in use.
     channel_exists: Callable[[str], bool]
+    #: Whether a nick is in a channel (here or in the cluster): what the hub's rooms say.
+    in_channel: Callable[[str, str], bool]
     #: Who somebody online is (None: nobody has that nick).
     person: Callable[[str], Person | None]
     #: A nick and the nicks it shares a room with, at most ``limit`` of them: whom a

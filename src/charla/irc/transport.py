@@ -104,6 +104,19 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
             or hub.moderation.topic(room) is not None
         )
 
+    def in_channel(nick: str, name: str) -> bool:
+        try:
+            room = normalize_room(name)
+        except ProtocolError:
+            return False
+        display = find_nick(nick)
+        if display is None:
+            return False
+        member = hub.nicks.get(nick_key(display))
+        if member is not None:  # a user's rooms are those of each of its sessions
+            return room in member.rooms
+        return any(nick_key(other) == nick_key(display) for other in hub.presence.users(room))
+
     return IrcOptions(
         server_name=config.name,
         network=config.name,
@@ -116,6 +129,7 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         is_registered=hub.accounts.is_registered,
         find_nick=find_nick,
         channel_exists=channel_exists,
+        in_channel=in_channel,
         person=person,
         neighbours=neighbours,
     )
