@@ -74,11 +74,13 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         member = hub.nicks.get(nick_key(display))
         if member is None:  # on another node: its nick is all this one knows
             return Person(display, display, NATIVE_REALNAME)
-        away = member.user.away if member.user is not None else None
+        user = member.user
+        away = user.away if user is not None else None
+        bot = any(s.bot for s in user.sessions) if user is not None else member.bot
         irc = member.link.session if isinstance(member.link, IrcConnection) else None
         if irc is None or irc.user is None:
-            return Person(display, display, NATIVE_REALNAME, away)
-        return Person(display, irc.user, irc.realname, away)
+            return Person(display, display, NATIVE_REALNAME, away, bot)
+        return Person(display, irc.user, irc.realname, away, bot)
 
     def neighbours(nick: str, limit: int) -> list[str]:
         member = hub.nicks.get(nick_key(nick))

@@ -250,6 +250,7 @@ class Hub:
             notice=notice,
             tags=check_tags(tags),
             reply_to=reply_to,
+            bot=member.bot,
         )
         self.fanout.publish(member, draft, label)
 
@@ -276,6 +277,7 @@ class Hub:
             reply_to=reply_to,
             notice=notice,
             tags=check_tags(tags),
+            bot=member.bot,
         )
         self.fanout.publish(member, draft, label)
 
