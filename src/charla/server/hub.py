@@ -244,13 +244,13 @@ class Hub:
         text = clean_text(text, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
+            bot=member.bot,
             room=room,
             text=text,
             action=action,
             notice=notice,
             tags=check_tags(tags),
             reply_to=reply_to,
-            bot=member.bot,
         )
         self.fanout.publish(member, draft, label)
 
@@ -272,12 +272,12 @@ class Hub:
         text = clean_text(text, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
+            bot=member.bot,
             to=name,
             text=text,
             reply_to=reply_to,
             notice=notice,
             tags=check_tags(tags),
-            bot=member.bot,
         )
         self.fanout.publish(member, draft, label)
 
