@@ -48,6 +48,7 @@ def options(**overrides: object) -> IrcOptions:
         "is_registered": lambda nick: nick == "robot",
         "find_nick": lambda nick: None,
         "channel_exists": lambda name: name != "#nowhere",
+        "in_channel": lambda nick, name: False,
         "person": lambda nick: None,
         "neighbours": lambda nick, limit: [],
     }

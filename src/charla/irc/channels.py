@@ -153,6 +153,11 @@ def _invite(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not _on(session, room):  # "only members of the channel are allowed to invite"
         session.reply(n.ERR_NOTONCHANNEL, room[:64], "You're not on that channel", pending=pending)
         return
+    if session.options.in_channel(nick, room):  # "Modern IRC": MUST be refused, before 482
+        session.reply(
+            n.ERR_USERONCHANNEL, nick[:64], room[:64], "is already on channel", pending=pending
+        )
+        return
     session.request(Invite(room=room, nick=nick), pending.part("INVITE", room[:64]))
 
 

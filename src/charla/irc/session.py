@@ -102,6 +102,8 @@ class Person:
     realname: str
     #: Its away message, if it is away.
     away: str | None = None
+    #: A session of it is a program (bot mode, ``+B``).
+    bot: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +125,8 @@ class IrcOptions:
     #: Whether a channel exists: somebody is in it (here or in the cluster), or it has
     #: a topic. charla has every room name; IRC has the channels in use.
     channel_exists: Callable[[str], bool]
+    #: Whether a nick is in a channel (here or in the cluster): what the hub's rooms say.
+    in_channel: Callable[[str, str], bool]
     #: Who somebody online is (None: nobody has that nick).
     person: Callable[[str], Person | None]
     #: A nick and the nicks it shares a room with, at most ``limit`` of them: whom a
@@ -210,6 +214,8 @@ class IrcSession:
         self.hello_sent = False
         self.pass_: str | None = None
         self.account: str | None = None
+        #: Bot mode (``+B``), as charla last answered it.
+        self.bot = False
         self.channels: set[str] = set()
         self.closing = False
         self._sasl: list[str] | None = None
@@ -544,12 +550,13 @@ class IrcSession:
 
     def _welcome_burst(self) -> None:
         from .translate import isupport_tokens
+        from .usermodes import USER_MODES
 
         o = self.options
         self.reply(n.RPL_WELCOME, f"Welcome to the {o.network} IRC network, {self.nick}")
         self.reply(n.RPL_YOURHOST, f"Your host is {o.server_name}, running charla {o.version}")
         self.reply(n.RPL_CREATED, f"This server was created {o.created}")
-        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", "i", "bimoqv")
+        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", USER_MODES, "bimoqv")
         tokens = isupport_tokens(o)
         for start in range(0, len(tokens), 12):
             self.reply(n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server")

@@ -96,6 +96,7 @@ from .conversation import (
 )
 from .messages import MAX_BODY, IrcMessage
 from .session import HOST, IrcOptions, IrcSession, OpenBatch, Pending, Person, mask
+from .usermodes import BOT_MODE, render_bot, user_mode
 
 __all__ = ["CHANNEL_MODES", "COMMANDS", "MEMBER_PREFIXES", "isupport_tokens", "render"]
 
@@ -129,6 +130,7 @@ def isupport_tokens(options: IrcOptions) -> list[str]:
         "MSGREFTYPES=msgid",
         "LINELEN=512",
         "UTF8ONLY",
+        f"BOT={BOT_MODE}",
     ]
 
 
@@ -375,8 +377,9 @@ def _matches(match: Callable[[str], bool], person: Person) -> bool:
 def _who_reply(
     session: IrcSession, where: str, person: Person, prefixes: str, pending: Pending
 ) -> None:
-    """``352``: flags ``H`` (here) or ``G`` (gone: away), then the channel prefixes."""
-    flags = ("G" if person.away is not None else "H") + prefixes
+    """``352``: flags ``H`` (here) or ``G`` (gone: away), the channel prefixes, and
+    ``B`` for a bot."""
+    flags = ("G" if person.away is not None else "H") + prefixes + BOT_MODE * person.bot
     session.reply(
         n.RPL_WHOREPLY,
         where,
@@ -402,6 +405,8 @@ def _whois(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
         reply = functools.partial(session.reply, pending=pending)
         reply(n.RPL_WHOISUSER, nick, person.username, HOST, "*", person.realname)
         reply(n.RPL_WHOISSERVER, nick, server, session.options.network)
+        if person.bot:
+            reply(n.RPL_WHOISBOT, nick, f"is a bot on {session.options.network}")
         if person.away is not None:
             reply(n.RPL_AWAY, nick, person.away or "away")
         if session.options.is_registered(nick):
@@ -413,15 +418,12 @@ def _mode(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
     if not need(session, message, 1, pending):
         return
     target = message.params[0][:64]
-    changes = message.param(1)
     if target.startswith("#"):
         channel_mode(session, message, pending)
     elif target.casefold() != session.nick.casefold():
         session.reply(n.ERR_USERSDONTMATCH, "Cannot change mode for other users", pending=pending)
-    elif not changes:
-        session.reply(n.RPL_UMODEIS, "+", pending=pending)
-    elif changes.strip("+-") != "i":  # +i is what every charla user is already
-        session.reply(n.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag", pending=pending)
+    else:
+        user_mode(session, message.param(1), pending)
 
 
 def _away(session: IrcSession, message: IrcMessage, pending: Pending) -> None:
@@ -533,6 +535,8 @@ def message_lines(
         tags["msgid"] = str(frame.id)
         if frame.reply_to is not None:
             tags[REPLY] = str(frame.reply_to)
+        if frame.bot:
+            tags["bot"] = ""  # IRCv3 bot mode: sent by a program
     tags.update(account_tag(session, frame.user))
     if batch is not None:
         tags["batch"] = batch
@@ -709,6 +713,8 @@ def _render_rooms(session: IrcSession, frame: Rooms, pending: Pending | None) ->
 def _render_system(session: IrcSession, frame: System, pending: Pending | None) -> None:
     user = frame.user or ""
     if render_system(session, frame, pending) or _render_away(session, frame, pending):
+        return
+    if render_bot(session, frame, pending):
         return
     if frame.event == "join" and frame.room:
         if session.last_quit == user:

@@ -74,11 +74,13 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         member = hub.nicks.get(nick_key(display))
         if member is None:  # on another node: its nick is all this one knows
             return Person(display, display, NATIVE_REALNAME)
-        away = member.user.away if member.user is not None else None
+        user = member.user
+        away = user.away if user is not None else None
+        bot = any(s.bot for s in user.sessions) if user is not None else member.bot
         irc = member.link.session if isinstance(member.link, IrcConnection) else None
         if irc is None or irc.user is None:
-            return Person(display, display, NATIVE_REALNAME, away)
-        return Person(display, irc.user, irc.realname, away)
+            return Person(display, display, NATIVE_REALNAME, away, bot)
+        return Person(display, irc.user, irc.realname, away, bot)
 
     def neighbours(nick: str, limit: int) -> list[str]:
         member = hub.nicks.get(nick_key(nick))
@@ -104,6 +106,19 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
             or hub.moderation.topic(room) is not None
         )
 
+    def in_channel(nick: str, name: str) -> bool:
+        try:
+            room = normalize_room(name)
+        except ProtocolError:
+            return False
+        display = find_nick(nick)
+        if display is None:
+            return False
+        member = hub.nicks.get(nick_key(display))
+        if member is not None:  # a user's rooms are those of each of its sessions
+            return room in member.rooms
+        return any(nick_key(other) == nick_key(display) for other in hub.presence.users(room))
+
     return IrcOptions(
         server_name=config.name,
         network=config.name,
@@ -116,6 +131,7 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
         is_registered=hub.accounts.is_registered,
         find_nick=find_nick,
         channel_exists=channel_exists,
+        in_channel=in_channel,
         person=person,
         neighbours=neighbours,
     )

@@ -27,6 +27,7 @@ __all__ = [
     "Ban",
     "BanInfo",
     "Bans",
+    "Bot",
     "Bye",
     "Change",
     "ClientBans",
@@ -145,6 +146,9 @@ class Hello(_Frame, tag="hello"):
     #: True: tell me when somebody I share a room with goes away or comes back
     #: (:class:`UserAway`, :class:`UserBack`).
     away_notify: bool = False
+    #: True: this client is a program, not a person: its messages carry ``bot``
+    #: (IRC's bot mode, ``+B``); :class:`Bot` changes it later.
+    bot: bool = False
 
 
 class Say(_Frame, tag="say"):
@@ -425,6 +429,13 @@ class Back(_Frame, tag="back"):
     """I am back."""
 
 
+class Bot(_Frame, tag="bot"):
+    """This session is a program (``on``), or no longer one: the messages it sends from
+    now on carry ``bot`` (IRC's bot mode, ``MODE nick +B``)."""
+
+    on: bool = True
+
+
 class ClientTyping(_Frame, tag="typing"):
     """I am typing in ``room`` (or to ``to``): relayed, never stored, at most one every
     3 s per user and conversation."""
@@ -508,6 +519,7 @@ ClientFrame = (
     | MarkRead
     | Away
     | Back
+    | Bot
     | ClientTyping
     | ClientTags
     | React

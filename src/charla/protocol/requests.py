@@ -24,6 +24,7 @@ from .frames import (
     Away,
     Back,
     Ban,
+    Bot,
     ClientBans,
     ClientDms,
     ClientFrame,
@@ -492,6 +493,8 @@ REQUESTS: tuple[Request, ...] = (
         parse=_parse_away,
     ),
     Request(frame=Back, names=("vuelvo", "back"), summary="say you are back", parse=_parse_back),
+    # A program says so (typed only: IRC's bot mode, MODE nick +B).
+    Request(frame=Bot),
     Request(frame=ClientTyping),
     Request(frame=ClientTags),
 )

@@ -21,6 +21,7 @@ from ..protocol import (
     REQUESTS,
     Away,
     Back,
+    Bot,
     ClientDms,
     ClientFrame,
     ClientHistory,
@@ -238,6 +239,15 @@ def _back(hub: Hub, member: Member, frame: Back) -> None:
     hub.activity.back(member, frame)
 
 
+def _bot(hub: Hub, member: Member, frame: Bot) -> None:
+    member.bot = frame.on
+    if frame.on:
+        event, text = "bot", tr(member.lang, "Your messages are marked as sent by a program")
+    else:
+        event, text = "unbot", tr(member.lang, "Your messages are no longer marked as a program's")
+    member.send(System(event=event, user=member.nick, text=text, label=frame.label))
+
+
 def _typing(hub: Hub, member: Member, frame: ClientTyping) -> None:
     hub.activity.typing(member, frame)
 
@@ -306,6 +316,7 @@ HANDLERS: dict[type[ClientFrame], Handler] = {
     MarkRead: _mark_read,
     Away: _away,
     Back: _back,
+    Bot: _bot,
     ClientTyping: _typing,
     ClientTags: _tags,
     **MODERATION_HANDLERS,

@@ -245,6 +245,7 @@ class Hub:
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
+            bot=member.bot,
             room=room,
             text=text,
             action=action,
@@ -274,6 +275,7 @@ class Hub:
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
+            bot=member.bot,
             to=name,
             text=text,
             reply_to=reply_to,

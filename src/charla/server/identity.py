@@ -131,6 +131,7 @@ class Identity:
     def _welcome(self, member: Member, hello: Hello, nick: str, markers: dict[str, int]) -> None:
         member.nick = nick
         member.lang = normalize_lang(hello.lang)
+        member.bot = hello.bot
         if hello.away_notify:
             self._hub.activity.listen(member)
         registered = self.accounts.is_registered(nick)

@@ -39,6 +39,7 @@ class Link(Protocol):
 class Member:
     __slots__ = (
         "away_notify",
+        "bot",
         "connected_at",
         "hub",
         "lang",
@@ -76,6 +77,10 @@ class Member:
         self.pinged = False
         #: Whether the client asked to hear who goes away and comes back (``hello``).
         self.away_notify = False
+        #: The client is a program (``hello.bot``, the ``bot`` request): its messages
+        #: carry ``bot``. A session's own, not its user's: a person's other sessions are
+        #: still the person's.
+        self.bot = False
         #: Set while the next request waits for the rate limit.
         self.wait_timer: asyncio.TimerHandle | None = None
         #: Why the connection ends, told to its rooms: the quit message, or why it was
