@@ -243,18 +243,31 @@ class Activity:
         """A direct message to an away user: tell its sender, once an hour at most."""
         target = self._hub.users.get(to)
         name = target.nick if target is not None else self._hub.presence.find(to)
-        if name is None or nick_key(name) == nick_key(member.nick or ""):
+        away = self._reply_due(member.nick or "", name) if name is not None else None
+        if name is None or away is None:
             return
-        away = self._away_of(name)
-        if away is None:
-            return
-        key = (nick_key(member.nick or ""), nick_key(name))
-        now = self._hub.clock()
-        if now - self._replied.get(key, -math.inf) < AWAY_REPLY_EVERY:
-            return
-        self._replied[key] = now
         text = tr(member.lang, "{user} is away", user=name)
         member.send(System(event="away", user=name, reason=away or None, text=text, label=label))
+
+    def replied_elsewhere(self, sender: str, to: str) -> None:
+        """``sender`` sent a direct message to ``to`` on another node, which told it if
+        ``to`` is away: this node does not tell it again within the hour."""
+        self._reply_due(sender, to)
+
+    def _reply_due(self, sender: str, name: str) -> str | None:
+        """``name``'s away message ("" for none) when ``sender`` is due the automatic
+        reply, which is then counted as told; None when it is not."""
+        if nick_key(name) == nick_key(sender):
+            return None
+        away = self._away_of(name)
+        if away is None:
+            return None
+        key = (nick_key(sender), nick_key(name))
+        now = self._hub.clock()
+        if now - self._replied.get(key, -math.inf) < AWAY_REPLY_EVERY:
+            return None
+        self._replied[key] = now
+        return away
 
     def check(self, now: float) -> None:
         """Users idle past ``--auto-away`` become away; old throttle entries go."""
