@@ -23,6 +23,11 @@ out, the rest are dropped silently. Clients let an ``active`` lapse after
 and never stored: to the room's members, or to the other party's sessions and the
 sender's other ones; at most :data:`TAGS_BURST` every :data:`TYPING_EVERY` seconds per
 user and conversation go out, the rest are dropped silently.
+
+In a cluster, what goes out to this node's readers goes to the other nodes too
+(``Presence.relay``), whose readers get it from :meth:`Activity.typing_elsewhere` and
+:meth:`Activity.tags_elsewhere`; the automatic away reply counts those the other nodes
+gave (:meth:`Activity.replied_elsewhere`), so it stays once an hour per sender.
 """
 
 from __future__ import annotations
