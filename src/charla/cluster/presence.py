@@ -35,9 +35,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import msgspec
 import nats.errors
@@ -579,14 +579,14 @@ class ClusterPresence:
             return
         if event.ev == "join" and event.room is not None:
             user.rooms.add(event.room)
-            tell("join", nick, event.room, None)
+            tell("join", nick, event.room)
         elif event.ev == "leave" and event.room is not None:
             user.rooms.discard(event.room)
-            tell("leave", nick, event.room, None, reason=event.reason, quit=event.quit)
+            tell("leave", nick, event.room, reason=event.reason, quit=event.quit)
         elif event.ev == "quit":
             del state.users[key]
             for room in sorted(user.rooms):
-                tell("leave", nick, room, None, quit=True)
+                tell("leave", nick, room, quit=True)
             self._user_changed(nick)
         elif event.ev == "nick" and event.new is not None:
             del state.users[key]
@@ -632,35 +632,18 @@ class ClusterPresence:
         for key, user in known.items():
             kept = state.users[key].rooms if key in state.users else set()
             for room in sorted(user.rooms - kept):
-                tell("leave", user.nick, room, None)
+                tell("leave", user.nick, room)
         for key, user in state.users.items():
             had = known[key].rooms if key in known else set()
             for room in sorted(user.rooms - had):
-                tell("join", user.nick, room, None)
+                tell("join", user.nick, room)
         state.synced = True
         for nick in {user.nick for user in (*known.values(), *state.users.values())}:
             self._user_changed(nick)
 
     def _announcer(self, node: str, state: _Node) -> _Tell:
-        hub = self.hub
-        if not state.synced or hub is None:
-            return _silent
-
-        def tell(
-            event: str,
-            user: str,
-            room: str,
-            new: str | None,
-            *,
-            reason: str | None = None,
-            quit: bool = False,
-        ) -> None:
-            # A user still in the room on a third node neither joins nor leaves it.
-            if event != "nick" and self._in_room_except(nick_key(user), room, node):
-                return
-            hub.announce_elsewhere(event, user, room, new=new, reason=reason, quit=quit)
-
-        return tell
+        hub = self.hub if state.synced else None
+        return _Tell(hub, lambda key, room: self._in_room_except(key, room, node))
 
     def _publish_roster(self) -> None:
         assert self.hub is not None
@@ -688,7 +671,7 @@ class ClusterPresence:
         tell = self._announcer(node, state)
         for user in state.users.values():
             for room in sorted(user.rooms):
-                tell("leave", user.nick, room, None, quit=True)  # their connections are gone
+                tell("leave", user.nick, room, quit=True)  # their connections are gone
             self._user_changed(user.nick)
         self._spawn(self._free_claims(node, boot, list(state.users)))
 
@@ -849,29 +832,26 @@ def _state_of(user: User | None) -> _State:
     return _State(n=min(len(user.sessions), MAX_SESSIONS) or 1, away=said, idle=user.idle)
 
 
-class _Tell(Protocol):
-    """Announce (event, user, room, new nick; a leave's reason and quit) to this node's
-    members of the room."""
+@dataclass(frozen=True, slots=True)
+class _Tell:
+    """Announces what a user of another node did to this node's members of the room
+    (nobody, before that node's roster is applied)."""
+
+    hub: Hub | None
+    #: Whether the user (nick key) is in the room on a node other than the one it left.
+    elsewhere: Callable[[str, str], bool]
 
     def __call__(
         self,
         event: str,
         user: str,
         room: str,
-        new: str | None,
+        new: str | None = None,
         *,
         reason: str | None = None,
         quit: bool = False,
-    ) -> None: ...
-
-
-def _silent(
-    event: str,
-    user: str,
-    room: str,
-    new: str | None,
-    *,
-    reason: str | None = None,
-    quit: bool = False,
-) -> None:
-    pass
+    ) -> None:
+        # A user still in the room on a third node neither joins nor leaves it.
+        if self.hub is None or (event != "nick" and self.elsewhere(nick_key(user), room)):
+            return
+        self.hub.announce_elsewhere(event, user, room, new=new, reason=reason, quit=quit)
