@@ -36,7 +36,7 @@ def node_permissions(ns: str) -> str:
             f"$JS.API.CONSUMER.*.{bucket}",
             f"$JS.API.CONSUMER.*.{bucket}.>",
         ]
-    subscribe = [f"{ns}.heartbeat", f"_INBOX_{ns}.>"]
+    subscribe = [f"{ns}.heartbeat", f"{ns}.relay", f"_INBOX_{ns}.>"]
     return f"{{ publish: {_list(publish)}, subscribe: {_list(subscribe)} }}"
 
 

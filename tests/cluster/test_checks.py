@@ -133,6 +133,47 @@ def test_presence_events_of_several_sessions_hold_only_what_a_node_writes() -> N
     assert problem(ev="roster", users=roster, states=[_State(), _State(away="\x07")]) is not None
 
 
+def test_a_leave_carries_only_a_reason_a_room_is_told() -> None:
+    from charla.cluster.presence import _Event, _event_problem
+
+    def problem(**fields: object) -> str | None:
+        event = _Event(node="n1", boot="0a", user="ana", **fields)  # type: ignore[arg-type]
+        return _event_problem(event)
+
+    assert problem(ev="leave", room="dev", reason="me voy", quit=True) is None
+    assert problem(ev="leave", room="dev", quit=True) is None  # a dropped connection
+    for reason in ("\x1b[2J", "x" * 301, "dos\nlíneas", " espacio", "", "\u202e"):
+        assert problem(ev="leave", room="dev", reason=reason) == "invalid leave reason", reason
+    assert problem(ev="join", room="dev", reason="hola") == "a reason or quit on join"
+    assert problem(ev="hello", quit=True) == "a reason or quit on hello"
+
+
+def test_relays_hold_only_what_a_node_writes() -> None:
+    from charla.cluster.relay import Relayed, relay_problem
+
+    def problem(**fields: object) -> str | None:
+        return relay_problem(Relayed(**{"node": "n1", "boot": "0a", "user": "ana", **fields}))  # type: ignore[arg-type]
+
+    ref = "t0123456789abcdef"
+    assert problem(room="dev", state="active") is None
+    assert problem(to="bea", state="done") is None
+    assert problem(room="dev", tags={"+x/y": "a b"}, ref=ref) is None
+    assert problem(node="n\n1", room="dev", state="active") == "invalid node name or boot id"
+    assert problem(state="active") == "neither or both of room and to"
+    assert problem(room="dev", to="bea", state="active") == "neither or both of room and to"
+    assert problem(user="ana\x1b[0m", room="dev", state="active") == "invalid nick"
+    assert problem(to="b ea", state="active") == "invalid nick"
+    assert problem(room="d\x07ev", state="active") == "invalid room"
+    assert problem(room="dev", state="shouting") == "invalid typing"
+    assert problem(room="dev", state="active", ref=ref) == "invalid typing"
+    assert problem(room="dev") == "invalid tags"  # neither a typing nor tags
+    assert problem(room="dev", tags={"+x": "1"}) == "invalid tags"  # no ref
+    assert problem(room="dev", tags={"+x": "1"}, ref="\x1b[2J") == "invalid tags"
+    assert problem(room="dev", tags={"label": "1"}, ref=ref) == "invalid tags"
+    assert problem(room="dev", tags={"+x": "\r\n"}, ref=ref) == "invalid tags"
+    assert problem(room="dev", tags={"+x": "x" * 9000}, ref=ref) == "invalid tags"
+
+
 def test_read_markers_hold_only_what_a_node_writes() -> None:
     from charla.cluster.markers import Mark, mark_problem
     from charla.cluster.settings import ClusterSettings

@@ -14,7 +14,9 @@ from charla.cluster import presence as presence_module
 from charla.protocol import Error, Message, System, Users, Welcome
 
 from ..helpers import Peer, charla_cmd, free_port, subprocess_env, wait_listening
+from ..irc.helpers import RawIrc
 from .conftest import Cluster, eventually
+from .test_sessions import _hub
 
 
 async def _users(peer: Peer, room: str = "general") -> list[str]:
@@ -121,6 +123,31 @@ async def test_registered_nicks_hold_on_every_node(cluster: Cluster) -> None:
     assert (await impostor.expect(Welcome)).nick == "ana"
 
 
+async def test_a_quit_on_one_node_is_one_quit_with_its_reason_on_another(
+    cluster: Cluster,
+) -> None:
+    await cluster.node("a")
+    b = await cluster.node("b", irc="127.0.0.1:0")
+    ana = await cluster.connect("a", "ana", rooms=["dev"])
+    bea = await cluster.connect("b", "bea", rooms=["dev"])
+    irc = await RawIrc.registered(b.irc_ports[0], "ciro", channels=("#general", "#dev"))
+    await eventually(lambda: _hub(b).presence.in_room("ana", "dev"))
+    await ana.send({"type": "quit", "reason": "me voy a\x1b[31m dormir"})
+    # Native clients get what a single node sends: a leave per room, with the reason
+    # (cleaned, as the room of her own node was told it) and quit.
+    for room in ("dev", "general"):
+        left = await bea.expect(System, event="leave", user="ana", room=room)
+        assert (left.reason, left.quit) == ("me voy a[31m dormir", True)
+        assert left.text.endswith("(me voy a[31m dormir)")
+    # An IRC client gets one QUIT with the reason, not a PART per room.
+    await eventually(lambda: _hub(b).presence.find("ana") is None)  # all of it applied
+    await bea.say("buenas noches")
+    lines = await irc.until("PRIVMSG")
+    await irc.close()
+    gone = [(m.command, m.params) for m in lines if (m.source or "").startswith("ana!")]
+    assert gone == [("QUIT", ["me voy a[31m dormir"])]
+
+
 async def test_a_killed_node_has_its_users_announced_gone(cluster: Cluster) -> None:
     await cluster.node("a", dead_after=1.5)
     await cluster.node("b", dead_after=1.5)
@@ -142,6 +169,7 @@ async def test_a_killed_node_has_its_users_announced_gone(cluster: Cluster) -> N
             async with asyncio.timeout(20):
                 while len(left) < 2:
                     event = await peer.expect(System, event="leave", user="kim")
+                    assert event.quit  # she left the chat: one QUIT to IRC clients
                     left.add(event.room)
             assert left == {"general", "dev"}
             assert "kim" not in await _users(peer, "dev")

@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from charla.protocol import Message, System, format_ts
+from charla.protocol import Message, RelayedTags, System, Typing, format_ts
 
 from ..helpers import charla_cmd, subprocess_env
 from .conftest import Cluster, eventually, messages, nats_server_binary
@@ -199,4 +199,89 @@ async def test_entries_injected_into_the_stream_never_reach_a_client(
     for what in ("stream message", "presence event"):
         skips = [r.getMessage() for r in caplog.records if f"skipping {what}" in r.getMessage()]
         assert len(skips) == 1, skips
+    assert "\x1b" not in caplog.text
+
+
+async def test_forged_relays_and_leave_reasons_never_reach_a_client(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await cluster.node("a")
+    b = await cluster.node("b")
+    ana = await cluster.connect("a", "ana")
+    await cluster.connect("b", "bea")
+    assert a.hub is not None
+    presence = a.hub.presence
+    await eventually(lambda: presence.in_room("bea", "general"))
+    settings = a.bus.settings  # type: ignore[attr-defined]
+    of_b = {"node": "b", "boot": b.bus.boot}  # type: ignore[attr-defined]
+    ref = "t0123456789abcdef"
+    nc = await nats.connect(cluster.nats.url)
+    js = nc.jetstream()
+
+    async def relay(**fields: object) -> None:
+        await nc.publish(settings.relay_subject, msgspec.json.encode(fields))
+
+    async def leave(**fields: object) -> None:
+        event = {"ev": "leave", **of_b, "user": "bea", "room": "general", **fields}
+        await js.publish(settings.presence_subject, msgspec.json.encode(event))
+
+    try:
+        # Relays (plain NATS): what no node writes is skipped and logged...
+        await nc.publish(settings.relay_subject, b"\x1b[2J not json")
+        await relay(**of_b, user="bea", room="general", state="shouting")
+        await relay(**of_b, user="bea\x1b[31m", room="general", state="active")
+        await relay(**of_b, user="bea", room="general", to="ana", state="active")
+        await relay(**of_b, user="bea", room="general", tags={"+a": "\r\n"}, ref=ref)
+        await relay(**of_b, user="bea", room="general", tags={"label": "x"}, ref=ref)
+        await relay(**of_b, user="bea", room="general", tags={"+a": "1"}, ref="\x1b[2J")
+        await relay(**of_b, user="bea", room="general", tags={"+a": "1"}, ref=ref, state="done")
+        await relay(node="evil\nnode", boot="0e", user="bea", room="general", state="active")
+        # ...what the cluster does not know is dropped: nobody of that name on b, not
+        # her spelling, not her room, not b's current run, nobody here to write to.
+        await relay(**of_b, user="eve", room="general", state="active")
+        await relay(**of_b, user="Bea", room="general", state="active")
+        await relay(**of_b, user="bea", room="dev", state="active")
+        await relay(node="b", boot="0e", user="bea", room="general", state="active")
+        await relay(**of_b, user="bea", to="nadie", state="active")
+        for _ in range(5):  # a flood: twice b's own rate gets through, no more
+            await relay(**of_b, user="bea", to="ana", state="active")
+        await relay(**of_b, user="bea", room="general", state="done")
+        typing = []
+        async with asyncio.timeout(20):
+            while not typing or typing[-1].state != "done":
+                frame = await ana.recv()
+                assert frame is not None
+                if isinstance(frame, (Typing, RelayedTags)):
+                    typing.append(frame)
+        assert [(f.room, f.to, f.state) for f in typing] == [
+            (None, "ana", "active"),
+            (None, "ana", "active"),
+            ("general", None, "done"),
+        ]
+
+        # Leaves (in the stream) with a reason or quit no node writes: skipped whole.
+        await leave(reason="\x1b]0;pwned\x07")
+        await leave(reason="x" * 301)
+        await leave(reason="dos\nlíneas")
+        await leave(reason="")
+        await leave(quit="yes")
+        await leave(ev="join", reason="hola")
+        await leave(ev="quit", quit=True)
+        ts = format_ts(0)
+        await js.publish(
+            settings.room_subject("general"),
+            msgspec.json.encode({"u": "mallory", "t": "after them", "ts": ts, "r": "general"}),
+        )
+        await ana.expect(Message, text="after them")
+        frames = await ana.sync()
+    finally:
+        await nc.close()
+    assert not [f for f in frames if isinstance(f, (System, Typing, RelayedTags))]
+    assert presence.in_room("bea", "general")  # none of the leaves was applied
+    # One warning per node and kind, not one per input; no traceback, no escape.
+    relays = [r for r in caplog.records if "skipping relay" in r.getMessage()]
+    assert len(relays) == 2, [r.getMessage() for r in relays]  # nodes a and b
+    events = [r for r in caplog.records if "skipping presence event" in r.getMessage()]
+    assert len(events) == 2, [r.getMessage() for r in events]
+    assert not [r for r in caplog.records if r.exc_info]
     assert "\x1b" not in caplog.text

@@ -294,6 +294,29 @@ async def test_away_is_the_same_on_every_node(cluster: Cluster) -> None:
     assert (await carla.expect(Users, label="u3")).away is None
 
 
+async def test_the_away_reply_comes_once_an_hour_whichever_node_asks(cluster: Cluster) -> None:
+    await cluster.node("a")
+    b = await cluster.node("b")
+    carla = await cluster.connect("a", "carla")
+    await carla.send({"type": "away", "text": "de viaje", "label": "a"})
+    await carla.expect(System, event="away", label="a")
+    ana = await _registered(cluster, "a")
+    second, _ = await _session(cluster, "b")
+    await eventually(lambda: _hub(b).activity.away_among(["carla"]) == ["carla"])
+    await second.send({"type": "msg", "to": "carla", "text": "¿estás?", "label": "m"})
+    reply = await second.expect(System, event="away", label="m")
+    assert (reply.user, reply.reason) == ("carla", "de viaje")
+    await ana.expect(Message, text="¿estás?")  # node a has delivered it
+    # From her session on a, within the hour: told already, on b.
+    await ana.send({"type": "msg", "to": "carla", "text": "¿y ahora?", "label": "m2"})
+    frames = []
+    while not _of(Message, frames, label="m2"):
+        frame = await ana.recv()
+        assert frame is not None
+        frames.append(frame)
+    assert _of(System, frames, event="away") == []
+
+
 class _Clock:
     """A node's clock that a test moves forward."""
 

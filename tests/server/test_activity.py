@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from charla.protocol import Error, System, Typing, UserAway, Users
+from charla.protocol import Error, RelayedTags, System, Typing, UserAway, Users
+from charla.server.activity import TAGS_BURST, TYPING_EVERY
 from charla.server.member import Member
 from charla.server.rooms import Room
 
@@ -102,6 +103,35 @@ async def test_typing_is_relayed_and_throttled() -> None:
     await settle()
     states = [(f.room, f.to, f.state) for f in _of(Typing, beto_link.frames())]
     assert states == [("general", None, "done"), (None, "beto", "active")]
+
+
+async def test_typing_and_tags_from_other_nodes_reach_readers_here_within_a_bound() -> None:
+    chat = await Chat().start()
+    _, ana_link = await chat.welcomed("ana")
+    _, beto_link = await chat.welcomed("beto")
+    activity = chat.hub.activity
+    for _ in range(3):  # another node throttles its own; twice its rate gets through
+        activity.typing_elsewhere(Typing(user="eva", state="active", room="general"))
+    activity.typing_elsewhere(Typing(user="ana", state="active", room="general"))
+    activity.typing_elsewhere(Typing(user="eva", state="active", to="beto"))
+    activity.typing_elsewhere(Typing(user="eva", state="active", to="nadie"))
+    assert [(f.user, f.to) for f in _of(Typing, ana_link.frames())] == [("eva", None)] * 2
+    assert [(f.user, f.to) for f in _of(Typing, beto_link.frames())] == [
+        ("eva", None),
+        ("eva", None),
+        ("ana", None),  # the typist's own sessions here do not get it
+        ("eva", "beto"),
+    ]
+    for _ in range(2 * TAGS_BURST + 1):
+        activity.tags_elsewhere(RelayedTags(user="eva", tags={"+x": "1"}, room="general"))
+    assert len(_of(RelayedTags, beto_link.frames())) == 2 * TAGS_BURST
+    # Direct tags: the other party's sessions here, and the sender's own.
+    activity.tags_elsewhere(RelayedTags(user="ana", tags={"+x": "1"}, to="carla"))
+    assert _of(RelayedTags, ana_link.frames(), to="carla")
+    assert _of(RelayedTags, beto_link.frames()) == []
+    chat.clock.advance(TYPING_EVERY)
+    activity.typing_elsewhere(Typing(user="eva", state="done", room="general"))
+    assert [f.state for f in _of(Typing, beto_link.frames())] == ["done"]
 
 
 async def test_bad_typing_is_refused() -> None:

@@ -25,6 +25,7 @@ from ..protocol import (
     normalize_room,
 )
 from ..protocol.emoji import check_emoji
+from ..server.rooms import leave_reason
 from .settings import valid_node_name
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "valid_boot",
     "valid_emoji",
     "valid_key",
+    "valid_leave_reason",
     "valid_nick",
     "valid_origin",
     "valid_room",
@@ -63,6 +65,11 @@ def valid_room(room: str) -> bool:
 
 def valid_text(text: str, limit: int) -> bool:
     return _canonical(text, lambda t: clean_text(t, limit=limit))
+
+
+def valid_leave_reason(reason: str) -> bool:
+    """A part or quit message as a room is told it (one line, at most 300 characters)."""
+    return _canonical(reason, lambda r: leave_reason(r) or "") and reason != ""
 
 
 def valid_tags(tags: dict[str, str] | None) -> bool:

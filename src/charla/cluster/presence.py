@@ -53,6 +53,7 @@ from .checks import (
     SkipLog,
     all_valid,
     valid_key,
+    valid_leave_reason,
     valid_nick,
     valid_origin,
     valid_room,
@@ -61,10 +62,12 @@ from .checks import (
 from .connect import unreachable
 from .markers import ClusterMarkerLog
 from .moderation import ClusterModerationLog
+from .relay import ClusterRelay
 from .settings import name_token
 from .stream import NatsBus
 
 if TYPE_CHECKING:
+    from ..protocol import RelayedTags, Typing
     from ..server.hub import Hub
     from ..server.users import User
     from ..store import Store
@@ -103,6 +106,10 @@ class _Event(msgspec.Struct, omit_defaults=True, frozen=True):
     n: int = 1
     #: What the user said (``away``, ``hello``): None when it is not away.
     away: str | None = None
+    #: A ``leave``'s part or quit message as the room was told it, and whether the user
+    #: left the server rather than the room (IRC clients see one ``QUIT``).
+    reason: str | None = None
+    quit: bool = False
 
 
 class _Beat(msgspec.Struct, frozen=True):
@@ -179,6 +186,10 @@ def _event_problem(event: _Event) -> str | None:
         return "invalid room"
     if event.key is not None and not valid_key(event.key):
         return "invalid nick key"
+    if (event.reason is not None or event.quit) and event.ev != "leave":
+        return f"a reason or quit on {event.ev}"
+    if event.reason is not None and not valid_leave_reason(event.reason):
+        return "invalid leave reason"
     return None
 
 
@@ -240,6 +251,7 @@ class ClusterPresence:
         self._accounts: ClusterAccounts | None = None
         self._skips = SkipLog(log)
         self._background: set[asyncio.Task[None]] = set()
+        self._relay = ClusterRelay(bus, self.holds, self._spawn)
         #: Claims we gave up while NATS was away (deleted once it is back), and claims
         #: being asked for right now, per nick key.
         self._unreleased: dict[str, int] = {}
@@ -275,6 +287,7 @@ class ClusterPresence:
         bus.on_event = self._on_event
         bus.on_reconnect = self._reconnected
         await bus.nc.subscribe(self.settings.heartbeat_subject, cb=self._on_beat)
+        await self._relay.start(hub)
         self._started = time.monotonic()
         self._publish("online")
         loop = asyncio.get_running_loop()
@@ -391,8 +404,8 @@ class ClusterPresence:
     def joined(self, nick: str, room: str) -> None:
         self._publish("join", user=nick, room=room)
 
-    def left(self, nick: str, room: str) -> None:
-        self._publish("leave", user=nick, room=room)
+    def left(self, nick: str, room: str, *, reason: str | None = None, quit: bool = False) -> None:
+        self._publish("leave", user=nick, room=room, reason=reason, quit=quit)
 
     def counted(self, nick: str, sessions: int) -> None:
         if nick_key(nick) in self.announced:
@@ -421,6 +434,9 @@ class ClusterPresence:
 
     def idled(self, nick: str, idle: bool) -> None:
         self._publish("idle", user=nick, on=idle)
+
+    def relay(self, frame: Typing | RelayedTags) -> None:
+        self._relay.send(frame)
 
     def renamed(self, old: str, new: str) -> None:
         old_key, new_key = nick_key(old), nick_key(new)
@@ -469,6 +485,13 @@ class ClusterPresence:
 
     def idle_elsewhere(self, nick: str) -> bool:
         return all(user.idle for _, user in self._places(nick_key(nick)))
+
+    def holds(self, node: str, boot: str, nick: str, room: str | None) -> bool:
+        """Whether run ``boot`` of ``node`` has user ``nick``, spelled so (in ``room``,
+        when one is named)."""
+        state = self.nodes.get(node)
+        user = state.users.get(nick_key(nick)) if state is not None and state.boot == boot else None
+        return user is not None and user.nick == nick and (room is None or room in user.rooms)
 
     def _places(self, key: str) -> Iterator[tuple[str, _Remote]]:
         """Each other node where user ``key`` is, and the user there."""
@@ -556,14 +579,14 @@ class ClusterPresence:
             return
         if event.ev == "join" and event.room is not None:
             user.rooms.add(event.room)
-            tell("join", nick, event.room, None)
+            tell("join", nick, event.room)
         elif event.ev == "leave" and event.room is not None:
             user.rooms.discard(event.room)
-            tell("leave", nick, event.room, None)
+            tell("leave", nick, event.room, reason=event.reason, quit=event.quit)
         elif event.ev == "quit":
             del state.users[key]
             for room in sorted(user.rooms):
-                tell("leave", nick, room, None)
+                tell("leave", nick, room, quit=True)
             self._user_changed(nick)
         elif event.ev == "nick" and event.new is not None:
             del state.users[key]
@@ -609,27 +632,18 @@ class ClusterPresence:
         for key, user in known.items():
             kept = state.users[key].rooms if key in state.users else set()
             for room in sorted(user.rooms - kept):
-                tell("leave", user.nick, room, None)
+                tell("leave", user.nick, room)
         for key, user in state.users.items():
             had = known[key].rooms if key in known else set()
             for room in sorted(user.rooms - had):
-                tell("join", user.nick, room, None)
+                tell("join", user.nick, room)
         state.synced = True
         for nick in {user.nick for user in (*known.values(), *state.users.values())}:
             self._user_changed(nick)
 
     def _announcer(self, node: str, state: _Node) -> _Tell:
-        hub = self.hub
-        if not state.synced or hub is None:
-            return _silent
-
-        def tell(event: str, user: str, room: str, new: str | None) -> None:
-            # A user still in the room on a third node neither joins nor leaves it.
-            if event != "nick" and self._in_room_except(nick_key(user), room, node):
-                return
-            hub.announce_elsewhere(event, user, room, new=new)
-
-        return tell
+        hub = self.hub if state.synced else None
+        return _Tell(hub, lambda key, room: self._in_room_except(key, room, node))
 
     def _publish_roster(self) -> None:
         assert self.hub is not None
@@ -657,7 +671,7 @@ class ClusterPresence:
         tell = self._announcer(node, state)
         for user in state.users.values():
             for room in sorted(user.rooms):
-                tell("leave", user.nick, room, None)
+                tell("leave", user.nick, room, quit=True)  # their connections are gone
             self._user_changed(user.nick)
         self._spawn(self._free_claims(node, boot, list(state.users)))
 
@@ -818,9 +832,26 @@ def _state_of(user: User | None) -> _State:
     return _State(n=min(len(user.sessions), MAX_SESSIONS) or 1, away=said, idle=user.idle)
 
 
-#: Announce (event, user, room, new nick) to this node's members of the room.
-_Tell = Callable[[str, str, str, str | None], None]
+@dataclass(frozen=True, slots=True)
+class _Tell:
+    """Announces what a user of another node did to this node's members of the room
+    (nobody, before that node's roster is applied)."""
 
+    hub: Hub | None
+    #: Whether the user (nick key) is in the room on a node other than the one it left.
+    elsewhere: Callable[[str, str], bool]
 
-def _silent(event: str, user: str, room: str, new: str | None) -> None:
-    pass
+    def __call__(
+        self,
+        event: str,
+        user: str,
+        room: str,
+        new: str | None = None,
+        *,
+        reason: str | None = None,
+        quit: bool = False,
+    ) -> None:
+        # A user still in the room on a third node neither joins nor leaves it.
+        if self.hub is None or (event != "nick" and self.elsewhere(nick_key(user), room)):
+            return
+        self.hub.announce_elsewhere(event, user, room, new=new, reason=reason, quit=quit)

@@ -132,6 +132,11 @@ class ClusterSettings:
         return f"{self.namespace}.heartbeat"
 
     @property
+    def relay_subject(self) -> str:
+        """Typing and client tags alone (charla.cluster.relay): plain NATS, never stored."""
+        return f"{self.namespace}.relay"
+
+    @property
     def inbox_prefix(self) -> str:
         """Replies and consumer deliveries come to ``_INBOX_<ns>.…``, not the shared
         ``_INBOX.…``: NATS permissions can then keep every other user out of them."""

@@ -23,6 +23,11 @@ out, the rest are dropped silently. Clients let an ``active`` lapse after
 and never stored: to the room's members, or to the other party's sessions and the
 sender's other ones; at most :data:`TAGS_BURST` every :data:`TYPING_EVERY` seconds per
 user and conversation go out, the rest are dropped silently.
+
+In a cluster, what goes out to this node's readers goes to the other nodes too
+(``Presence.relay``), whose readers get it from :meth:`Activity.typing_elsewhere` and
+:meth:`Activity.tags_elsewhere`; the automatic away reply counts those the other nodes
+gave (:meth:`Activity.replied_elsewhere`), so it stays once an hour per sender.
 """
 
 from __future__ import annotations
@@ -92,10 +97,14 @@ _NOT_ACTIVITY = (ClientPing, ClientPong, Away, Back)
 class Activity:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
-        #: When each (user, conversation) last had a typing relayed.
-        self._typed: dict[tuple[str, str], float] = {}
-        #: When each (user, conversation) last had client tags relayed, newest last.
-        self._tagged: dict[tuple[str, str], list[float]] = {}
+        #: Typing and client tags relayed per (user, conversation): from this node's
+        #: sessions, and from other nodes (which throttle their own: twice their rate
+        #: here leaves room for the network's jitter, and bounds what a forged relay can
+        #: make this node send).
+        self._typed = _Throttle(1)
+        self._tagged = _Throttle(TAGS_BURST)
+        self._typed_elsewhere = _Throttle(2)
+        self._tagged_elsewhere = _Throttle(2 * TAGS_BURST)
         #: When each (sender, away user) last got the automatic reply.
         self._replied: dict[tuple[str, str], float] = {}
         #: The sessions that asked to hear away and back (``hello.away_notify``).
@@ -239,18 +248,31 @@ class Activity:
         """A direct message to an away user: tell its sender, once an hour at most."""
         target = self._hub.users.get(to)
         name = target.nick if target is not None else self._hub.presence.find(to)
-        if name is None or nick_key(name) == nick_key(member.nick or ""):
+        away = self._reply_due(member.nick or "", name) if name is not None else None
+        if name is None or away is None:
             return
-        away = self._away_of(name)
-        if away is None:
-            return
-        key = (nick_key(member.nick or ""), nick_key(name))
-        now = self._hub.clock()
-        if now - self._replied.get(key, -math.inf) < AWAY_REPLY_EVERY:
-            return
-        self._replied[key] = now
         text = tr(member.lang, "{user} is away", user=name)
         member.send(System(event="away", user=name, reason=away or None, text=text, label=label))
+
+    def replied_elsewhere(self, sender: str, to: str) -> None:
+        """``sender`` sent a direct message to ``to`` on another node, which told it if
+        ``to`` is away: this node does not tell it again within the hour."""
+        self._reply_due(sender, to)
+
+    def _reply_due(self, sender: str, name: str) -> str | None:
+        """``name``'s away message ("" for none) when ``sender`` is due the automatic
+        reply, which is then counted as told; None when it is not."""
+        if nick_key(name) == nick_key(sender):
+            return None
+        away = self._away_of(name)
+        if away is None:
+            return None
+        key = (nick_key(sender), nick_key(name))
+        now = self._hub.clock()
+        if now - self._replied.get(key, -math.inf) < AWAY_REPLY_EVERY:
+            return None
+        self._replied[key] = now
+        return away
 
     def check(self, now: float) -> None:
         """Users idle past ``--auto-away`` become away; old throttle entries go."""
@@ -261,57 +283,62 @@ class Activity:
                     user.idle = True
                     self._hub.presence.idled(user.nick, True)
                 self._maybe_auto_away(user)
-        self._typed = {k: t for k, t in self._typed.items() if now - t < TYPING_EVERY}
-        self._tagged = {k: t for k, t in self._tagged.items() if now - t[-1] < TYPING_EVERY}
+        for throttle in (self._typed, self._tagged, self._typed_elsewhere, self._tagged_elsewhere):
+            throttle.forget_old(now)
         self._replied = {k: t for k, t in self._replied.items() if now - t < AWAY_REPLY_EVERY}
 
     # --- typing ----------------------------------------------------------------------------
 
     def typing(self, member: Member, frame: ClientTyping) -> None:
-        """Relay ``frame`` to who reads the conversation, unless one went out lately."""
+        """Relay ``frame`` to who reads the conversation, here and on the other nodes,
+        unless one went out lately."""
         user = _user(member)
         relayed = Typing(user=user.nick, state=frame.state)
-        relayed.room, relayed.to, readers = self._conversation(member, frame)
+        relayed.room, relayed.to = self._conversation(member, frame)
         if frame.label is not None:  # a labelled request gets its echo, relayed or not
             member.send(msgspec.structs.replace(relayed, label=frame.label))
-        key = _key(user, relayed.room, relayed.to)
-        now = self._hub.clock()
-        if now - self._typed.get(key, -math.inf) < TYPING_EVERY:
-            return
-        self._typed[key] = now
-        data = encode(relayed)
-        for reader in readers:
-            if reader.user is not user:
-                reader.send_bytes(data)
+        if self._typed.allow(_key(user.nick, relayed.room, relayed.to), self._hub.clock()):
+            readers = self._readers(relayed.room, relayed.to)
+            _send(relayed, [r for r in readers if r.user is not user])
+            self._hub.presence.relay(relayed)
+
+    def typing_elsewhere(self, relayed: Typing) -> None:
+        """Another node relayed a ``typing`` (its fields checked): to who reads the
+        conversation here, but the typist's own sessions."""
+        key = _key(relayed.user, relayed.room, relayed.to)
+        if self._typed_elsewhere.allow(key, self._hub.clock()):
+            typist = self._hub.users.get(relayed.user)
+            readers = self._readers(relayed.room, relayed.to)
+            _send(relayed, [r for r in readers if r.user is not typist])
 
     def relay_tags(self, member: Member, frame: ClientTags) -> None:
         """Relay client-only tags to who reads the conversation (the sender's other
-        sessions too), unless :data:`TAGS_BURST` went out lately."""
+        sessions too), here and on the other nodes, unless :data:`TAGS_BURST` went out
+        lately."""
         user = _user(member)
         tags = check_tags(frame.tags) or {}
         relayed = RelayedTags(user=user.nick, tags=tags, ref=f"t{secrets.token_hex(8)}")
         if not relayed.tags:
             raise ProtocolError(Code.BAD_ARGUMENTS, "tags needs at least one client tag")
-        relayed.room, relayed.to, readers = self._conversation(member, frame)
-        if relayed.to is not None:
-            readers += [s for s in user.sessions if s not in readers]
+        relayed.room, relayed.to = self._conversation(member, frame)
         if frame.label is not None:  # a labelled request gets its echo, relayed or not
             member.send(msgspec.structs.replace(relayed, label=frame.label))
-        key = _key(user, relayed.room, relayed.to)
-        now = self._hub.clock()
-        recent = [t for t in self._tagged.get(key, ()) if now - t < TYPING_EVERY]
-        if len(recent) >= TAGS_BURST:
-            return
-        self._tagged[key] = [*recent, now]
-        data = encode(relayed)
-        for reader in readers:
-            if reader is not member:
-                reader.send_bytes(data)
+        if self._tagged.allow(_key(user.nick, relayed.room, relayed.to), self._hub.clock()):
+            readers = self._readers(relayed.room, relayed.to, sender=user.nick)
+            _send(relayed, [r for r in readers if r is not member])
+            self._hub.presence.relay(relayed)
+
+    def tags_elsewhere(self, relayed: RelayedTags) -> None:
+        """Another node relayed client tags (their fields checked): to who reads the
+        conversation here, the sender's sessions here too."""
+        key = _key(relayed.user, relayed.room, relayed.to)
+        if self._tagged_elsewhere.allow(key, self._hub.clock()):
+            _send(relayed, self._readers(relayed.room, relayed.to, sender=relayed.user))
 
     def _conversation(
         self, member: Member, frame: ClientTyping | ClientTags
-    ) -> tuple[str | None, str | None, list[Member]]:
-        """The room (or the other party) ``frame`` is for, and the sessions reading it."""
+    ) -> tuple[str | None, str | None]:
+        """The room (or the other party, on any node) ``frame`` is for."""
         if (frame.room is None) == (frame.to is None):
             raise ProtocolError(
                 Code.BAD_ARGUMENTS, f"{type(frame).__struct_config__.tag} needs either room or to"
@@ -321,20 +348,56 @@ class Activity:
             if room not in member.rooms:
                 raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
             self._hub.moderation.check_voice(member, room)  # the muted do not type either
-            return room, None, self._room_readers(room)
-        target = self._hub.users.get(normalize_nick(frame.to or ""))
-        if target is None:
+            return room, None
+        to = normalize_nick(frame.to or "")
+        target = self._hub.users.get(to)
+        name = target.nick if target is not None else self._hub.presence.find(to)
+        if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {frame.to!r:.40} is here")
-        return None, target.nick, list(target.sessions)
+        return None, name
 
-    def _room_readers(self, name: str) -> list[Member]:
-        room = self._hub.rooms.get(name)
-        return list(room.members()) if room is not None else []
+    def _readers(self, room: str | None, to: str | None, sender: str | None = None) -> list[Member]:
+        """The sessions here that read a conversation: the room's members, or the
+        sessions of ``to`` (and of ``sender``, when named)."""
+        if room is not None:
+            found = self._hub.rooms.get(room)
+            return list(found.members()) if found is not None else []
+        users = self._hub.users
+        readers = dict.fromkeys(users.sessions(to or ""))
+        if sender is not None:
+            readers.update(dict.fromkeys(users.sessions(sender)))
+        return list(readers)
 
 
-def _key(user: User, room: str | None, to: str | None) -> tuple[str, str]:
+class _Throttle:
+    """At most ``burst`` per :data:`TYPING_EVERY` seconds for each key; what goes over
+    is dropped."""
+
+    def __init__(self, burst: int) -> None:
+        self._burst = burst
+        #: When each key last went out, newest last.
+        self._times: dict[tuple[str, str], list[float]] = {}
+
+    def allow(self, key: tuple[str, str], now: float) -> bool:
+        recent = [t for t in self._times.get(key, ()) if now - t < TYPING_EVERY]
+        if len(recent) >= self._burst:
+            return False
+        self._times[key] = [*recent, now]
+        return True
+
+    def forget_old(self, now: float) -> None:
+        self._times = {k: t for k, t in self._times.items() if now - t[-1] < TYPING_EVERY}
+
+
+def _send(frame: Typing | RelayedTags, readers: list[Member]) -> None:
+    data = encode(frame)
+    for reader in readers:
+        reader.send_bytes(data)
+
+
+def _key(user: str, room: str | None, to: str | None) -> tuple[str, str]:
     """A throttle's key: the user, and the conversation (``#room`` or ``@nick``)."""
-    return nick_key(user.nick), f"#{room}" if room else f"@{nick_key(to or '')}"
+    return nick_key(user), f"#{room}" if room else f"@{nick_key(to or '')}"
 
 
 def _user(member: Member) -> User:

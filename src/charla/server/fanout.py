@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..bus import Delivery, Draft, Event, position
-from ..protocol import Code, Deleted, Error, encode
+from ..protocol import Code, Deleted, Error, Message, encode
 from .authors import author_of
 from .pacing import Pacer
 
@@ -196,6 +196,9 @@ class FanOut:
             else:
                 reader.send_bytes(data)
         self._hub.metrics.deliveries += len(readers)
+        if sender is None and isinstance(message, Message) and message.to is not None:
+            # Sent on another node, which answered it if the recipient is away.
+            self._hub.activity.replied_elsewhere(message.user, message.to)
 
     async def delivered_through(self, message_id: int) -> None:
         """Return once every message up to ``message_id`` has been through ``deliver``."""

@@ -294,7 +294,14 @@ class Hub:
         self.fanout.reject(drafts, reason)
 
     def announce_elsewhere(
-        self, event: str, user: str, room: str, *, new: str | None = None
+        self,
+        event: str,
+        user: str,
+        room: str,
+        *,
+        new: str | None = None,
+        reason: str | None = None,
+        quit: bool = False,
     ) -> None:
         """Something happened on another node: tell this node's members of ``room``
         (a join or leave of a user who is in the room here changes nothing for them)."""
@@ -302,7 +309,7 @@ class Hub:
             return
         local = self.rooms.get(room)
         if local is not None:
-            self.rooms.announce(local, event, user, new=new)
+            self.rooms.announce(local, event, user, new=new, reason=reason, quit=quit)
 
     # --- time ------------------------------------------------------------------------
 

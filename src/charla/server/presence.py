@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from .accounts import Accounts, LocalAccounts
 
 if TYPE_CHECKING:
+    from ..protocol import RelayedTags, Typing
     from ..store import Store
     from .hub import Hub
     from .markers import MarkerLog
@@ -54,7 +55,8 @@ class Presence(Protocol):
 
     def joined(self, nick: str, room: str) -> None: ...
 
-    def left(self, nick: str, room: str) -> None: ...
+    def left(self, nick: str, room: str, *, reason: str | None = None, quit: bool = False) -> None:
+        """``nick`` left ``room`` here; ``reason`` and ``quit`` as the room was told."""
 
     def renamed(self, old: str, new: str) -> None: ...
 
@@ -72,6 +74,10 @@ class Presence(Protocol):
 
     def idled(self, nick: str, idle: bool) -> None:
         """Every session of ``nick`` on this node is idle (True), or one is active again."""
+
+    def relay(self, frame: Typing | RelayedTags) -> None:
+        """``frame`` went to this node's readers of its conversation: the other nodes'
+        readers hear it too (never stored)."""
 
     def users(self, room: str) -> list[str]:
         """Members of ``room`` on other nodes, but for the users in it here."""
@@ -137,7 +143,7 @@ class LocalPresence:
     def joined(self, nick: str, room: str) -> None:
         pass
 
-    def left(self, nick: str, room: str) -> None:
+    def left(self, nick: str, room: str, *, reason: str | None = None, quit: bool = False) -> None:
         pass
 
     def renamed(self, old: str, new: str) -> None:
@@ -153,6 +159,9 @@ class LocalPresence:
         pass
 
     def idled(self, nick: str, idle: bool) -> None:
+        pass
+
+    def relay(self, frame: Typing | RelayedTags) -> None:
         pass
 
     def users(self, room: str) -> list[str]:

@@ -287,9 +287,10 @@ class RoomDirectory:
         room.remove(member)
         nick = member.nick or ""
         if not self._hub.users.others_in(member, name):  # the user's last session here
+            told = leave_reason(reason)
             if not self._hub.presence.in_room(nick, name):  # ... and in the cluster
-                self.announce(room, "leave", nick, reason=leave_reason(reason), quit=quit)
-            self._hub.presence.left(nick, name)
+                self.announce(room, "leave", nick, reason=told, quit=quit)
+            self._hub.presence.left(nick, name, reason=told, quit=quit)
         self._drop_if_empty(room)
 
     def leave_all(self, member: Member, *, reason: str | None = None) -> None:
