@@ -259,3 +259,21 @@ async def test_registration_waits_for_cap_end_and_pass_is_the_server_password(
         await peer.send({"type": "ping", "token": "t"})
         await peer.expect(Pong, token="t")
         await peer.close()
+
+
+async def test_a_script_that_sends_everything_at_once_is_heard(tmp_path: Path) -> None:
+    """The CI notifier of a thousand READMEs: one write of NICK, USER, JOIN, PRIVMSG and
+    QUIT, without waiting for the welcome, as to any IRC server."""
+    async with irc_server(tmp_path) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        ci = await RawIrc.connect(server.irc_ports[0])
+        await ci.send(
+            "NICK ci", "USER ci 0 * :ci", "JOIN #general", "PRIVMSG #general :build ok", "QUIT"
+        )
+        heard = await bob.expect(Message, user="ci")
+        assert (heard.room, heard.text) == ("general", "build ok")
+        seen = await ci.until("ERROR")
+        assert "451" not in [m.command for m in seen]
+        await ci.close()
+        await bob.close()

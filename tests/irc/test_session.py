@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charla.irc.messages import IrcLineSplitter, IrcMessage, TooLong, parse, serialize
-from charla.irc.session import IrcOptions, IrcSession, Person
+from charla.irc.session import MAX_EARLY_LINES, IrcOptions, IrcSession, Person
 from charla.irc.translate import _glob
 from charla.protocol import (
     BanInfo,
@@ -96,6 +96,47 @@ def test_a_taken_nick_is_433_and_another_nick_tries_again() -> None:
     assert session.take()[1] == [
         Hello(nick="ana_", away_notify=True, join_default=False, label="hello")
     ]
+
+
+def test_lines_sent_with_the_registration_are_read_once_charla_welcomes() -> None:
+    """A script sends everything at once, as to any IRC server: what comes while the
+    hello is being answered waits for the welcome, then is read in order."""
+    session = IrcSession(options())
+    for line in ["NICK ci", "USER ci 0 * :ci", "JOIN #general", "PRIVMSG #general :build ok"]:
+        session.receive_line(line)
+    out, frames = session.take()
+    assert out == []  # no 451: nothing refused while the hello is answered
+    assert [type(frame).__name__ for frame in frames] == ["Hello"]
+    info = ServerInfo(name="c", version="1")
+    session.receive_frame(Welcome(nick="ci", server=info, label="hello"))
+    out, frames = session.take()
+    assert b" 001 " in out[0] and not [line for line in out if b" 451 " in line]
+    asked = [type(frame).__name__ for frame in frames]
+    assert asked[0] == "Join" and asked[-1] == "Say"  # the JOIN's NAMES in between
+
+
+def test_lines_after_a_refused_hello_wait_for_the_next_one() -> None:
+    session = IrcSession(options())
+    for line in ["NICK ana", "USER ana 0 * :Ana", "NICK ana_", "JOIN #general"]:
+        session.receive_line(line)
+    session.take()
+    session.receive_frame(Error(code="nick_taken", message="taken", label="hello"))
+    out, frames = session.take()
+    assert b" 433 " in out[0]
+    # The NICK that came meanwhile is read: a second hello; the JOIN waits for it.
+    assert frames == [Hello(nick="ana_", away_notify=True, join_default=False, label="hello")]
+    info = ServerInfo(name="c", version="1")
+    session.receive_frame(Welcome(nick="ana_", server=info, label="hello"))
+    assert type(session.take()[1][0]).__name__ == "Join"
+
+
+def test_only_so_many_lines_wait_for_the_welcome() -> None:
+    session = IrcSession(options())
+    session.receive_line("NICK ci")
+    session.receive_line("USER ci 0 * :ci")
+    for _ in range(MAX_EARLY_LINES + 3):
+        session.receive_line("PING x")
+    assert [m.command for m in lines(session)] == ["PONG"] * 3  # read at once, past the bound
 
 
 def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() -> None:

@@ -75,6 +75,8 @@ CAPS: dict[str, str] = {
 }
 #: Most frames held between a SASL welcome and ``CAP END``.
 MAX_HELD = 1000
+#: Most lines held while charla answers the ``hello`` (more are refused with 451).
+MAX_EARLY_LINES = 32
 #: Most requests whose answers are still told apart by label.
 MAX_PENDING = 4096
 #: Requests whose last answer is the sender's copy of the message (or its refusal; an
@@ -225,6 +227,10 @@ class IrcSession:
         self._labels = itertools.count(1)
         self._batches = itertools.count(1)
         self._held: list[ServerFrame] = []
+        #: Lines that came while charla was answering the ``hello``: a script may send
+        #: NICK, USER, JOIN and PRIVMSG at once, as to any IRC server, and they are read
+        #: in order once the ``hello`` is answered.
+        self._early: list[str | NotUtf8 | TooLong] = []
         #: Responses waiting for barriers, in the order of their commands: each is sent
         #: once it and those before it are answered.
         self._waiting: deque[Response] = deque()
@@ -330,6 +336,9 @@ class IrcSession:
 
     def receive_line(self, line: str | NotUtf8 | TooLong) -> None:
         if self.closing:
+            return
+        if self.hello_sent and not self.welcomed and len(self._early) < MAX_EARLY_LINES:
+            self._early.append(line)
             return
         text = line.text if isinstance(line, NotUtf8) else line
         if isinstance(text, TooLong) or client_tags_too_long(text):
@@ -496,12 +505,21 @@ class IrcSession:
                 )
                 self.reply(n.RPL_SASLSUCCESS, "SASL authentication successful")
             self.try_register()
+            self._read_early_lines()
             return True
         if isinstance(frame, Error) and not self.welcomed:
             self.hello_sent = False
             self._hello_refused(frame.code, frame.message, sasl=frame.label == "sasl")
+            self._read_early_lines()
             return True
         return False
+
+    def _read_early_lines(self) -> None:
+        """The ``hello`` is answered: read the lines that came meanwhile, in order (one
+        that sends another ``hello``, a new NICK after a refusal, holds those after it)."""
+        early, self._early = self._early, []
+        for line in early:
+            self.receive_line(line)
 
     def _hello_refused(self, code: str, message: str, *, sasl: bool) -> None:
         from ..protocol import Code
