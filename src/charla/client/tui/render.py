@@ -64,6 +64,9 @@ _NOTICE = Style(color="#9a9a9a", italic=True)
 # Light enough that NO_COLOR's grey version is still readable.
 _ERROR = Style(color="#ff6b6b", bold=True)
 _DIRECT = Style(color="magenta")
+#: Before the text of a message a program sent (a webhook, a client in bot mode), so
+#: nobody takes it for a person's.
+_BOT_BADGE = Text(" bot ", style=Style(dim=True, reverse=True)) + " "
 _MENTION = Style(bgcolor="#4a3b00", bold=True)
 _SELECTED = Style(bgcolor="#264f78")
 #: Marks the selected message without colour too (NO_COLOR).
@@ -135,6 +138,8 @@ def message_entry(
     extra = [reactions_line(message.reactions, me), replies_line(replies, lang)]
     blocks = (*parts.blocks, *(line for line in extra if line is not None))
     who, body, kind, mention = _shape(message, me, parts.text)
+    if message.bot and not message.deleted:
+        body = _BOT_BADGE + body
     prefix = _prefix(local_time(message.ts), who, selected=selected)
     return Entry(
         prefix, body, kind, mention=mention, id=message.id, blocks=blocks, selected=selected
