@@ -148,6 +148,26 @@ def test_a_leave_carries_only_a_reason_a_room_is_told() -> None:
     assert problem(ev="hello", quit=True) == "a reason or quit on hello"
 
 
+def test_every_reason_a_room_is_told_passes_the_other_nodes_checks() -> None:
+    """A node checks a leave's reason by telling it again: a reason told once must come
+    out the same, or the other nodes skip the leave and keep the user in the room."""
+    from charla.cluster.checks import valid_leave_reason
+    from charla.server.rooms import MAX_LEAVE_REASON, leave_reason
+
+    hostile = (
+        "adiós \x1b ya",  # a control character between spaces
+        "a \x00\x07 b",
+        "x" * (MAX_LEAVE_REASON - 1) + " y",  # a space where the reason is cut
+        "x" * (MAX_LEAVE_REASON - 1) + "\x1b" * 5 + " y",
+        "\x1b hola \x1b",
+        " a \t\n b ",
+    )
+    for text in hostile:
+        told = leave_reason(text)
+        assert told is not None and valid_leave_reason(told), repr(told)
+        assert leave_reason(told) == told
+
+
 def test_relays_hold_only_what_a_node_writes() -> None:
     from charla.cluster.relay import Relayed, relay_problem
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from charla.irc.messages import parse
 from charla.irc.session import IrcSession
-from charla.protocol import ClientPing, Invite, Joined, Pong, ServerInfo, Welcome
+from charla.irc.transport import irc_options
+from charla.protocol import ClientPing, Invite, Joined, Pong, ServerInfo, Welcome, nick_key
+from charla.server.presence import LocalPresence
 
 from ..helpers import Peer
+from ..server.fakes import Chat
 from .helpers import RawIrc, irc_server
 from .test_session import lines, options, registered
 
@@ -74,3 +77,28 @@ async def test_a_member_inviting_a_user_in_the_channel_gets_443_and_otherwise_48
             await carla.close()
             await beto.close()
             await ana.close()
+
+
+class _EvaInClase(LocalPresence):
+    """The cluster as a node sees it: eva, on another node, is in #clase."""
+
+    def find(self, nick: str) -> str | None:
+        return "eva" if nick_key(nick) == "eva" else None
+
+    def in_room(self, nick: str, room: str) -> bool:
+        return nick_key(nick) == "eva" and room == "clase"
+
+    def users(self, room: str) -> list[str]:
+        raise AssertionError("an INVITE listed every user of the cluster in the room")
+
+
+async def test_whether_an_invitee_is_in_the_channel_asks_about_that_user_alone() -> None:
+    """``443`` is answered by the front-end, before charla's rate limit: asking must
+    not walk the room's members on every node."""
+    chat = await Chat().start()
+    await chat.welcomed("ana")  # in #general
+    chat.hub.presence = _EvaInClase()
+    in_channel = irc_options(chat.hub, "today").in_channel
+    assert in_channel("ANA", "#general") and not in_channel("ana", "#clase")
+    assert in_channel("Eva", "#clase") and not in_channel("eva", "#general")
+    assert not in_channel("nadie", "#clase") and not in_channel("eva", "#no vale")

@@ -126,12 +126,31 @@ async def test_typing_and_tags_from_other_nodes_reach_readers_here_within_a_boun
         activity.tags_elsewhere(RelayedTags(user="eva", tags={"+x": "1"}, room="general"))
     assert len(_of(RelayedTags, beto_link.frames())) == 2 * TAGS_BURST
     # Direct tags: the other party's sessions here, and the sender's own.
+    _, carla_link = await chat.welcomed("carla")
     activity.tags_elsewhere(RelayedTags(user="ana", tags={"+x": "1"}, to="carla"))
     assert _of(RelayedTags, ana_link.frames(), to="carla")
+    assert _of(RelayedTags, carla_link.frames(), to="carla")
     assert _of(RelayedTags, beto_link.frames()) == []
     chat.clock.advance(TYPING_EVERY)
     activity.typing_elsewhere(Typing(user="eva", state="done", room="general"))
     assert [f.state for f in _of(Typing, beto_link.frames())] == ["done"]
+
+
+async def test_relays_from_other_nodes_to_nobody_cost_nothing_and_reach_nobody() -> None:
+    """A flood of relays, each to another made-up nick, neither reaches anyone nor grows
+    what this node keeps: a relay counts against a throttle only when it goes out."""
+    chat = await Chat().start()
+    _, ana_link = await chat.welcomed("ana")
+    activity = chat.hub.activity
+    for i in range(50):
+        activity.typing_elsewhere(Typing(user="eva", state="active", to=f"nadie{i}"))
+        activity.typing_elsewhere(Typing(user="eva", state="active", room=f"sala{i}"))
+        # ana's own tags to nobody (only ana has sessions here): no node sends those.
+        activity.tags_elsewhere(RelayedTags(user="ana", tags={"+x": "1"}, to=f"nadie{i}"))
+        activity.tags_elsewhere(RelayedTags(user="eva", tags={"+x": "1"}, room=f"sala{i}"))
+    assert ana_link.frames() == []
+    throttles = (activity._typed_elsewhere, activity._tagged_elsewhere)  # what it keeps
+    assert [len(t) for t in throttles] == [0, 0]
 
 
 async def test_bad_typing_is_refused() -> None:

@@ -111,13 +111,9 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
             room = normalize_room(name)
         except ProtocolError:
             return False
-        display = find_nick(nick)
-        if display is None:
-            return False
-        member = hub.nicks.get(nick_key(display))
-        if member is not None:  # a user's rooms are those of each of its sessions
-            return room in member.rooms
-        return any(nick_key(other) == nick_key(display) for other in hub.presence.users(room))
+        # That user alone, here and on each node: answered before charla's rate limit,
+        # so never a walk of the room's members in the cluster.
+        return hub.users.in_room(nick, room) or hub.presence.in_room(nick, room)
 
     return IrcOptions(
         server_name=config.name,

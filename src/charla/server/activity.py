@@ -246,8 +246,7 @@ class Activity:
 
     def reply_if_away(self, member: Member, to: str, label: str | None) -> None:
         """A direct message to an away user: tell its sender, once an hour at most."""
-        target = self._hub.users.get(to)
-        name = target.nick if target is not None else self._hub.presence.find(to)
+        name = self._online(to)
         away = self._reply_due(member.nick or "", name) if name is not None else None
         if name is None or away is None:
             return
@@ -305,11 +304,12 @@ class Activity:
     def typing_elsewhere(self, relayed: Typing) -> None:
         """Another node relayed a ``typing`` (its fields checked): to who reads the
         conversation here, but the typist's own sessions."""
+        typist = self._hub.users.get(relayed.user)
+        readers = [r for r in self._readers(relayed.room, relayed.to) if r.user is not typist]
         key = _key(relayed.user, relayed.room, relayed.to)
-        if self._typed_elsewhere.allow(key, self._hub.clock()):
-            typist = self._hub.users.get(relayed.user)
-            readers = self._readers(relayed.room, relayed.to)
-            _send(relayed, [r for r in readers if r.user is not typist])
+        # Counted only when it goes out: a forged flood to nobody here keeps nothing.
+        if readers and self._typed_elsewhere.allow(key, self._hub.clock()):
+            _send(relayed, readers)
 
     def relay_tags(self, member: Member, frame: ClientTags) -> None:
         """Relay client-only tags to who reads the conversation (the sender's other
@@ -331,9 +331,13 @@ class Activity:
     def tags_elsewhere(self, relayed: RelayedTags) -> None:
         """Another node relayed client tags (their fields checked): to who reads the
         conversation here, the sender's sessions here too."""
+        if relayed.to is not None and self._online(relayed.to) is None:
+            return  # no node relays tags to nobody: each made-up nick would pass anew
+        readers = self._readers(relayed.room, relayed.to, sender=relayed.user)
         key = _key(relayed.user, relayed.room, relayed.to)
-        if self._tagged_elsewhere.allow(key, self._hub.clock()):
-            _send(relayed, self._readers(relayed.room, relayed.to, sender=relayed.user))
+        # Counted only when it goes out: a forged flood to nobody here keeps nothing.
+        if readers and self._tagged_elsewhere.allow(key, self._hub.clock()):
+            _send(relayed, readers)
 
     def _conversation(
         self, member: Member, frame: ClientTyping | ClientTags
@@ -349,12 +353,15 @@ class Activity:
                 raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
             self._hub.moderation.check_voice(member, room)  # the muted do not type either
             return room, None
-        to = normalize_nick(frame.to or "")
-        target = self._hub.users.get(to)
-        name = target.nick if target is not None else self._hub.presence.find(to)
+        name = self._online(normalize_nick(frame.to or ""))
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {frame.to!r:.40} is here")
         return None, name
+
+    def _online(self, nick: str) -> str | None:
+        """``nick`` as spelled by its user, here or on another node; None when offline."""
+        user = self._hub.users.get(nick)
+        return user.nick if user is not None else self._hub.presence.find(nick)
 
     def _readers(self, room: str | None, to: str | None, sender: str | None = None) -> list[Member]:
         """The sessions here that read a conversation: the room's members, or the
@@ -377,6 +384,10 @@ class _Throttle:
         self._burst = burst
         #: When each key last went out, newest last.
         self._times: dict[tuple[str, str], list[float]] = {}
+
+    def __len__(self) -> int:
+        """How many keys it keeps."""
+        return len(self._times)
 
     def allow(self, key: tuple[str, str], now: float) -> bool:
         recent = [t for t in self._times.get(key, ()) if now - t < TYPING_EVERY]

@@ -34,6 +34,7 @@ from ..protocol import (
     clean_text,
     encode,
 )
+from ..protocol.names import strip_unsafe
 from .bigroom import announces, users_page
 from .history import Backlog, cut, late_changes, with_backlog
 
@@ -64,8 +65,12 @@ def leave_reason(text: str | None) -> str | None:
     nothing visible is left."""
     if text is None:
         return None
+    # Unsafe characters go before the spaces are folded and the cut's trailing space
+    # after it: what comes out comes out the same again, as the other nodes of a
+    # cluster check it (charla.cluster.checks.valid_leave_reason).
+    line = " ".join(strip_unsafe(text).split())[:MAX_LEAVE_REASON].rstrip()
     try:
-        return clean_text(" ".join(text.split())[:MAX_LEAVE_REASON], limit=MAX_LEAVE_REASON)
+        return clean_text(line, limit=MAX_LEAVE_REASON)
     except ProtocolError:  # nothing visible in it
         return None
 
