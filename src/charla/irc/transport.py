@@ -102,7 +102,7 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
             return False
         return (
             hub.rooms.get(room) is not None
-            or bool(hub.presence.room_sizes().get(room))
+            or bool(hub.presence.users(room))  # not room_sizes(): every room's
             or hub.moderation.topic(room) is not None
         )
 
