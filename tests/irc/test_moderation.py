@@ -111,6 +111,7 @@ async def test_t_is_a_topic_only_moderators_set_and_they_may_open_it(tmp_path: P
         await registered(server.port, "profe")
         profe = await RawIrc.connect(server.irc_ports[0])
         await profe.send(f"PASS {PASSWORD}", "NICK profe", "USER profe 0 * :profe")
+        assert (await profe.expect("004")).params[-1] == "bimoqtv"
         isupport = await profe.expect("005", lambda m: any("CHANMODES=" in p for p in m.params))
         assert "CHANMODES=b,,,imt" in isupport.params
         await profe.send("JOIN #clase")  # and owns it

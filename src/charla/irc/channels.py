@@ -41,6 +41,7 @@ from .messages import IrcMessage
 from .session import IrcSession, Pending, mask
 
 __all__ = [
+    "ALL_CHANNEL_MODES",
     "CHANNEL_MODES",
     "COMMANDS",
     "FOLLOW_UPS",
@@ -58,6 +59,8 @@ __all__ = [
 CHANNEL_MODES = "imt"
 #: Member prefixes by mode letter, highest first: owner, moderator, voice.
 MEMBER_PREFIXES: tuple[tuple[str, str], ...] = (("q", "~"), ("o", "@"), ("v", "+"))
+#: Every channel mode letter (``004``): bans, the modes above, the member modes.
+ALL_CHANNEL_MODES = "".join(sorted("b" + CHANNEL_MODES + "".join(m for m, _ in MEMBER_PREFIXES)))
 #: The member modes each charla role holds: an operator or an owner moderates too.
 ROLE_MODES = {"operator": "qo", "owner": "qo", "mod": "o", "voice": "v"}
 _PREFIX = dict(MEMBER_PREFIXES)
