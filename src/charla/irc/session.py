@@ -575,7 +575,9 @@ class IrcSession:
         self.reply(n.RPL_WELCOME, f"Welcome to the {o.network} IRC network, {self.nick}")
         self.reply(n.RPL_YOURHOST, f"Your host is {o.server_name}, running charla {o.version}")
         self.reply(n.RPL_CREATED, f"This server was created {o.created}")
-        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", USER_MODES, ALL_CHANNEL_MODES)
+        self.reply(
+            n.RPL_MYINFO, o.server_name, f"charla-{o.version}", USER_MODES, ALL_CHANNEL_MODES
+        )
         tokens = isupport_tokens(o)
         for start in range(0, len(tokens), 12):
             self.reply(n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server")
