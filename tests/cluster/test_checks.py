@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import argon2
 import msgspec
@@ -219,3 +220,20 @@ def test_read_markers_hold_only_what_a_node_writes() -> None:
     assert problem(k="ana", c="@beto", id=1, w="carla") == "invalid other party"
     assert problem(k="ana", c="@beto", id=1, w="beto\x1b") == "invalid other party"
     assert problem(k="ana", id=3) == "invalid forget"
+
+
+def test_a_moderation_entry_holds_modes_only_as_a_node_writes_them() -> None:
+    from charla.cluster.moderation import entry_problem
+    from charla.protocol import ModEntry
+
+    def entry(action: str, **fields: Any) -> ModEntry:
+        return ModEntry(
+            ts="2024-05-01T10:00:00.000Z", action=action, by="ana", room="aula", **fields
+        )
+
+    assert entry_problem(entry("mode", open_topic=True, text="-t")) is None
+    assert entry_problem(entry("mode", open_topic=False, slow=30, text="+s 30 +t")) is None
+    assert entry_problem(entry("mode", text="-t")) == "invalid modes"  # a mode entry changing none
+    # Modes on another entry: a node never writes them there.
+    assert entry_problem(entry("topic", text="hola", open_topic=True)) == "invalid modes"
+    assert entry_problem(entry("owner", nick="ana", invite_only=True)) == "invalid modes"

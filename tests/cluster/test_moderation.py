@@ -38,3 +38,9 @@ async def test_a_ban_made_on_one_node_holds_on_the_other(cluster: Cluster) -> No
     carl = await cluster.connect("b", "carl")
     await carl.send({"type": "join", "room": "aula"})
     await carl.expect(Joined, room="aula")
+
+    # The topic opened to everyone (-t) on one node: anyone in the room sets it on another.
+    await ana.send({"type": "mode", "room": "aula", "open_topic": True})
+    await carl.expect(System, event="mode", by="ana")
+    await carl.send({"type": "topic", "room": "aula", "text": "de todos"})
+    await ana.expect(System, event="topic", by="carl")

@@ -57,8 +57,8 @@ async def test_an_irc_owner_sets_topic_modes_roles_kicks_and_invites(tmp_path: P
         await beto.send({"type": "join", "room": "clase"})
         joined = await beto.expect(Joined, room="clase")
         assert joined.topic == "tarea para el lunes"
-        await profe.send("MODE #clase")
-        assert (await profe.expect("324")).params[1:] == ["#clase", "+i"]
+        await profe.send("MODE #clase")  # owned: only its moderators set the topic
+        assert (await profe.expect("324")).params[1:] == ["#clase", "+it"]
         await profe.close()
         await beto.close()
 
@@ -89,7 +89,7 @@ async def test_an_irc_member_sees_changes_and_gets_the_refusal_numerics(tmp_path
         assert (topic.source, topic.params) == ("profe!profe@charla", ["#clase", "examen: viernes"])
         await profe.send({"type": "mode", "room": "clase", "moderated": True})
         mode = await ana.expect("MODE")
-        assert (mode.source, mode.params) == ("profe!profe@charla", ["#clase", "-i+m"])
+        assert (mode.source, mode.params) == ("profe!profe@charla", ["#clase", "-i+m+t"])
         await ana.send("PRIVMSG #clase :¿puedo hablar?")
         assert (await ana.expect("404")).params[1] == "#clase"
 
@@ -102,5 +102,40 @@ async def test_an_irc_member_sees_changes_and_gets_the_refusal_numerics(tmp_path
         seen = await ana.until("PONG")
         assert [m.params[1] for m in seen if m.command == "474"] == ["#clase"]
         assert not [m for m in seen if m.command == "PART"]  # put out once, by the KICK
+        await ana.close()
+        await profe.close()
+
+
+async def test_t_is_a_topic_only_moderators_set_and_they_may_open_it(tmp_path: Path) -> None:
+    async with irc_server(tmp_path) as server:
+        await registered(server.port, "profe")
+        profe = await RawIrc.connect(server.irc_ports[0])
+        await profe.send(f"PASS {PASSWORD}", "NICK profe", "USER profe 0 * :profe")
+        assert (await profe.expect("004")).params[-1] == "bimoqtv"
+        isupport = await profe.expect("005", lambda m: any("CHANMODES=" in p for p in m.params))
+        assert "CHANMODES=b,,,imt" in isupport.params
+        await profe.send("JOIN #clase")  # and owns it
+        await profe.expect("366")
+        ana = await RawIrc.registered(server.irc_ports[0], "ana", channels=("#clase", "#libre"))
+        await ana.send("MODE #clase", "MODE #libre")
+        assert (await ana.expect("324")).params[1:] == ["#clase", "+t"]
+        assert (await ana.expect("324")).params[1:] == ["#libre", "+"]  # nobody's: open
+
+        await ana.send("TOPIC #clase :mío", "MODE #clase -t")
+        for _ in range(2):
+            assert (await ana.expect("482")).params[1] == "#clase"
+
+        await profe.send("MODE #clase -t")
+        assert (await profe.expect("MODE")).params == ["#clase", "-t"]
+        seen = await ana.expect("MODE")
+        assert (seen.source, seen.params) == ("profe!profe@charla", ["#clase", "-i-m-t"])
+        await ana.send("TOPIC #clase :mío")
+        assert (await ana.expect("TOPIC")).params == ["#clase", "mío"]
+        assert (await profe.expect("TOPIC")).source == "ana!ana@charla"
+
+        await profe.send("MODE #clase +t")
+        assert (await profe.expect("MODE")).params == ["#clase", "+t"]
+        await ana.send("TOPIC #clase :otro")
+        assert (await ana.expect("482")).params[1] == "#clase"
         await ana.close()
         await profe.close()

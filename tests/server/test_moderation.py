@@ -187,6 +187,42 @@ async def test_a_ban_holds_until_it_expires_also_after_a_restart(tmp_path: Path)
         await late.close()
 
 
+async def test_moderators_open_the_topic_to_everyone_and_it_holds_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path)
+    topic = {"type": "topic", "room": "aula", "text": "de todos"}
+    read = {"type": "mode", "room": "aula"}
+    async with running(config) as server:
+        ana = await _registered(server.port, "ana", "aula")  # the owner
+        eve = await _plain(server.port, "eve", "aula")
+        await _refused(eve, topic, "not_allowed")  # an owned room: moderators only (+t)
+        await _refused(eve, {**read, "open_topic": True}, "not_allowed")
+        assert not (await _ask(eve, read)).open_topic
+        await _ask(ana, {**read, "open_topic": True})
+        told = await eve.expect(System, event="mode", by="ana")
+        assert told.text.endswith("-t")
+        assert isinstance(await _ask(eve, topic), System)
+        assert (await _ask(eve, read)).open_topic
+        await _ask(ana, {**read, "open_topic": False})
+        await _refused(eve, topic, "not_allowed")
+        await _ask(ana, {**read, "open_topic": True})
+        page = await _ask(ana, {"type": "modlog", "room": "aula"})
+        modes = [e.open_topic for e in page.entries if e.action == "mode"]
+        assert modes == [True, False, True]
+        for peer in (ana, eve):
+            await peer.close()
+    async with running(config) as server:
+        eve = await _plain(server.port, "eve", "aula")
+        mode = await _ask(eve, read)
+        assert isinstance(mode, RoomMode) and mode.open_topic
+        changed = await _ask(eve, {**topic, "text": "sigue abierto"})
+        assert isinstance(changed, System) and changed.event == "topic"
+        # A room nobody owns or moderates: anyone in it sets the topic, as always.
+        assert (await _ask(eve, {**read, "room": "general"})).open_topic
+        await eve.close()
+
+
 async def test_invite_only_rooms_are_hidden_and_need_an_invite(tmp_path: Path) -> None:
     async with running(make_config(tmp_path)) as server:
         ana = await _registered(server.port, "ana", "club")
@@ -288,6 +324,9 @@ async def test_an_operator_from_the_config_kills_and_bans_server_wide(tmp_path: 
         ("/vetar * ana 2h spam", {"type": "ban", "server": True, "duration": 7200}),
         ("/silenciar ana 10m", {"type": "mute", "room": "aula", "duration": 600}),
         ("/modo +i -m +s 30", {"type": "mode", "invite_only": True, "slow": 30}),
+        ("/modo +t", {"type": "mode", "open_topic": False}),
+        ("/modo +m -t", {"type": "mode", "moderated": True, "open_topic": True}),
+        ("/modo +t -t", {"type": "mode", "invite_only": None, "open_topic": True}),
     ],
 )
 def test_commands_become_typed_requests(command: str, frame: dict[str, Any]) -> None:

@@ -56,7 +56,16 @@ def entry_problem(entry: ModEntry) -> str | None:
         return "invalid address"
     if entry.slow is not None and not 0 <= entry.slow <= 86400:
         return "invalid slow mode"
+    if (entry.action == "mode") != _changes_modes(entry):
+        return "invalid modes"
     return None
+
+
+def _changes_modes(entry: ModEntry) -> bool:
+    """Whether ``entry`` sets a mode: a node writes modes in ``mode`` entries only, and
+    always at least one there."""
+    modes = (entry.invite_only, entry.moderated, entry.slow, entry.open_topic)
+    return any(mode is not None for mode in modes)
 
 
 class ClusterModerationLog:

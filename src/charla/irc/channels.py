@@ -1,7 +1,7 @@
 """Channel operators on IRC as charla's moderation: TOPIC, KICK, INVITE, MODE, prefixes.
 
 Commands become the moderation requests (docs/moderation.md): ``TOPIC`` → ``topic``,
-``KICK`` → ``kick``, ``INVITE`` → ``invite``, ``MODE #room +i/-i +m/-m`` → ``mode``,
+``KICK`` → ``kick``, ``INVITE`` → ``invite``, ``MODE #room +i/-i +m/-m +t/-t`` → ``mode``,
 ``+o/-o +v/-v nick`` → ``op``/``deop``/``voice``/``devoice``, ``+q nick`` → ``owner``,
 ``+b/-b nick`` → ``ban``/``unban``, ``MODE #room b`` → ``bans``. Refusals come back as
 the standard numerics (``not_allowed`` → 482 and so on, :data:`numerics.ERROR_NUMERICS`).
@@ -41,6 +41,7 @@ from .messages import IrcMessage
 from .session import IrcSession, Pending, mask
 
 __all__ = [
+    "ALL_CHANNEL_MODES",
     "CHANNEL_MODES",
     "COMMANDS",
     "FOLLOW_UPS",
@@ -53,10 +54,13 @@ __all__ = [
     "render_system",
 ]
 
-#: Channel mode letters with no parameter: invite-only and moderated.
-CHANNEL_MODES = "im"
+#: Channel mode letters with no parameter: invite-only, moderated, topic set by
+#: moderators only (``t``: the room has them and has not opened its topic).
+CHANNEL_MODES = "imt"
 #: Member prefixes by mode letter, highest first: owner, moderator, voice.
 MEMBER_PREFIXES: tuple[tuple[str, str], ...] = (("q", "~"), ("o", "@"), ("v", "+"))
+#: Every channel mode letter (``004``): bans, the modes above, the member modes.
+ALL_CHANNEL_MODES = "".join(sorted("b" + CHANNEL_MODES + "".join(m for m, _ in MEMBER_PREFIXES)))
 #: The member modes each charla role holds: an operator or an owner moderates too.
 ROLE_MODES = {"operator": "qo", "owner": "qo", "mod": "o", "voice": "v"}
 _PREFIX = dict(MEMBER_PREFIXES)
@@ -193,7 +197,13 @@ def channel_mode(session: IrcSession, message: IrcMessage, pending: Pending) -> 
             session.reply(n.ERR_UNKNOWNMODE, letter, "is unknown mode char to me", pending=part)
     if flags:
         part.detail = "".join(("+" if v else "-") + k for k, v in flags.items())
-        frame = ClientMode(room=target, invite_only=flags.get("i"), moderated=flags.get("m"))
+        topic_locked = flags.get("t")
+        frame = ClientMode(
+            room=target,
+            invite_only=flags.get("i"),
+            moderated=flags.get("m"),
+            open_topic=None if topic_locked is None else not topic_locked,
+        )
         session.request(frame, part)
 
 
@@ -307,13 +317,20 @@ def follow_up_answered(session: IrcSession, kind: str, where: str) -> None:
 
 def render_room_mode(session: IrcSession, frame: RoomMode, pending: Pending | None) -> None:
     where = channel(frame.room)
-    modes = ("+" if frame.invite_only else "-") + "i" + ("+" if frame.moderated else "-") + "m"
+    flags = _channel_flags(frame)
     if pending is not None and pending.command == "MODE_OF":
+        modes = "".join(("+" if on else "-") + letter for letter, on in flags.items())
         session.emit(IrcMessage("MODE", [where, modes], mask(pending.detail)))
         follow_up_answered(session, pending.command, pending.target)
         return
-    letters = "i" * frame.invite_only + "m" * frame.moderated
+    letters = "".join(letter for letter, on in flags.items() if on)
     session.reply(n.RPL_CHANNELMODEIS, where, f"+{letters}", pending=pending)
+
+
+def _channel_flags(frame: RoomMode) -> dict[str, bool]:
+    """The room's modes by :data:`CHANNEL_MODES` letter: ``t`` while only moderators
+    may set the topic."""
+    return {"i": frame.invite_only, "m": frame.moderated, "t": not frame.open_topic}
 
 
 def render_bans(session: IrcSession, frame: Bans, pending: Pending | None) -> None:

@@ -567,6 +567,7 @@ class IrcSession:
         self._to_server.append(hello)
 
     def _welcome_burst(self) -> None:
+        from .channels import ALL_CHANNEL_MODES
         from .translate import isupport_tokens
         from .usermodes import USER_MODES
 
@@ -574,7 +575,9 @@ class IrcSession:
         self.reply(n.RPL_WELCOME, f"Welcome to the {o.network} IRC network, {self.nick}")
         self.reply(n.RPL_YOURHOST, f"Your host is {o.server_name}, running charla {o.version}")
         self.reply(n.RPL_CREATED, f"This server was created {o.created}")
-        self.reply(n.RPL_MYINFO, o.server_name, f"charla-{o.version}", USER_MODES, "bimoqv")
+        self.reply(
+            n.RPL_MYINFO, o.server_name, f"charla-{o.version}", USER_MODES, ALL_CHANNEL_MODES
+        )
         tokens = isupport_tokens(o)
         for start in range(0, len(tokens), 12):
             self.reply(n.RPL_ISUPPORT, *tokens[start : start + 12], "are supported by this server")

@@ -356,6 +356,8 @@ class ClientMode(_Frame, tag="mode"):
     invite_only: bool | None = None
     moderated: bool | None = None
     slow: SlowSeconds | None = None
+    #: Anyone in the room may set the topic though the room has moderators (IRC ``-t``).
+    open_topic: bool | None = None
 
 
 class Voice(_Frame, tag="voice"):
@@ -716,6 +718,9 @@ class RoomMode(_Frame, tag="mode"):
     invite_only: bool = False
     moderated: bool = False
     slow: int = 0
+    #: Anyone in the room may set the topic: the moderators said so (``-t``), or nobody
+    #: owns or moderates the room.
+    open_topic: bool = False
 
 
 class BanInfo(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -750,6 +755,7 @@ class ModEntry(msgspec.Struct, omit_defaults=True, kw_only=True):
     invite_only: bool | None = None
     moderated: bool | None = None
     slow: int | None = None
+    open_topic: bool | None = None
 
 
 class Modlog(_Frame, tag="modlog"):

@@ -146,11 +146,12 @@ def parse_mute(args: str, room: str, label: str | None) -> ClientFrame:
     return Mute(room=room, nick=nick, duration=seconds, reason=reason, label=label)
 
 
-_MODE_USAGE = "/mode [+i|-i] [+m|-m] [+s <seconds>|-s]"
+_MODE_USAGE = "/mode [+i|-i] [+m|-m] [+s <seconds>|-s] [+t|-t]"
 
 
 def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
-    """``+i``/``-i`` invite-only, ``+m``/``-m`` moderated, ``+s N``/``-s`` slow mode."""
+    """``+i``/``-i`` invite-only, ``+m``/``-m`` moderated, ``+s N``/``-s`` slow mode,
+    ``+t``/``-t`` the topic for moderators only / open to anyone in the room."""
     frame = ClientMode(room=room, label=label)
     words = args.split()
     while words:
@@ -159,6 +160,8 @@ def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
             frame.invite_only = word == "+i"
         elif word in ("+m", "-m"):
             frame.moderated = word == "+m"
+        elif word in ("+t", "-t"):
+            frame.open_topic = word == "-t"
         elif word == "-s":
             frame.slow = 0
         elif word == "+s" and words and (seconds := parse_duration(words[0])) is not None:

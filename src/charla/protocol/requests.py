@@ -428,8 +428,8 @@ REQUESTS: tuple[Request, ...] = (
     Request(
         frame=ClientMode,
         names=("modo", "mode"),
-        usage="[+i|-i] [+m|-m] [+s <seconds>|-s]",
-        summary="invite-only, moderated, slow mode (alone: show them)",
+        usage="[+i|-i] [+m|-m] [+s <seconds>|-s] [+t|-t]",
+        summary="invite-only, moderated, slow mode, topic by moderators only (alone: show them)",
         parse=parse_mode,
     ),
     Request(

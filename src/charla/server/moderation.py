@@ -127,11 +127,19 @@ class RoomRules:
     invite_only: bool = False
     moderated: bool = False
     slow: int = 0
+    #: The moderators let anyone in the room set its topic (IRC ``-t``).
+    open_topic: bool = False
 
     @property
     def open(self) -> bool:
         """Nobody is in charge: anyone in the room may set its topic."""
         return self.owner is None and not self.mods
+
+    @property
+    def topic_open(self) -> bool:
+        """Anyone in the room may set its topic: nobody is in charge, or the moderators
+        opened it (a room in someone's charge is otherwise IRC's ``+t``)."""
+        return self.open or self.open_topic
 
 
 def _epoch(ts: str | None) -> float | None:
@@ -204,6 +212,13 @@ class Moderation:
             OWNER,
             MOD,
         )
+
+    def may_set_topic(self, member: Member, room: str) -> bool:
+        """May ``member`` set the topic of ``room``: its moderators may; anyone in it
+        may while the topic is open (:attr:`RoomRules.topic_open`)."""
+        if self.may_moderate(member, room):
+            return True
+        return self.rules(room).topic_open and room in member.rooms
 
     def topic(self, room: str) -> str | None:
         rules = self.rooms.get(room)
@@ -487,6 +502,8 @@ def _set_mode(mod: Moderation, entry: ModEntry) -> None:
         rules.moderated = entry.moderated
     if entry.slow is not None:
         rules.slow = entry.slow
+    if entry.open_topic is not None:
+        rules.open_topic = entry.open_topic
 
 
 def _grant(on: bool) -> Callable[[Moderation, ModEntry], None]:

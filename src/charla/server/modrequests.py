@@ -76,11 +76,7 @@ def request_topic(hub: Hub, member: Member, frame: Topic) -> Work | None:
         topic = mod.topic(room)
         member.send(System(event="topic", room=room, text=topic or "", label=frame.label))
         return None
-    in_charge = mod.may_moderate(member, room)
-    _require(
-        in_charge or (mod.rules(room).open and room in member.rooms),
-        f"moderators of #{room}",
-    )
+    _require(mod.may_set_topic(member, room), f"moderators of #{room}")
     text = clean_text(frame.text, limit=MAX_TOPIC) if frame.text.strip() else ""
     return _act(mod, member, mod.entry("topic", member, room=room, text=text), frame.label)
 
@@ -171,7 +167,8 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
     mod = hub.moderation
     room = normalize_room(frame.room)
     mod.check_read(member, room)
-    if frame.invite_only is None and frame.moderated is None and frame.slow is None:
+    text = _describe_modes(frame)
+    if not text:  # no change asked: read them
         rules = mod.rules(room)
         member.send(
             RoomMode(
@@ -179,6 +176,7 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
                 invite_only=rules.invite_only,
                 moderated=rules.moderated,
                 slow=rules.slow,
+                open_topic=rules.topic_open,
                 label=frame.label,
             )
         )
@@ -191,7 +189,8 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
         invite_only=frame.invite_only,
         moderated=frame.moderated,
         slow=frame.slow,
-        text=_describe_modes(frame.invite_only, frame.moderated, frame.slow),
+        open_topic=frame.open_topic,
+        text=text,
     )
     return _act(mod, member, entry, frame.label)
 
@@ -395,12 +394,15 @@ def _reason(text: str | None) -> str | None:
     return clean_text(text, limit=MAX_REASON)
 
 
-def _describe_modes(invite_only: bool | None, moderated: bool | None, slow: int | None) -> str:
+def _describe_modes(frame: ClientMode) -> str:
+    """The changes ``frame`` asks for, as ``/modo`` writes them (empty: none)."""
     words = []
-    if invite_only is not None:
-        words.append("+i" if invite_only else "-i")
-    if moderated is not None:
-        words.append("+m" if moderated else "-m")
-    if slow is not None:
-        words.append(f"+s {slow}" if slow else "-s")
+    if frame.invite_only is not None:
+        words.append("+i" if frame.invite_only else "-i")
+    if frame.moderated is not None:
+        words.append("+m" if frame.moderated else "-m")
+    if frame.slow is not None:
+        words.append(f"+s {frame.slow}" if frame.slow else "-s")
+    if frame.open_topic is not None:  # an open topic is IRC's -t
+        words.append("-t" if frame.open_topic else "+t")
     return " ".join(words)

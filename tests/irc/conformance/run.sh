@@ -19,15 +19,16 @@ markers="not Ergo and not deprecated and not strict"
 #   oper               there is no OPER: server operators are registered nicks (--operators)
 #   testReqTwo, testReqOneThenOne, testReqPostRegistration
 #                      they request userhost-in-names, which charla does not offer
+#   testNames2812, testNamesModern, testKickPrivileges, testMultiPrefix, testWhoChan,
 #   testTopicMode, testTopicPrivileges
-#                      they set +t; charla's channel modes are +i +m (and b), not +t
-#   testNames2812, testNamesModern, testKickPrivileges, testMultiPrefix, testWhoChan
-#                      they expect an unregistered creator of a channel to be its operator:
-#                      charla gives a new room to its creator only if the nick is registered
+#                      they expect an unregistered creator of a channel to be its operator
+#                      (to set +t, among others): charla gives a new room to its creator
+#                      only if the nick is registered
 selectors="not oper and not testReqTwo and not testReqOneThenOne"
-selectors+=" and not testReqPostRegistration and not testTopicMode and not testTopicPrivileges"
+selectors+=" and not testReqPostRegistration"
 selectors+=" and not testNames2812 and not testNamesModern and not testKickPrivileges"
 selectors+=" and not testMultiPrefix and not testWhoChan"
+selectors+=" and not testTopicMode and not testTopicPrivileges"
 #   ServicesWhoisTestCase, testWhoisAccount, testPlainReAuthenticate
 #                      they log a nick in to an account of another name: charla's accounts
 #                      are nicks (SASL makes the account's nick yours)
