@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from charla.client.tui.app import ChatApp
 from charla.client.tui.topicline import TopicLine
-from charla.protocol import History, Joined, System, Topic
+from charla.protocol import History, Joined, RoomMode, System, Topic
 
 from .test_tui_states import LANGS, Fakes, connect, fake_app, feed, frames, message
 from .tui_helpers import log_text
@@ -79,3 +79,13 @@ def test_topic_line_snapshot(snap_compare, lang: str) -> None:  # type: ignore[n
         await join(pilot, fakes, "clase", "Examen el viernes · traed la calculadora")
 
     assert snap_compare(fake_app(lang, fakes), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_answer_to_mode_alone_is_shown_in_its_room() -> None:
+    fakes = Fakes()
+    app = fake_app("en", fakes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await connect(pilot, fakes, [message(1, "hola")])
+        answer = RoomMode(room="general", invite_only=True, text="modes of #general: +i +t")
+        await feed(pilot, fakes, *frames(answer))
+        assert "modes of #general: +i +t" in log_text(app, "general")

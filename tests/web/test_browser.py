@@ -251,6 +251,11 @@ async def test_the_topic_shows_under_the_tabs(web: ChatServer, page: Page) -> No
     await page.run(page.wait_for, lambda: page.js(topic) == "revisión <b>semanal</b>", "topic")
     await ana.send({"type": "topic", "room": "tema", "text": "viernes"})
     await page.run(page.wait_for, lambda: page.js(topic) == "viernes", "new topic")
+    # /modo alone says the room's modes (none: nobody registered owns it), in the page's
+    # language.
+    await page.run(page.type, "/modo")
+    modes = "return [...document.querySelectorAll('li.system')].map(li => li.textContent)"
+    await page.run(page.wait_for, lambda: "modes of #tema: none" in page.js(modes), "the modes")
     await page.run(page.select, "#general")
     assert await page.run(page.js, "return document.getElementById('topic').hidden") is True
     await ana.close()

@@ -112,6 +112,7 @@ from .frames import (
     Watching,
     Welcome,
 )
+from .modcommands import describe_modes
 from .names import (
     DEFAULT_ROOM,
     MAX_NAME,
@@ -234,6 +235,7 @@ __all__ = [
     "clean_wrapped",
     "decode_client_frame",
     "decode_server_frame",
+    "describe_modes",
     "encode",
     "format_ts",
     "is_client_tag",

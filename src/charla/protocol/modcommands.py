@@ -25,6 +25,7 @@ from .frames import (
     Mute,
     Op,
     Owner,
+    RoomMode,
     Topic,
     Unban,
     Unmute,
@@ -32,6 +33,7 @@ from .frames import (
 )
 
 __all__ = [
+    "describe_modes",
     "parse_ban",
     "parse_bans",
     "parse_duration",
@@ -170,3 +172,27 @@ def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
         else:
             raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {_MODE_USAGE}")
     return frame
+
+
+def describe_modes(mode: ClientMode | RoomMode) -> str:
+    """Modes as ``/modo`` writes them: the changes a ``mode`` request asks for
+    (``-i +s 10``), or the modes a room has (``+i +t``: what is not set is left out).
+    Empty for none."""
+    if isinstance(mode, RoomMode):  # a room's modes: the changes that set them
+        mode = ClientMode(
+            room=mode.room,
+            invite_only=mode.invite_only or None,
+            moderated=mode.moderated or None,
+            slow=mode.slow or None,
+            open_topic=None if mode.open_topic else False,
+        )
+    words = []
+    if mode.invite_only is not None:
+        words.append("+i" if mode.invite_only else "-i")
+    if mode.moderated is not None:
+        words.append("+m" if mode.moderated else "-m")
+    if mode.slow is not None:
+        words.append(f"+s {mode.slow}" if mode.slow else "-s")
+    if mode.open_topic is not None:  # an open topic is IRC's -t
+        words.append("-t" if mode.open_topic else "+t")
+    return " ".join(words)

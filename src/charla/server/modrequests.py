@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     Ban,
@@ -47,12 +48,13 @@ from ..protocol import (
     Unmute,
     Voice,
     clean_text,
+    describe_modes,
     format_ts,
     nick_key,
     normalize_nick,
     normalize_room,
 )
-from .moderation import MAX_REASON, MAX_TOPIC, MOD, OPERATOR, OWNER, RANK
+from .moderation import MAX_REASON, MAX_TOPIC, MOD, OPERATOR, OWNER, RANK, RoomRules
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -167,19 +169,9 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
     mod = hub.moderation
     room = normalize_room(frame.room)
     mod.check_read(member, room)
-    text = _describe_modes(frame)
+    text = describe_modes(frame)
     if not text:  # no change asked: read them
-        rules = mod.rules(room)
-        member.send(
-            RoomMode(
-                room=room,
-                invite_only=rules.invite_only,
-                moderated=rules.moderated,
-                slow=rules.slow,
-                open_topic=rules.topic_open,
-                label=frame.label,
-            )
-        )
+        member.send(_room_mode(mod.rules(room), room, member.lang, frame.label))
         return None
     _require_moderator(mod, member, room)
     entry = mod.entry(
@@ -193,6 +185,21 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
         text=text,
     )
     return _act(mod, member, entry, frame.label)
+
+
+def _room_mode(rules: RoomRules, room: str, lang: str, label: str | None) -> RoomMode:
+    """A room's modes as a ``mode`` answer, with their sentence in ``lang``."""
+    mode = RoomMode(
+        room=room,
+        invite_only=rules.invite_only,
+        moderated=rules.moderated,
+        slow=rules.slow,
+        open_topic=rules.topic_open,
+        label=label,
+    )
+    modes = describe_modes(mode) or tr(lang, "none")
+    mode.text = tr(lang, "modes of #{room}: {modes}", room=room, modes=modes)
+    return mode
 
 
 def request_kill(hub: Hub, member: Member, frame: Kill) -> Work:
@@ -392,17 +399,3 @@ def _reason(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     return clean_text(text, limit=MAX_REASON)
-
-
-def _describe_modes(frame: ClientMode) -> str:
-    """The changes ``frame`` asks for, as ``/modo`` writes them (empty: none)."""
-    words = []
-    if frame.invite_only is not None:
-        words.append("+i" if frame.invite_only else "-i")
-    if frame.moderated is not None:
-        words.append("+m" if frame.moderated else "-m")
-    if frame.slow is not None:
-        words.append(f"+s {frame.slow}" if frame.slow else "-s")
-    if frame.open_topic is not None:  # an open topic is IRC's -t
-        words.append("-t" if frame.open_topic else "+t")
-    return " ".join(words)

@@ -43,6 +43,7 @@ from ...protocol import (
     Quit,
     Read,
     Results,
+    RoomMode,
     Rooms,
     Search,
     ServerFrame,
@@ -838,6 +839,10 @@ class ChatApp(App[int]):
                 f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
             )
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
+        elif isinstance(frame, RoomMode):  # the answer to /modo alone
+            self.notice(
+                frame.text or frame.room, room=frame.room if self.has_room(frame.room) else None
+            )
         elif isinstance(frame, Error):
             self.notice(refusal_text(frame, self.lang), error=True)
 

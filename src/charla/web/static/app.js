@@ -625,6 +625,11 @@ const HANDLERS = {
     const names = frame.rooms.map((r) => `#${r.name} (${r.users})`).join("  ");
     systemLine(routed(frame.label), names);
   },
+  mode(frame) {
+    // The answer to /modo alone: the server says the modes in the reader's language.
+    if (typeof frame.text !== "string") return;
+    systemLine(conversation(frame.room, { create: false }) ?? routed(frame.label), frame.text);
+  },
   users(frame) {
     const conv = conversation(frame.room, { create: false });
     if (conv && Array.isArray(frame.users)) setUsers(conv, frame.users);

@@ -1,0 +1,26 @@
+"""``/modo`` alone: the room's modes, and the sentence clients show for them."""
+
+from __future__ import annotations
+
+from charla.protocol import ClientMode, RoomMode, describe_modes
+
+from ..helpers import frames_of as _of
+from .fakes import Chat, send, settle
+
+
+def test_modes_are_written_as_the_mode_command_takes_them() -> None:
+    change = ClientMode(room="x", invite_only=False, slow=10, open_topic=True)
+    assert describe_modes(change) == "-i +s 10 -t"
+    room = RoomMode(room="x", invite_only=True, moderated=False, slow=5, open_topic=False)
+    assert describe_modes(room) == "+i +s 5 +t"  # a room's modes: only what is set
+    assert describe_modes(RoomMode(room="x", open_topic=True)) == ""
+
+
+async def test_the_answer_says_the_modes_in_the_readers_language() -> None:
+    chat = await Chat().start()
+    ana, ana_link = await chat.welcomed("ana")
+    send(ana, {"type": "say", "text": "/modo", "label": "m"})
+    await settle()
+    (answer,) = _of(RoomMode, ana_link.frames(), label="m")
+    # Nobody owns #general: anyone may set its topic, and no mode is set.
+    assert (answer.open_topic, answer.text) == (True, "modos de #general: ninguno")
