@@ -170,12 +170,24 @@ async def nick_refused(pilot: Pilot[int], fakes: Fakes) -> None:
     assert isinstance(pilot.app.screen, NickScreen)
 
 
+async def password_asked(pilot: Pilot[int], fakes: Fakes) -> None:
+    await feed(
+        pilot,
+        fakes,
+        Connecting(1),
+        Ended(ok=False, reason="ana is registered: send its password", code=Code.NICK_REGISTERED),
+    )
+    assert isinstance(pilot.app.screen, NickScreen)
+    assert pilot.app.screen.focused is pilot.app.screen.query_one("#secret")
+
+
 State = Callable[[Pilot[int], Fakes], Awaitable[None]]
 STATES: dict[str, State] = {
     "connecting": connecting,
     "reconnecting": reconnecting,
     "new_below": new_below,
     "nick_refused": nick_refused,
+    "password_asked": password_asked,
 }
 
 
@@ -215,6 +227,43 @@ async def test_a_refused_nick_asks_for_another_and_starts_a_new_session() -> Non
         assert not isinstance(app.screen, NickScreen)
         assert [s.nick for s in fakes.made] == ["ana", "ana2"]
         assert app.session is fakes.current
+
+
+async def test_a_registered_nick_asks_for_its_password_and_sends_it() -> None:
+    fakes = Fakes()
+    app = fake_app("es", fakes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await password_asked(pilot, fakes)
+        await pilot.press(*"secreto", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, NickScreen)
+        assert [s.nick for s in fakes.made] == ["ana", "ana"]
+        assert (app.password, app.server_password) == ("secreto", None)
+
+
+async def test_a_missing_server_password_is_asked_for_as_the_servers() -> None:
+    fakes = Fakes()
+    app = fake_app("en", fakes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        reason = "wrong or missing server password"
+        await feed(
+            pilot, fakes, Connecting(1), Ended(ok=False, reason=reason, code=Code.BAD_PASSWORD)
+        )
+        assert isinstance(app.screen, NickScreen)
+        await pilot.press("enter")  # an empty password is not sent
+        assert isinstance(app.screen, NickScreen) and len(fakes.made) == 1
+        await pilot.press(*"clase", "enter")
+        await pilot.pause()
+        assert (app.password, app.server_password) == (None, "clase")
+        assert len(fakes.made) == 2
+        # Then the nick turns out registered, and a wrong password for it is the nick's.
+        await feed(pilot, fakes, Ended(ok=False, reason="registered", code=Code.NICK_REGISTERED))
+        await pilot.press(*"mala", "enter")
+        await pilot.pause()
+        await feed(pilot, fakes, Ended(ok=False, reason="wrong password", code=Code.BAD_PASSWORD))
+        await pilot.press(*"buena", "enter")
+        await pilot.pause()
+        assert (app.password, app.server_password) == ("buena", "clase")
 
 
 async def test_the_connecting_state_says_so_until_connected() -> None:
