@@ -33,6 +33,9 @@ from charla.protocol import (
     History,
     Joined,
     Message,
+    ModEntry,
+    Modlog,
+    RoomMode,
     ServerFrame,
     ServerInfo,
     Users,
@@ -264,6 +267,25 @@ async def test_a_missing_server_password_is_asked_for_as_the_servers() -> None:
         await pilot.press(*"buena", "enter")
         await pilot.pause()
         assert (app.password, app.server_password) == ("buena", "clase")
+
+
+async def test_the_answers_to_modo_and_registro_are_shown_in_the_log() -> None:
+    fakes = Fakes()
+    app = fake_app("es", fakes)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await connect(pilot, fakes, [])
+        kick = ModEntry(
+            ts="2026-11-25T09:30:00.000Z", action="kick", by="ana", room="general", nick="eve"
+        )
+        await feed(
+            pilot,
+            fakes,
+            *frames(RoomMode(room="general", slow=30), Modlog(room="general", entries=[kick])),
+        )
+        text = log_text(app)
+        assert "modos de #general: +s 30 (modo lento)" in text
+        assert "registro de moderación de #general:" in text
+        assert "[2026-11-25 09:30] ana echó a eve de #general" in text
 
 
 async def test_the_connecting_state_says_so_until_connected() -> None:

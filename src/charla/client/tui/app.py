@@ -25,17 +25,20 @@ from textual.widgets import ContentSwitcher, Input, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
+    Bans,
     Change,
     ClientFrame,
     ClientHistory,
     ClientRooms,
     ClientUsers,
     Code,
+    Dms,
     Error,
     History,
     Join,
     Joined,
     Message,
+    Modlog,
     Msg,
     Part,
     Parted,
@@ -43,6 +46,7 @@ from ...protocol import (
     Quit,
     Read,
     Results,
+    RoomMode,
     Rooms,
     Search,
     ServerFrame,
@@ -55,7 +59,7 @@ from ...protocol import (
 )
 from ..commands import request_of
 from ..connection import ConnectOptions
-from ..format import local_date, sanitize_line
+from ..format import listing_text, local_date, sanitize_line
 from ..session import (
     Backoff,
     Connected,
@@ -852,6 +856,8 @@ class ChatApp(App[int]):
                 f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
             )
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
+        elif isinstance(frame, Dms | Bans | Modlog | RoomMode):
+            self.notice(listing_text(frame, self.lang))
         elif isinstance(frame, Error):
             self.notice(refusal_text(frame, self.lang), error=True)
 
