@@ -35,7 +35,14 @@ from ..protocol import (
     Say,
 )
 from .commands import request_of
-from .connection import Access, ConnectOptions, HelloRefused, Link, connect
+from .connection import (
+    Access,
+    ClosedBeforeWelcome,
+    ConnectOptions,
+    HelloRefused,
+    Link,
+    connect,
+)
 from .format import format_line, sanitize_line
 
 __all__ = ["PlainClient", "read_lines"]
@@ -142,6 +149,9 @@ class PlainClient:
                 if exc.retryable:
                     self.nick = None
                     continue
+                return False
+            except ClosedBeforeWelcome:
+                self._out("!! " + ClosedBeforeWelcome.explain(self.lang, tls=self.options.tls))
                 return False
             except ConnectionError as exc:
                 self._out("!! " + sanitize_line(str(exc)))

@@ -56,7 +56,7 @@ from ..protocol import (
     nick_key,
 )
 from .commands import request_of
-from .connection import ConnectOptions, HelloRefused, Link, connect
+from .connection import ClosedBeforeWelcome, ConnectOptions, HelloRefused, Link, connect
 
 __all__ = [
     "DEFAULT_MAX_DELAY",
@@ -373,6 +373,8 @@ class Session:
                 return exc.message
             self._finish(Ended(ok=False, reason=exc.message, code=exc.code))
             return exc.message
+        except ClosedBeforeWelcome:
+            return ClosedBeforeWelcome.explain(self.lang, tls=self.options.tls)
         except (OSError, ConnectionError, ProtocolError) as exc:
             return str(exc) or type(exc).__name__
         finally:
