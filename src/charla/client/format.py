@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+import msgspec
+
 from ..i18n import tr
 from ..modtext import entry_text
 from ..protocol import (
@@ -18,6 +20,7 @@ from ..protocol import (
     Edited,
     Error,
     Message,
+    ModEntry,
     Modlog,
     Parent,
     Reaction,
@@ -197,11 +200,18 @@ def _bans_text(frame: Bans, lang: str) -> str:
         if ban.address:
             line += f" ({sanitize_line(ban.address)})"
         if ban.until:
-            line += " " + tr(lang, "(until {until})", until=sanitize_line(ban.until))
+            line += " " + tr(lang, "(until {until})", until=_stamp(ban.until).strip("[]"))
         if ban.reason:
             line += f": {sanitize_line(ban.reason)}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _local_until(entry: ModEntry) -> ModEntry:
+    """``entry`` with its end in local time, as the rest of the listing."""
+    if entry.until is None:
+        return entry
+    return msgspec.structs.replace(entry, until=_stamp(entry.until).strip("[]"))
 
 
 def _modlog_text(frame: Modlog, lang: str) -> str:
@@ -209,7 +219,9 @@ def _modlog_text(frame: Modlog, lang: str) -> str:
     if not frame.entries:
         return tr(lang, "the moderation log of {where} is empty", where=where)
     lines = [tr(lang, "moderation log of {where}:", where=where)]
-    lines += [f"{_stamp(e.ts)} {sanitize_line(entry_text(e, lang))}" for e in frame.entries]
+    lines += [
+        f"{_stamp(e.ts)} {sanitize_line(entry_text(_local_until(e), lang))}" for e in frame.entries
+    ]
     return "\n".join(lines)
 
 
