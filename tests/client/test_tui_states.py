@@ -220,14 +220,19 @@ async def test_the_user_list_comes_from_a_labelled_query_and_is_not_printed() ->
         assert "users in #general: ana, bob" in log_text(app)
 
 
+async def answer(pilot: Pilot[int], text: str) -> None:
+    """Type ``text`` and Enter on the name screen, which closes."""
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+    assert not isinstance(pilot.app.screen, NickScreen)
+
+
 async def test_a_refused_nick_asks_for_another_and_starts_a_new_session() -> None:
     fakes = Fakes()
     app = fake_app("es", fakes)
     async with app.run_test(size=(80, 24)) as pilot:
         await nick_refused(pilot, fakes)
-        await pilot.press(*"ana2", "enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, NickScreen)
+        await answer(pilot, "ana2")
         assert [s.nick for s in fakes.made] == ["ana", "ana2"]
         assert app.session is fakes.current
 
@@ -237,9 +242,7 @@ async def test_a_registered_nick_asks_for_its_password_and_sends_it() -> None:
     app = fake_app("es", fakes)
     async with app.run_test(size=(80, 24)) as pilot:
         await password_asked(pilot, fakes)
-        await pilot.press(*"secreto", "enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, NickScreen)
+        await answer(pilot, "secreto")
         assert [s.nick for s in fakes.made] == ["ana", "ana"]
         assert (app.password, app.server_password) == ("secreto", None)
 
@@ -255,17 +258,14 @@ async def test_a_missing_server_password_is_asked_for_as_the_servers() -> None:
         assert isinstance(app.screen, NickScreen)
         await pilot.press("enter")  # an empty password is not sent
         assert isinstance(app.screen, NickScreen) and len(fakes.made) == 1
-        await pilot.press(*"clase", "enter")
-        await pilot.pause()
+        await answer(pilot, "clase")
         assert (app.password, app.server_password) == (None, "clase")
         assert len(fakes.made) == 2
         # Then the nick turns out registered, and a wrong password for it is the nick's.
         await feed(pilot, fakes, Ended(ok=False, reason="registered", code=Code.NICK_REGISTERED))
-        await pilot.press(*"mala", "enter")
-        await pilot.pause()
+        await answer(pilot, "mala")
         await feed(pilot, fakes, Ended(ok=False, reason="wrong password", code=Code.BAD_PASSWORD))
-        await pilot.press(*"buena", "enter")
-        await pilot.pause()
+        await answer(pilot, "buena")
         assert (app.password, app.server_password) == ("buena", "clase")
 
 
