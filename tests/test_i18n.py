@@ -61,3 +61,13 @@ def test_every_command_is_described_in_spanish() -> None:
     for command in set(COMMANDS.values()):
         assert command.summary in spanish
         assert not command.usage or command.usage in spanish
+
+
+def test_the_spanish_help_names_each_argument_as_the_english_one() -> None:
+    from charla.protocol import COMMANDS
+    from charla.server.handlers import help_text
+
+    for command in set(COMMANDS.values()):
+        if command.usage:  # "[*] <nick>" is "[*] <usuario>": one word per argument
+            assert len(tr("es", command.usage).split()) == len(command.usage.split()), command.usage
+    assert "//texto — envía un texto que empieza por /" in help_text("es")

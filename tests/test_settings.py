@@ -181,3 +181,16 @@ def test_the_printed_file_is_valid_toml_with_comments_for_every_setting() -> Non
     assert tomllib.loads(text)["max_sendq"] == 262144
     assert "SIGHUP reloads it" in text and "Needs a restart" in text
     assert "Defends against: a reader that never reads" in text
+
+
+def test_the_printed_file_has_each_section_once() -> None:
+    headers = [line for line in print_config().splitlines() if line.startswith("# ========")]
+    assert len(headers) == len(set(headers)), headers
+
+
+def test_a_default_path_is_never_split_inside_a_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/class-room-data")
+    comments = " ".join(
+        line.removeprefix("# ") for line in print_config().splitlines() if line.startswith("#")
+    )
+    assert "Default: /srv/class-room-data/charla/charla.db." in comments

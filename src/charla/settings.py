@@ -482,7 +482,15 @@ def _describe(flat: Flat) -> list[str]:
 def _comment(text: str) -> str:
     """``text`` as comment lines; blank lines separate paragraphs."""
     return "\n#\n".join(
-        textwrap.fill(paragraph, 88, initial_indent="# ", subsequent_indent="# ")
+        # Paths and URLs stay whole: a line break after a hyphen would change them.
+        textwrap.fill(
+            paragraph,
+            88,
+            initial_indent="# ",
+            subsequent_indent="# ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
         for paragraph in text.split("\n\n")
     )
 

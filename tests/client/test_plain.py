@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from pathlib import Path
 
+import pytest
+
+from charla.client.connection import ConnectOptions
+from charla.client.plain import PlainClient
 from charla.protocol import Message, System
 
 from ..helpers import (
@@ -115,3 +120,55 @@ async def test_a_quiet_reader_answers_pings_and_stays(tmp_path: Path) -> None:
         finally:
             out, _ = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)
         assert proc.returncode == 0, out.decode()
+
+
+async def test_listings_are_printed_as_plain_lines(tmp_path: Path) -> None:
+    seed(tmp_path / "charla.db", [("general", "bob", "hola clase")])
+    commands = [
+        "/registrar clave-profe",
+        "/vetar eve 2h spam",
+        "/vetados",
+        "/modo +m",
+        "/modo",
+        "/registro",
+        "/privados",
+        "/buscar hola",
+    ]
+    stdin = "".join(f"{c}\n" for c in commands).encode()
+    async with running(make_config(tmp_path, operators=("profe",))) as server:
+        status, out = await run_join(server.port, stdin, "--nick", "profe", "--lang", "en")
+    assert status == 0
+    assert "-- bans in #general:\n   eve, by profe (until 20" in out and "): spam\n" in out
+    assert "-- modes of #general: +m (moderated)\n" in out
+    assert "-- moderation log of #general:\n   [20" in out
+    assert "eve was banned from #general by profe: spam (until 20" in out
+    assert "-- no direct conversations yet\n" in out
+    assert "-- 1 found for hola\n   [2026-11-25 09:00] #general <bob> hola clase\n" in out
+    assert not ESCAPE_OR_CONTROL.search(out.replace("\n", ""))
+
+
+class _Terminal(io.StringIO):
+    """Typed lines, as from a terminal (which is what makes the client ask)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_a_terminal_is_asked_for_the_server_password_and_reconnects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out: list[str] = []
+    typed = _Terminal("mala\nla-del-servidor\nhola\n")
+    async with running(make_config(tmp_path, server_password="la-del-servidor")) as server:
+        client = PlainClient(
+            ConnectOptions(port=server.port, timeout=2),
+            nick="ana",
+            lang="en",
+            out=out.append,
+            stdin=typed,
+        )
+        assert await asyncio.wait_for(client.run(), TIMEOUT) == 0
+    assert out.count("!! wrong or missing server password") == 2
+    assert "-- connected as ana; /help lists the commands" in out
+    assert any(line.endswith("#general <ana> hola") for line in out), out
+    assert capsys.readouterr().err.count("Server password: ") == 2

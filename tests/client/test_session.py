@@ -22,7 +22,7 @@ from charla.client.session import (
     Session,
     Unsent,
 )
-from charla.protocol import History, Joined, Message, Parted
+from charla.protocol import History, Joined, Message, Parted, System
 
 from ..helpers import TIMEOUT, Peer, free_port, make_config, running
 from .tui_helpers import seed
@@ -318,3 +318,26 @@ async def test_a_room_left_stays_left_after_a_reconnect(tmp_path: Path) -> None:
             # Not joined and left again: nobody in general saw the reconnect.
             frames = [e.frame for e in rec.events[seen:] if isinstance(e, Incoming)]
             assert not [f for f in frames if isinstance(f, Joined | Parted) and f.room == "general"]
+
+
+async def test_a_nick_registered_in_the_session_reconnects_with_its_password(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    config = make_config(tmp_path, port=port)
+    async with running(config) as server, session_on(port, "ana") as (s, rec):
+        await rec.wait(lambda e: isinstance(e, Connected))
+        s.say("/registrar primera-clave", "general")
+        s.say("/clave primera-clave segunda-clave", "general")
+        await rec.wait(
+            lambda e: (
+                isinstance(e, Incoming)
+                and isinstance(e.frame, System)
+                and e.frame.event == "password_changed"
+            )
+        )
+        await server.stop()
+        await rec.wait(lambda e: isinstance(e, Disconnected))
+        async with running(config):
+            await rec.wait(lambda e: isinstance(e, Connected) and e.resumed)
+        assert not [e for e in rec.events if isinstance(e, Ended)]

@@ -33,6 +33,9 @@ from charla.protocol import (
     History,
     Joined,
     Message,
+    ModEntry,
+    Modlog,
+    RoomMode,
     ServerFrame,
     ServerInfo,
     Users,
@@ -170,12 +173,24 @@ async def nick_refused(pilot: Pilot[int], fakes: Fakes) -> None:
     assert isinstance(pilot.app.screen, NickScreen)
 
 
+async def password_asked(pilot: Pilot[int], fakes: Fakes) -> None:
+    await feed(
+        pilot,
+        fakes,
+        Connecting(1),
+        Ended(ok=False, reason="ana is registered: send its password", code=Code.NICK_REGISTERED),
+    )
+    assert isinstance(pilot.app.screen, NickScreen)
+    assert pilot.app.screen.focused is pilot.app.screen.query_one("#secret")
+
+
 State = Callable[[Pilot[int], Fakes], Awaitable[None]]
 STATES: dict[str, State] = {
     "connecting": connecting,
     "reconnecting": reconnecting,
     "new_below": new_below,
     "nick_refused": nick_refused,
+    "password_asked": password_asked,
 }
 
 
@@ -205,16 +220,72 @@ async def test_the_user_list_comes_from_a_labelled_query_and_is_not_printed() ->
         assert "users in #general: ana, bob" in log_text(app)
 
 
+async def answer(pilot: Pilot[int], text: str) -> None:
+    """Type ``text`` and Enter on the name screen, which closes."""
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+    assert not isinstance(pilot.app.screen, NickScreen)
+
+
 async def test_a_refused_nick_asks_for_another_and_starts_a_new_session() -> None:
     fakes = Fakes()
     app = fake_app("es", fakes)
     async with app.run_test(size=(80, 24)) as pilot:
         await nick_refused(pilot, fakes)
-        await pilot.press(*"ana2", "enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, NickScreen)
+        await answer(pilot, "ana2")
         assert [s.nick for s in fakes.made] == ["ana", "ana2"]
         assert app.session is fakes.current
+
+
+async def test_a_registered_nick_asks_for_its_password_and_sends_it() -> None:
+    fakes = Fakes()
+    app = fake_app("es", fakes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await password_asked(pilot, fakes)
+        await answer(pilot, "secreto")
+        assert [s.nick for s in fakes.made] == ["ana", "ana"]
+        assert (app.password, app.server_password) == ("secreto", None)
+
+
+async def test_a_missing_server_password_is_asked_for_as_the_servers() -> None:
+    fakes = Fakes()
+    app = fake_app("en", fakes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        reason = "wrong or missing server password"
+        await feed(
+            pilot, fakes, Connecting(1), Ended(ok=False, reason=reason, code=Code.BAD_PASSWORD)
+        )
+        assert isinstance(app.screen, NickScreen)
+        await pilot.press("enter")  # an empty password is not sent
+        assert isinstance(app.screen, NickScreen) and len(fakes.made) == 1
+        await answer(pilot, "clase")
+        assert (app.password, app.server_password) == (None, "clase")
+        assert len(fakes.made) == 2
+        # Then the nick turns out registered, and a wrong password for it is the nick's.
+        await feed(pilot, fakes, Ended(ok=False, reason="registered", code=Code.NICK_REGISTERED))
+        await answer(pilot, "mala")
+        await feed(pilot, fakes, Ended(ok=False, reason="wrong password", code=Code.BAD_PASSWORD))
+        await answer(pilot, "buena")
+        assert (app.password, app.server_password) == ("buena", "clase")
+
+
+async def test_the_answers_to_modo_and_registro_are_shown_in_the_log() -> None:
+    fakes = Fakes()
+    app = fake_app("es", fakes)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await connect(pilot, fakes, [])
+        kick = ModEntry(
+            ts="2026-11-25T09:30:00.000Z", action="kick", by="ana", room="general", nick="eve"
+        )
+        await feed(
+            pilot,
+            fakes,
+            *frames(RoomMode(room="general", slow=30), Modlog(room="general", entries=[kick])),
+        )
+        text = log_text(app)
+        assert "modos de #general: +s 30 (modo lento)" in text
+        assert "registro de moderación de #general:" in text
+        assert "[2026-11-25 09:30] ana echó a eve de #general" in text
 
 
 async def test_the_connecting_state_says_so_until_connected() -> None:

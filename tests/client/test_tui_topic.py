@@ -86,6 +86,5 @@ async def test_the_answer_to_mode_alone_is_shown_in_its_room() -> None:
     app = fake_app("en", fakes)
     async with app.run_test(size=(80, 24)) as pilot:
         await connect(pilot, fakes, [message(1, "hola")])
-        answer = RoomMode(room="general", invite_only=True, text="modes of #general: +i +t")
-        await feed(pilot, fakes, *frames(answer))
-        assert "modes of #general: +i +t" in log_text(app, "general")
+        await feed(pilot, fakes, *frames(RoomMode(room="general", invite_only=True)))
+        assert "modes of #general: +i (invite-only), +t" in log_text(app, "general")

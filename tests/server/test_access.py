@@ -73,6 +73,24 @@ async def test_tls_welcomes_a_verifying_client_and_not_a_plaintext_one(
         await secure.close()
 
 
+async def test_a_client_without_tls_at_a_tls_server_is_told_to_try_tls(
+    tmp_path: Path, tls_files: tuple[Path, Path, Path]
+) -> None:
+    cert, key, _ = tls_files
+    async with running(make_config(tmp_path, tls_cert=cert, tls_key=key)) as server:
+        result = await asyncio.to_thread(
+            subprocess.run,
+            charla_cmd("join", "--port", str(server.port), "--nick", "ana", "--lang", "es"),
+            input="hola\n",
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert "!! el servidor cerró la conexión (¿usa TLS? prueba con --tls)" in result.stdout
+
+
 async def test_a_tls_client_leaving_leaves_no_warning_in_the_log(
     tmp_path: Path, tls_files: tuple[Path, Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -255,7 +255,7 @@ async def test_the_topic_shows_under_the_tabs(web: ChatServer, page: Page) -> No
     # language.
     await page.run(page.type, "/modo")
     modes = "return [...document.querySelectorAll('li.system')].map(li => li.textContent)"
-    await page.run(page.wait_for, lambda: "modes of #tema: none" in page.js(modes), "the modes")
+    await page.run(page.wait_for, lambda: "Modes of #tema: none" in page.js(modes), "the modes")
     await page.run(page.select, "#general")
     assert await page.run(page.js, "return document.getElementById('topic').hidden") is True
     await ana.close()
@@ -411,3 +411,38 @@ async def screenshots_of(srv: ChatServer, page: Page, lang: str, out: Path) -> N
     await page.run(page.reset_viewport)
     for peer in peers:
         await peer.close()
+
+
+def system_lines(page: Page) -> list[str]:
+    return list(
+        page.js("return [...document.querySelectorAll('li.system')].map(li => li.textContent)")
+    )
+
+
+async def test_listings_show_in_the_log(tmp_path: Path, page: Page) -> None:
+    config = make_config(tmp_path, web="127.0.0.1:0", operators=("ana",))
+    async with running(config) as server:
+        bob = await Peer.connect(server.port)
+        await bob.hello("bob")
+        await bob.say("hola desde la terminal")
+        await bob.sync()
+        await page.run(page.login, url(server), "ana")
+        for command in ["/registrar una-clave-larga", "/vetar eve spam", "/modo +m"]:
+            await page.run(page.type, command)
+        for command in ["/modo", "/vetados", "/registro", "/privados", "/buscar terminal"]:
+            await page.run(page.type, command)
+        expected = [
+            "Modes of #general: +m (moderated)",
+            "Bans in #general:",
+            "eve, by ana: spam",
+            "Moderation log of #general:",
+            "No direct conversations yet",
+            "1 found for terminal",
+        ]
+        await page.run(
+            page.wait_for, lambda: all(e in system_lines(page) for e in expected), "the listings"
+        )
+        lines = system_lines(page)
+        assert any(line.endswith("ana: /ban #general eve — spam") for line in lines), lines
+        assert any(line.endswith("#general bob: hola desde la terminal") for line in lines), lines
+        await bob.close()

@@ -12,6 +12,7 @@ import ssl
 from collections import deque
 from dataclasses import dataclass
 
+from ..i18n import tr
 from ..protocol import (
     ClientConnection,
     ClientFrame,
@@ -26,11 +27,34 @@ from ..protocol import (
 #: the close would hold it for asyncio's 30 s).
 CLOSE_WAIT = 1.0
 
-__all__ = ["Access", "ConnectOptions", "HelloRefused", "Link", "connect", "tls_context"]
+__all__ = [
+    "Access",
+    "ClosedBeforeWelcome",
+    "ConnectOptions",
+    "HelloRefused",
+    "Link",
+    "connect",
+    "tls_context",
+]
 
 #: Server frames can be long (a page of 200 messages of 4000 characters); the client's
 #: own line limit is generous but still bounded.
 CLIENT_MAX_LINE = 16 * 1024 * 1024
+
+
+class ClosedBeforeWelcome(ConnectionError):
+    """The server ended the connection without answering ``hello``: a TLS listener
+    reached without ``--tls`` does that, as does a server stopping."""
+
+    def __init__(self) -> None:
+        super().__init__("the server closed the connection")
+
+    @staticmethod
+    def explain(lang: str, *, tls: bool) -> str:
+        """Why, as far as the client can tell, in ``lang``."""
+        if tls:
+            return tr(lang, "the server closed the connection")
+        return tr(lang, "the server closed the connection (does it use TLS? try --tls)")
 
 
 class HelloRefused(Exception):
@@ -145,7 +169,7 @@ class Link:
         while True:
             frame = await self.recv()
             if frame is None:
-                raise ConnectionError("the server closed the connection")
+                raise ClosedBeforeWelcome
             if isinstance(frame, Welcome):
                 return frame, early
             if isinstance(frame, Error):

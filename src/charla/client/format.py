@@ -9,12 +9,32 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+import msgspec
+
 from ..i18n import tr
-from ..protocol import Deleted, Edited, Error, Message, Parent, Reaction, Rooms, System, Users
+from ..modtext import entry_text
+from ..protocol import (
+    Bans,
+    Deleted,
+    Dms,
+    Edited,
+    Error,
+    Message,
+    ModEntry,
+    Modlog,
+    Parent,
+    Reaction,
+    Results,
+    RoomMode,
+    Rooms,
+    System,
+    Users,
+)
 
 __all__ = [
     "format_line",
     "json_line",
+    "listing_text",
     "local_date",
     "local_time",
     "preview",
@@ -98,8 +118,14 @@ def reaction_counts(reactions: dict[str, list[str]] | None) -> str:
     return "  ".join(f"{sanitize_line(e)} {len(users)}" for e, users in (reactions or {}).items())
 
 
-def _message_line(m: Message, lang: str) -> str:
-    clock = f"[{local_time(m.ts)}]"
+def _stamp(ts: str) -> str:
+    """``[YYYY-MM-DD HH:MM]`` local: listings reach back further than today."""
+    day = local_date(ts)
+    return f"[{day.isoformat()} {local_time(ts)}]" if day is not None else f"[{local_time(ts)}]"
+
+
+def _message_line(m: Message, lang: str, *, dated: bool = False) -> str:
+    clock = _stamp(m.ts) if dated else f"[{local_time(m.ts)}]"
     user = sanitize_line(m.user)
     if m.to is not None:
         where = f"*{user} → {sanitize_line(m.to)}*"
@@ -150,6 +176,92 @@ def _change_line(change: Reaction | Edited | Deleted, lang: str) -> str:
     return f"{_now()} {where} * " + tr(lang, "message #{id} deleted", id=change.id)
 
 
+def _scope(room: str | None, lang: str) -> str:
+    return f"#{sanitize_line(room)}" if room is not None else tr(lang, "the server")
+
+
+def _dms_text(frame: Dms, lang: str) -> str:
+    if not frame.conversations:
+        return tr(lang, "no direct conversations yet")
+    lines = [tr(lang, "direct conversations:")]
+    lines += [
+        f"{_stamp(c.last_ts)} {sanitize_line(c.nick)} (#{c.last_id})" for c in frame.conversations
+    ]
+    return "\n".join(lines)
+
+
+def _bans_text(frame: Bans, lang: str) -> str:
+    where = _scope(frame.room, lang)
+    if not frame.bans:
+        return tr(lang, "nobody is banned in {where}", where=where)
+    lines = [tr(lang, "bans in {where}:", where=where)]
+    for ban in frame.bans:
+        line = tr(lang, "{nick}, by {by}", nick=sanitize_line(ban.nick), by=sanitize_line(ban.by))
+        if ban.address:
+            line += f" ({sanitize_line(ban.address)})"
+        if ban.until:
+            line += " " + tr(lang, "(until {until})", until=_stamp(ban.until).strip("[]"))
+        if ban.reason:
+            line += f": {sanitize_line(ban.reason)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _local_until(entry: ModEntry) -> ModEntry:
+    """``entry`` with its end in local time, as the rest of the listing."""
+    if entry.until is None:
+        return entry
+    return msgspec.structs.replace(entry, until=_stamp(entry.until).strip("[]"))
+
+
+def _modlog_text(frame: Modlog, lang: str) -> str:
+    where = _scope(frame.room, lang)
+    if not frame.entries:
+        return tr(lang, "the moderation log of {where} is empty", where=where)
+    lines = [tr(lang, "moderation log of {where}:", where=where)]
+    lines += [
+        f"{_stamp(e.ts)} {sanitize_line(entry_text(_local_until(e), lang))}" for e in frame.entries
+    ]
+    return "\n".join(lines)
+
+
+def _mode_text(frame: RoomMode, lang: str) -> str:
+    modes = []
+    if frame.invite_only:
+        modes.append("+i " + tr(lang, "(invite-only)"))
+    if frame.moderated:
+        modes.append("+m " + tr(lang, "(moderated)"))
+    if frame.slow:
+        modes.append(f"+s {frame.slow} " + tr(lang, "(slow mode)"))
+    if not frame.open_topic:
+        modes.append("+t " + tr(lang, "(topic for moderators)"))
+    shown = ", ".join(modes) or tr(lang, "none")
+    return tr(lang, "modes of #{room}: {modes}", room=sanitize_line(frame.room), modes=shown)
+
+
+def _results_text(frame: Results, lang: str) -> str:
+    header = tr(
+        lang, "{n} found for {query}", n=len(frame.messages), query=sanitize_line(frame.query)
+    )
+    if frame.more:
+        header += " " + tr(lang, "(more match: narrow the search)")
+    return "\n".join([header, *(_message_line(m, lang, dated=True) for m in frame.messages)])
+
+
+def listing_text(frame: Dms | Bans | Modlog | RoomMode | Results, lang: str) -> str:
+    """The answer to ``/privados``, ``/vetados``, ``/registro``, ``/modo`` or ``/buscar``
+    as lines a person reads (every name and text in it sanitized)."""
+    if isinstance(frame, Dms):
+        return _dms_text(frame, lang)
+    if isinstance(frame, Bans):
+        return _bans_text(frame, lang)
+    if isinstance(frame, Modlog):
+        return _modlog_text(frame, lang)
+    if isinstance(frame, RoomMode):
+        return _mode_text(frame, lang)
+    return _results_text(frame, lang)
+
+
 def format_line(frame: object, lang: str) -> str | None:
     """One frame as the plain-mode text (possibly several lines), or ``None`` when the
     frame is not shown."""
@@ -171,4 +283,6 @@ def format_line(frame: object, lang: str) -> str | None:
         return "-- " + tr(lang, "rooms: {rooms}", rooms=rooms or "-")
     if isinstance(frame, Error):
         return "!! " + sanitize_line(frame.message)
+    if isinstance(frame, Dms | Bans | Modlog | RoomMode | Results):
+        return "-- " + listing_text(frame, lang).replace("\n", "\n   ")
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import itertools
 import sys
 import termios
@@ -35,12 +36,27 @@ from ..protocol import (
     Say,
 )
 from .commands import request_of
-from .connection import Access, ConnectOptions, HelloRefused, Link, connect
+from .connection import (
+    Access,
+    ClosedBeforeWelcome,
+    ConnectOptions,
+    HelloRefused,
+    Link,
+    connect,
+)
 from .format import format_line, sanitize_line
 
 __all__ = ["PlainClient", "read_lines"]
 
 _EOF = None
+
+
+class _Reconnect(enum.Enum):
+    RECONNECT = enum.auto()
+
+
+#: What ``_hello`` answers when ``hello`` must be sent again on a new connection.
+_RECONNECT = _Reconnect.RECONNECT
 
 #: Requests after which typed lines go to another room (see ``_track_rooms``).
 _MOVES_ROOM = (Join, Part)
@@ -92,27 +108,34 @@ class PlainClient:
 
     async def run(self) -> int:
         lines = read_lines(self._stdin, asyncio.get_running_loop())
-        try:
-            link = await connect(self.options)
-        except (OSError, TimeoutError) as exc:
-            self._out(
-                tr(
-                    self.lang,
-                    "cannot connect to {host}:{port}: {error}",
-                    host=self.options.host,
-                    port=self.options.port,
-                    error=exc,
+        while True:
+            try:
+                link = await connect(self.options)
+            except (OSError, TimeoutError) as exc:
+                self._out(
+                    tr(
+                        self.lang,
+                        "cannot connect to {host}:{port}: {error}",
+                        host=self.options.host,
+                        port=self.options.port,
+                        error=exc,
+                    )
                 )
-            )
-            return 1
-        try:
-            if not await self._hello(link, lines):
                 return 1
-            return await self._chat(link, lines)
-        finally:
-            await link.aclose()
+            try:
+                welcomed = await self._hello(link, lines)
+                if welcomed is _RECONNECT:
+                    continue
+                if not welcomed:
+                    return 1
+                return await self._chat(link, lines)
+            finally:
+                await link.aclose()
 
-    async def _hello(self, link: Link, lines: asyncio.Queue[str | None]) -> bool:
+    async def _hello(self, link: Link, lines: asyncio.Queue[str | None]) -> bool | _Reconnect:
+        """Whether ``hello`` was welcomed, asking for a name or a password when the server
+        refuses one; ``_RECONNECT`` once the server's password was asked for (a wrong one
+        closes the connection)."""
         while True:
             if self.nick is None:
                 if self._interactive:
@@ -133,8 +156,15 @@ class PlainClient:
                 self._out("!! " + sanitize_line(exc.message))
                 if not self._interactive:
                     return False
+                if exc.code == Code.BAD_PASSWORD and self.access.password is None:
+                    # Not the nick's password (none was sent): the server's.
+                    secret = await self._ask_secret(lines, tr(self.lang, "Server password: "))
+                    if secret is None:
+                        return False
+                    self.access = replace(self.access, server_password=secret)
+                    return _RECONNECT
                 if exc.code in (Code.NICK_REGISTERED, Code.BAD_PASSWORD) and self.nick:
-                    password = await self._ask_secret(lines)
+                    password = await self._ask_secret(lines, tr(self.lang, "Password: "))
                     if password is None:
                         return False
                     self.access = replace(self.access, password=password)
@@ -142,6 +172,9 @@ class PlainClient:
                 if exc.retryable:
                     self.nick = None
                     continue
+                return False
+            except ClosedBeforeWelcome:
+                self._out("!! " + ClosedBeforeWelcome.explain(self.lang, tls=self.options.tls))
                 return False
             except ConnectionError as exc:
                 self._out("!! " + sanitize_line(str(exc)))
@@ -157,9 +190,9 @@ class PlainClient:
             )
             return True
 
-    async def _ask_secret(self, lines: asyncio.Queue[str | None]) -> str | None:
+    async def _ask_secret(self, lines: asyncio.Queue[str | None], prompt: str) -> str | None:
         """Read the next line with the terminal's echo off (the stdin thread reads it)."""
-        print(tr(self.lang, "Password: "), end="", file=sys.stderr, flush=True)
+        print(prompt, end="", file=sys.stderr, flush=True)
         with _echo_off(self._stdin):
             secret = await lines.get()
         print(file=sys.stderr)

@@ -45,9 +45,11 @@ from ..protocol import (
     LocalProtocolError,
     Message,
     Parted,
+    Passwd,
     Pong,
     ProtocolError,
     Quit,
+    Register,
     Say,
     ServerFrame,
     System,
@@ -56,7 +58,7 @@ from ..protocol import (
     nick_key,
 )
 from .commands import request_of
-from .connection import ConnectOptions, HelloRefused, Link, connect
+from .connection import ClosedBeforeWelcome, ConnectOptions, HelloRefused, Link, connect
 
 __all__ = [
     "DEFAULT_MAX_DELAY",
@@ -169,6 +171,10 @@ class Ended:
 Event = Connecting | Connected | Disconnected | Incoming | Confirmed | Unsent | Ended
 
 
+#: The events that confirm a password this connection gave (``/registrar``, ``/clave``).
+_PASSWORD_TAKEN = ("registered", "password_changed")
+
+
 @dataclass
 class _Line:
     seq: int
@@ -248,6 +254,9 @@ class Session:
         self._wanted_rooms = list(rooms or [])
         self._password = password
         self._server_password = server_password
+        #: The password a ``/registrar`` or ``/clave`` line gave, until the server says
+        #: whether it took it.
+        self._offered_password: str | None = None
         self._backoff = backoff or Backoff()
         self._queue_limit = queue_limit
         self._keepalive = keepalive
@@ -373,6 +382,8 @@ class Session:
                 return exc.message
             self._finish(Ended(ok=False, reason=exc.message, code=exc.code))
             return exc.message
+        except ClosedBeforeWelcome:
+            return ClosedBeforeWelcome.explain(self.lang, tls=self.options.tls)
         except (OSError, ConnectionError, ProtocolError) as exc:
             return str(exc) or type(exc).__name__
         finally:
@@ -450,7 +461,19 @@ class Session:
                     self._emit(Unsent(line.text, line.room, "ended"))  # typed after /salir
                     continue
                 self._in_flight.append(line)
+                self._offer_password(line)
                 await link.send(ClientPing(token=str(line.seq)))
+
+    def _offer_password(self, line: _Line) -> None:
+        """Keep the password a ``/registrar`` or ``/clave`` line gives: once the server
+        takes it, the reconnects' ``hello`` must carry it (the nick is registered now)."""
+        if not line.is_command:
+            return
+        request = request_of(line.text, line.room)
+        if isinstance(request, Register):
+            self._offered_password = request.password
+        elif isinstance(request, Passwd):
+            self._offered_password = request.new
 
     # --- frames ----------------------------------------------------------------------
 
@@ -486,6 +509,11 @@ class Session:
         elif isinstance(frame, Parted):
             if frame.room in self._rooms.joined:
                 self._rooms.joined.remove(frame.room)
+        elif isinstance(frame, System) and frame.event in _PASSWORD_TAKEN:
+            if self._offered_password is not None:
+                self._password, self._offered_password = self._offered_password, None
+        elif isinstance(frame, System) and frame.event == "unregistered":
+            self._password = None
         elif isinstance(frame, System) and frame.event == "nick":
             if frame.user is not None and nick_key(frame.user) == nick_key(self.nick):
                 self.nick = frame.new or self.nick

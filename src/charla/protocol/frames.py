@@ -721,9 +721,6 @@ class RoomMode(_Frame, tag="mode"):
     #: Anyone in the room may set the topic: the moderators said so (``-t``), or nobody
     #: owns or moderates the room.
     open_topic: bool = False
-    #: The modes as a sentence in the reader's language ("modes of #x: +i +t"), for
-    #: clients that show them as they come.
-    text: str | None = None
 
 
 class BanInfo(msgspec.Struct, omit_defaults=True, kw_only=True):

@@ -311,13 +311,6 @@ class ServerConfig:
         reload=True,
         section=LIMITS,
     )
-    auto_away: float = setting(
-        30,
-        help="minutes every session of a user may stay idle before it is away (0 = off)",
-        check=_ZERO_OR_MORE,
-        reload=True,
-        section=ACCESS,
-    )
     max_sessions: int = setting(
         5,
         help="connections one registered nick may have at once; past it too_many_sessions",
@@ -328,6 +321,13 @@ class ServerConfig:
     )
 
     # Access.
+    auto_away: float = setting(
+        30,
+        help="minutes every session of a user may stay idle before it is away (0 = off)",
+        check=_ZERO_OR_MORE,
+        reload=True,
+        section=ACCESS,
+    )
     tls_cert: Path | None = setting(
         None,
         help="certificate chain (PEM); with tls_key the listener speaks only TLS",

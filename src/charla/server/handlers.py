@@ -336,5 +336,5 @@ def help_text(lang: str) -> str:
         names = ", ".join("/" + n for n in request.names)
         usage = f" {tr(lang, request.usage)}" if request.usage else ""
         lines.append(f"  {names}{usage} — {tr(lang, request.summary)}")
-    lines.append("  //text — " + tr(lang, "send text that starts with /"))
+    lines.append(f"  {tr(lang, '//text')} — {tr(lang, 'send text that starts with /')}")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import tr
+from ..modtext import entry_text
 from ..protocol import (
     DEFAULT_ROOM,
     Code,
@@ -67,26 +67,6 @@ MAX_REASON = 300
 
 OPERATOR, OWNER, MOD, VOICE = "operator", "owner", "mod", "voice"
 RANK = {OPERATOR: 3, OWNER: 2, MOD: 1}
-
-#: What each action says to the users who see it (msgids, translated per member).
-_TEXTS = {
-    "topic": "{by} set the topic of #{room}: {text}",
-    "topic_cleared": "{by} cleared the topic of #{room}",
-    "kick": "{user} was put out of #{room} by {by}",
-    "ban": "{user} was banned from #{room} by {by}",
-    "server_ban": "{user} was banned from the server by {by}",
-    "unban": "{by} lifted the ban on {user}",
-    "mute": "{user} was muted in #{room} by {by}",
-    "unmute": "{user} may speak again in #{room}",
-    "invite": "{by} invited {user} to #{room}",
-    "mode": "{by} changed the modes of #{room}: {text}",
-    "voice": "{by} gave voice to {user} in #{room}",
-    "devoice": "{by} took the voice of {user} in #{room}",
-    "op": "{by} made {user} a moderator of #{room}",
-    "deop": "{by} took the moderator role of {user} in #{room}",
-    "owner": "{user} owns #{room} now",
-    "kill": "{user} was disconnected by {by}",
-}
 
 # --- the rules ---------------------------------------------------------------------------
 
@@ -388,23 +368,7 @@ class Moderation:
 
     def system(self, entry: ModEntry, lang: str, label: str | None = None) -> System:
         """What ``entry`` tells a user reading ``lang`` (the actor's answer has ``label``)."""
-        key = entry.action
-        if key == "topic" and not entry.text:
-            key = "topic_cleared"
-        elif key == "ban" and entry.room is None:
-            key = "server_ban"
-        text = tr(
-            lang,
-            _TEXTS.get(key, key),
-            user=entry.nick,
-            by=entry.by,
-            room=entry.room,
-            text=entry.text or "",
-        )
-        if entry.reason:
-            text += f": {entry.reason}"
-        if entry.until:
-            text += " " + tr(lang, "(until {until})", until=entry.until)
+        text = entry_text(entry, lang)
         return System(
             event=entry.action,
             text=text,

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..i18n import tr
 from ..protocol import (
     DEFAULT_ROOM,
     Ban,
@@ -54,7 +53,7 @@ from ..protocol import (
     normalize_nick,
     normalize_room,
 )
-from .moderation import MAX_REASON, MAX_TOPIC, MOD, OPERATOR, OWNER, RANK, RoomRules
+from .moderation import MAX_REASON, MAX_TOPIC, MOD, OPERATOR, OWNER, RANK
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -171,7 +170,17 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
     mod.check_read(member, room)
     text = describe_modes(frame)
     if not text:  # no change asked: read them
-        member.send(_room_mode(mod.rules(room), room, member.lang, frame.label))
+        rules = mod.rules(room)
+        member.send(
+            RoomMode(
+                room=room,
+                invite_only=rules.invite_only,
+                moderated=rules.moderated,
+                slow=rules.slow,
+                open_topic=rules.topic_open,
+                label=frame.label,
+            )
+        )
         return None
     _require_moderator(mod, member, room)
     entry = mod.entry(
@@ -185,21 +194,6 @@ def request_mode(hub: Hub, member: Member, frame: ClientMode) -> Work | None:
         text=text,
     )
     return _act(mod, member, entry, frame.label)
-
-
-def _room_mode(rules: RoomRules, room: str, lang: str, label: str | None) -> RoomMode:
-    """A room's modes as a ``mode`` answer, with their sentence in ``lang``."""
-    mode = RoomMode(
-        room=room,
-        invite_only=rules.invite_only,
-        moderated=rules.moderated,
-        slow=rules.slow,
-        open_topic=rules.topic_open,
-        label=label,
-    )
-    modes = describe_modes(mode) or tr(lang, "none")
-    mode.text = tr(lang, "modes of #{room}: {modes}", room=room, modes=modes)
-    return mode
 
 
 def request_kill(hub: Hub, member: Member, frame: Kill) -> Work:

@@ -25,17 +25,20 @@ from textual.widgets import ContentSwitcher, Input, Static, Tab, Tabs
 from ...i18n import tr
 from ...protocol import (
     DEFAULT_ROOM,
+    Bans,
     Change,
     ClientFrame,
     ClientHistory,
     ClientRooms,
     ClientUsers,
     Code,
+    Dms,
     Error,
     History,
     Join,
     Joined,
     Message,
+    Modlog,
     Msg,
     Part,
     Parted,
@@ -56,7 +59,7 @@ from ...protocol import (
 )
 from ..commands import request_of
 from ..connection import ConnectOptions
-from ..format import local_date, sanitize_line
+from ..format import listing_text, local_date, sanitize_line
 from ..session import (
     Backoff,
     Connected,
@@ -76,7 +79,7 @@ from .conversation import ConversationUI
 from .dmtabs import DirectTabs, peer_of
 from .events import NetEvent
 from .moderation import refusal_text, topic_text
-from .nickscreen import NickScreen
+from .nickscreen import Login, NickScreen, Secret
 from .render import Entry, day_entry, notice_entry
 from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
@@ -252,15 +255,19 @@ class ChatApp(App[int]):
             if status.state == "disconnected":
                 status.retry_in = max(0.0, self._retry_at - time.monotonic())
 
-    def _ask_nick(self, problem: str) -> None:
-        def chosen(nick: str | None) -> None:
-            if nick:
-                self._start(nick)
-                self.query_one(ChatInput).focus()
+    def _ask_nick(self, problem: str, secret: Secret | None = None) -> None:
+        def chosen(login: Login | None) -> None:
+            if login is None:
+                return
+            if secret == "password":
+                self.password = login.secret
+            elif secret == "server_password":
+                self.server_password = login.secret
+            self._start(login.nick)
+            self.query_one(ChatInput).focus()
 
-        self.push_screen(
-            NickScreen(lang=self.lang, problem=problem, default=self.nick or ""), chosen
-        )
+        screen = NickScreen(lang=self.lang, problem=problem, default=self.nick or "", secret=secret)
+        self.push_screen(screen, chosen)
 
     def _start(self, nick: str) -> None:
         self.nick = nick
@@ -793,9 +800,19 @@ class ChatApp(App[int]):
         self.query_one(StatusLine).state = "ended"
         self.session = None
         if event.code in _NICK_PROBLEMS:
-            self._ask_nick(event.reason)
+            self._ask_nick(event.reason, self._secret_wanted(event.code))
         else:
             self.notice(event.reason, error=True)
+
+    def _secret_wanted(self, code: str | None) -> Secret | None:
+        """The password a refused ``hello`` asks for. A registered nick says so; a wrong
+        password sent without the nick's one can only be the server's (the server checks
+        it first, and a registered nick without its password is ``nick_registered``)."""
+        if code == Code.NICK_REGISTERED:
+            return "password"
+        if code == Code.BAD_PASSWORD:
+            return "server_password" if self.password is None else "password"
+        return None
 
     def show_frame(self, frame: ServerFrame) -> None:
         if self._for_search(frame):
@@ -839,10 +856,8 @@ class ChatApp(App[int]):
                 f"#{r.name} ({r.users}{'*' if r.joined else ''})" for r in frame.rooms
             )
             self.notice(tr(self.lang, "rooms: {rooms}", rooms=listing or "-"))
-        elif isinstance(frame, RoomMode):  # the answer to /modo alone
-            self.notice(
-                frame.text or frame.room, room=frame.room if self.has_room(frame.room) else None
-            )
+        elif isinstance(frame, Dms | Bans | Modlog | RoomMode):
+            self.notice(listing_text(frame, self.lang))
         elif isinstance(frame, Error):
             self.notice(refusal_text(frame, self.lang), error=True)
 

@@ -1,6 +1,9 @@
-"""Asks for a name when ``--nick`` is missing or the server refused the one given."""
+"""Asks for a name when ``--nick`` is missing or the server refused the one given, and
+for the password the server asked for (the nick's, or the server's), with the echo off."""
 
 from __future__ import annotations
+
+from typing import Literal, NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,10 +14,24 @@ from textual.widgets import Input, Label
 from ...i18n import tr
 from ..format import sanitize
 
-__all__ = ["NickScreen"]
+__all__ = ["Login", "NickScreen", "Secret"]
+
+#: Which password the screen asks for: the nick's (``hello.password``) or the server's.
+Secret = Literal["password", "server_password"]
+
+_SECRET_LABELS: dict[Secret, str] = {
+    "password": "Password: ",
+    "server_password": "Server password: ",
+}
 
 
-class NickScreen(ModalScreen[str]):
+class Login(NamedTuple):
+    nick: str
+    #: What was typed in the password field; ``None`` when it was not shown.
+    secret: str | None = None
+
+
+class NickScreen(ModalScreen[Login]):
     DEFAULT_CSS = """
     NickScreen {
         align: center middle;
@@ -32,20 +49,40 @@ class NickScreen(ModalScreen[str]):
     }
     """
 
-    def __init__(self, *, lang: str, problem: str = "", default: str = "") -> None:
+    def __init__(
+        self, *, lang: str, problem: str = "", default: str = "", secret: Secret | None = None
+    ) -> None:
         super().__init__()
         self.lang = lang
         self.problem = problem
         self.default = default
+        self.secret = secret
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(tr(self.lang, "Your name: "))
             yield Input(value=self.default, id="nick")
+            if self.secret is not None:
+                yield Label(tr(self.lang, _SECRET_LABELS[self.secret]))
+                yield Input(password=True, id="secret")
             if self.problem:
                 yield Label(sanitize(self.problem), id="problem", markup=False)
 
-    @on(Input.Submitted, "#nick")
-    def _chosen(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
+    def on_mount(self) -> None:
+        # A known name with a password to give: the cursor waits in the password field.
+        if self.secret is not None and self.default:
+            self.query_one("#secret", Input).focus()
+
+    @on(Input.Submitted)
+    def _chosen(self) -> None:
+        nick = self.query_one("#nick", Input).value.strip()
+        if not nick:
+            return
+        if self.secret is None:
+            self.dismiss(Login(nick))
+            return
+        secret = self.query_one("#secret", Input).value
+        if secret:
+            self.dismiss(Login(nick, secret))
+        else:
+            self.query_one("#secret", Input).focus()

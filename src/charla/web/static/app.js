@@ -626,9 +626,40 @@ const HANDLERS = {
     systemLine(routed(frame.label), names);
   },
   mode(frame) {
-    // The answer to /modo alone: the server says the modes in the reader's language.
-    if (typeof frame.text !== "string") return;
-    systemLine(conversation(frame.room, { create: false }) ?? routed(frame.label), frame.text);
+    const modes = [];
+    if (frame.invite_only) modes.push(`+i (${t("inviteOnly")})`);
+    if (frame.moderated) modes.push(`+m (${t("moderated")})`);
+    if (frame.slow) modes.push(`+s ${frame.slow} (${t("slow", { s: frame.slow })})`);
+    if (frame.open_topic === false) modes.push(`+t (${t("topicLocked")})`);
+    listing(frame, [t("modes", { room: frame.room, modes: modes.join(", ") || t("modesNone") })]);
+  },
+  results(frame) {
+    const messages = Array.isArray(frame.messages) ? frame.messages : [];
+    const header = t(frame.more ? "foundMore" : "found", { n: messages.length, query: frame.query });
+    listing(frame, [header, ...messages.map((m) => `${clock(m.ts, lang)[1]} ${m.room != null ? `#${m.room}` : `→ ${m.to}`} ${m.user}: ${m.text}`)]);
+  },
+  dms(frame) {
+    const list = Array.isArray(frame.conversations) ? frame.conversations : [];
+    if (!list.length) return listing(frame, [t("dmsNone")]);
+    listing(frame, [t("dms"), ...list.map((c) => `${clock(c.last_ts, lang)[1]} ${c.nick} (#${c.last_id})`)]);
+  },
+  bans(frame) {
+    const where = scopeName(frame.room);
+    const bans = Array.isArray(frame.bans) ? frame.bans : [];
+    if (!bans.length) return listing(frame, [t("bansNone", { where })]);
+    const line = (b) => {
+      let text = t("banBy", { nick: b.nick, by: b.by });
+      if (b.address) text += ` (${b.address})`;
+      if (b.until) text += ` ${t("until", { until: clock(b.until, lang)[1] })}`;
+      return b.reason ? `${text}: ${b.reason}` : text;
+    };
+    listing(frame, [t("bans", { where }), ...bans.map(line)]);
+  },
+  modlog(frame) {
+    const where = scopeName(frame.room);
+    const entries = Array.isArray(frame.entries) ? frame.entries : [];
+    if (!entries.length) return listing(frame, [t("modlogNone", { where })]);
+    listing(frame, [t("modlog", { where }), ...entries.map(modlogLine)]);
   },
   users(frame) {
     const conv = conversation(frame.room, { create: false });
@@ -709,6 +740,48 @@ function topicAnswer(conv, frame) {
   }
   if (frame.label === conv.topicQuery) conv.topicQuery = null;
   return true;
+}
+
+// --- answers that list things: /modo, /buscar, /privados, /vetados, /registro ----------
+
+/** `lines` in the log of the conversation the request came from, one line each. */
+function listing(frame, lines) {
+  const conv = routed(frame.label);
+  for (const line of lines) systemLine(conv, line);
+}
+
+function scopeName(room) {
+  return room != null ? `#${room}` : t("theServer");
+}
+
+/** The command that did it, in the page's language (`/echar eve`), as moderators type it. */
+const ACTION_COMMANDS = {
+  es: {
+    kick: "echar",
+    ban: "vetar",
+    unban: "desvetar",
+    mute: "silenciar",
+    unmute: "desilenciar",
+    invite: "invitar",
+    mode: "modo",
+    voice: "voz",
+    devoice: "quitarvoz",
+    owner: "dueño",
+    kill: "desconectar",
+    topic: "tema",
+    delete: "borrar",
+  },
+  en: {},
+};
+
+function modlogLine(entry) {
+  const command = `/${ACTION_COMMANDS[lang][entry.action] ?? entry.action}`;
+  const parts = [clock(entry.ts, lang)[1], `${entry.by}:`, command];
+  if (entry.room != null && entry.action !== "kill") parts.push(`#${entry.room}`);
+  for (const value of [entry.nick, entry.address && `(${entry.address})`, entry.text]) if (value) parts.push(value);
+  if (entry.until) parts.push(t("until", { until: clock(entry.until, lang)[1] }));
+  if (entry.reason) parts.push(`— ${entry.reason}`);
+  return parts.join(" ");
 }
 
 function systemText(frame) {
