@@ -95,7 +95,8 @@ async def test_others_see_a_join_and_a_leave(connect) -> None:
     assert (joined.user, joined.room) == ("bob", "general")
     await bob.say("/salir")
     left = await ana.expect(System, event="leave")
-    assert (left.user, left.room) == ("bob", "general")
+    # No reason given, none told ("bob left #general", not "... (quit)").
+    assert (left.user, left.room, left.reason, left.quit) == ("bob", "general", None, True)
 
 
 async def test_abrupt_disconnect_leaves_no_ghost(connect) -> None:

@@ -214,7 +214,7 @@ class PlainClient:
         while True:
             line = await lines.get()
             if line is None:
-                await link.send(Quit(reason="quit"))
+                await link.send(Quit())
                 return
             if not line.strip():
                 continue

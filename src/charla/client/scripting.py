@@ -100,7 +100,7 @@ async def send(
         for text in texts:
             if text.strip():
                 await link.send(Say(text=text, room=room, reply_to=reply_to))
-        await link.send(Quit(reason="quit"))
+        await link.send(Quit())
         # The server says bye only after every earlier message was stored and sent back:
         # errors in between are the messages that did not make it.
         while (frame := await link.recv()) is not None:

@@ -277,7 +277,7 @@ class ServerConnection:
         return frame
 
     def _goodbye(self) -> Goodbye:
-        quit = self._quit or Quit(reason="quit")
+        quit = self._quit or Quit()
         return Goodbye(reason=quit.reason, label=quit.label)
 
     # --- work in progress --------------------------------------------------------------

@@ -229,7 +229,8 @@ def _parse_delete(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
-    return Quit(reason=args.strip() or "quit", label=label)
+    # No reason given, none told: "quit" would read as one.
+    return Quit(reason=args.strip(), label=label)
 
 
 REQUESTS: tuple[Request, ...] = (

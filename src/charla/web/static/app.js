@@ -695,7 +695,7 @@ const HANDLERS = {
   },
   bye(frame) {
     if (state.quitting) link.stop();
-    systemLine(state.active, t("bye", { reason: frame.reason || "" }));
+    systemLine(state.active, frame.reason ? t("bye", { reason: frame.reason }) : t("byeNoReason"));
   },
   ping(frame) {
     link.send(frame.token != null ? { type: "pong", token: frame.token } : { type: "pong" });
