@@ -239,6 +239,7 @@ async def test_wrong_tokens_and_bad_bodies(web: ChatServer) -> None:
         (url, (*json_type, "--data", '{"text": "   "}'), 400, "visible"),
         (url, ("-H", "Content-Type: text/plain", "--data", "hola"), 400, "application/json"),
         (url, ("--data", "a=1"), 400, "text field"),
+        (url, ("--data", "build 42 ok"), 400, "text=<message>"),  # a form with no name
     ]
     for target, args, status, reason in cases:
         got, answer = await asyncio.to_thread(curl, target, *args)

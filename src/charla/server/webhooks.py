@@ -68,7 +68,9 @@ def text_of(content_type: str, body: bytes) -> str:
         try:
             form = urllib.parse.parse_qs(body.decode(), strict_parsing=True, max_num_fields=20)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise HookRefused(HTTPStatus.BAD_REQUEST, f"bad form body: {exc}") from None
+            # curl -d "build ok" sends a form with no field name: say what to send.
+            why = f"a form body is text=<message> ({exc})"
+            raise HookRefused(HTTPStatus.BAD_REQUEST, why) from None
         texts = form.get("text")
         if not texts or len(texts) > 1:
             raise HookRefused(HTTPStatus.BAD_REQUEST, "the form needs one text field")
