@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import string
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,60 @@ def test_every_string_has_a_spanish_translation() -> None:
     spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
     missing = sorted(_tr_msgids() - spanish.keys())
     assert not missing, f"add to charla.po: {missing}"
+
+
+#: Calls whose argument at this position is an English message id sent to a member:
+#: refusals (``ProtocolError``), error frames, disconnections, and templates marked ``N_``.
+_MESSAGE_ARGUMENT = {"ProtocolError": 1, "send_error": 1, "cut_off": 2, "N_": 0}
+
+
+def _literals(node: ast.expr) -> list[str]:
+    """The strings ``node`` may be: a literal, or either branch of ``a if c else b``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) + _literals(node.orelse)
+    return []
+
+
+def _error_msgids() -> dict[str, str]:
+    """Every literal error message of the server's side of the code, with its file."""
+    found: dict[str, str] = {}
+    for path in SRC.rglob("*.py"):
+        if {"client", "irc"} & set(path.relative_to(SRC).parts):
+            continue  # clients show what the server sent; IRC speaks English
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            position = _MESSAGE_ARGUMENT.get(name or "")
+            if position is not None and len(node.args) > position:
+                for text in _literals(node.args[position]):
+                    found.setdefault(text, str(path.relative_to(SRC)))
+    return found
+
+
+def test_the_scan_finds_the_error_messages() -> None:
+    found = _error_msgids()
+    assert "you are not in #{room}" in found  # a ProtocolError
+    assert "you are banned from #{room}" in found  # a template in a table (N_)
+    assert "no answer to ping" in found  # a disconnection
+
+
+def test_every_error_message_has_a_spanish_translation() -> None:
+    spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
+    missing = {text: path for text, path in _error_msgids().items() if text not in spanish}
+    assert not missing, f"add to charla.po: {missing}"
+
+
+def test_every_translation_keeps_the_fields_of_its_message() -> None:
+    spanish = parse_po((LOCALE_DIR / "es/LC_MESSAGES/charla.po").read_text(encoding="utf-8"))
+    for msgid, msgstr in spanish.items():
+        assert _fields(msgstr) == _fields(msgid), msgid
+
+
+def _fields(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
 
 
 def test_language_choice() -> None:

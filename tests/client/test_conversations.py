@@ -105,7 +105,7 @@ async def test_plain_mode_replies_reacts_edits_and_deletes_with_commands(tmp_pat
             "--plain",
             stdin=f"/borrar {mistake.id}\n".encode(),
         )
-        assert "not yours" in out
+        assert "no es tuyo" in out  # in the default language
         await ana.close()
 
 

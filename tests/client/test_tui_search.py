@@ -46,6 +46,6 @@ async def test_slash_buscar_opens_the_pane_and_esc_returns(tmp_path: Path) -> No
         await pilot.press(*"/buscar a*", "enter")
         await until(pilot, lambda: _pane(app) is not None)
         pane = _pane(app)
-        await until(pilot, lambda: "prefix" in str(pane.query_one("#search-status").render()))
+        await until(pilot, lambda: "prefijo" in str(pane.query_one("#search-status").render()))
         await pilot.press("escape")
         await until(pilot, lambda: _pane(app) is None)

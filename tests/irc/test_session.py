@@ -78,7 +78,9 @@ def test_nick_and_user_make_one_hello_and_its_welcome_the_001() -> None:
     session.receive_line("USER ana 0 * :Ana")
     _, frames = session.take()
     # An IRC server joins nobody anywhere: the client joins its channels.
-    assert frames == [Hello(nick="ana", away_notify=True, join_default=False, label="hello")]
+    assert frames == [
+        Hello(nick="ana", away_notify=True, join_default=False, lang="en", label="hello")
+    ]
     session.receive_frame(
         Welcome(nick="ana", server=ServerInfo(name="c", version="1"), label="hello")
     )
@@ -94,7 +96,7 @@ def test_a_taken_nick_is_433_and_another_nick_tries_again() -> None:
     assert lines(session)[0].command == "433"
     session.receive_line("NICK ana_")
     assert session.take()[1] == [
-        Hello(nick="ana_", away_notify=True, join_default=False, label="hello")
+        Hello(nick="ana_", away_notify=True, join_default=False, lang="en", label="hello")
     ]
 
 
@@ -124,7 +126,9 @@ def test_lines_after_a_refused_hello_wait_for_the_next_one() -> None:
     out, frames = session.take()
     assert b" 433 " in out[0]
     # The NICK that came meanwhile is read: a second hello; the JOIN waits for it.
-    assert frames == [Hello(nick="ana_", away_notify=True, join_default=False, label="hello")]
+    assert frames == [
+        Hello(nick="ana_", away_notify=True, join_default=False, lang="en", label="hello")
+    ]
     info = ServerInfo(name="c", version="1")
     session.receive_frame(Welcome(nick="ana_", server=info, label="hello"))
     assert type(session.take()[1][0]).__name__ == "Join"
@@ -151,7 +155,14 @@ def test_sasl_plain_sends_the_password_in_the_hello_and_unknown_accounts_fail() 
     session.receive_line("AUTHENTICATE " + base64.b64encode(b"robot\0robot\0pw").decode())
     _, frames = session.take()
     assert frames == [
-        Hello(nick="robot", password="pw", away_notify=True, join_default=False, label="sasl")
+        Hello(
+            nick="robot",
+            password="pw",
+            away_notify=True,
+            join_default=False,
+            lang="en",
+            label="sasl",
+        )
     ]
 
 

@@ -230,7 +230,7 @@ async def test_clients_take_the_password_from_the_environment(tmp_path: Path) ->
             )
 
         refused = await asyncio.to_thread(join)
-        assert refused.returncode == 1 and "registered" in refused.stdout
+        assert refused.returncode == 1 and "registrado" in refused.stdout
         accepted = await asyncio.to_thread(join, CHARLA_PASSWORD="desde-el-entorno")
         assert accepted.returncode == 0, accepted.stdout
         assert (await watcher.expect(Message, user="ana")).text == "soy yo"

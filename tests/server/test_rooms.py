@@ -221,6 +221,31 @@ async def test_join_announcement_in_each_members_language(connect) -> None:
     assert "joined" in (await en.expect(System, event="join", user="newcomer")).text
 
 
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("es", "no estás en #cocina"),
+        ("en", "you are not in #cocina"),
+        (None, "no estás en #cocina"),
+    ],
+)
+async def test_errors_come_in_the_members_language(connect, lang, says) -> None:
+    extra = {"lang": lang} if lang else {}
+    ana = await connect("ana", **extra)
+    await ana.send({"type": "part", "room": "cocina", "label": "p"})
+    error = await ana.expect(Error, label="p")
+    assert (error.code, error.message) == ("not_in_room", says)
+
+
+async def test_a_refused_hello_is_answered_in_the_language_it_asks(connect) -> None:
+    await connect("ana")
+    en = await connect()
+    await en.send({"type": "hello", "nick": "ana", "lang": "en", "label": "h"})
+    assert (await en.expect(Error, label="h")).message == "ana is already in use"
+    await en.send({"type": "hello", "nick": "ana", "lang": "es", "label": "h"})
+    assert (await en.expect(Error, label="h")).message == "ana ya está en uso"
+
+
 async def test_leaving_a_room_before_its_history_arrives_sends_no_history(connect) -> None:
     # /join then /part in one write: requests take effect in order, so the history
     # comes before "parted", never after it for a room the client is no longer in.

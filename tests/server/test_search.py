@@ -104,7 +104,7 @@ async def test_paging_newest_first_with_before(connect) -> None:
     ],
 )
 async def test_a_bad_query_is_answered_with_bad_query(connect, query: str, says: str) -> None:
-    ana = await connect("ana")
+    ana = await connect("ana", lang="en")
     await ana.send({"type": "search", "query": query, "label": "q"})
     error = await ana.expect(Error, label="q")
     assert error.code == "bad_query" and says in error.message

@@ -14,7 +14,15 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["DEFAULT_LANG", "LANGS", "LOCALE_DIR", "language_from_env", "normalize_lang", "tr"]
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGS",
+    "LOCALE_DIR",
+    "N_",
+    "language_from_env",
+    "normalize_lang",
+    "tr",
+]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "charla"
@@ -49,3 +57,9 @@ def tr(lang: str, message: str, /, **values: object) -> str:
     """``message`` in ``lang``, with ``{name}`` fields filled from ``values``."""
     text = translations(lang).gettext(message)
     return text.format(**values) if values else text
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` as a message id translated later (gettext's ``N_``): for
+    templates kept in tables, which ``tr`` or ``ProtocolError`` get as a variable."""
+    return message

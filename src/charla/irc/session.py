@@ -562,6 +562,7 @@ class IrcSession:
             server_password=server_password,
             away_notify=True,
             join_default=False,
+            lang="en",  # IRC numerics and clients are English: so are charla's texts here
             label=label,
         )
         self._to_server.append(hello)

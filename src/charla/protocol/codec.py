@@ -94,7 +94,9 @@ class LineSplitter:
 
 
 def _line_too_long(limit: int) -> ProtocolError:
-    return ProtocolError(Code.LINE_TOO_LONG, f"a frame may hold at most {limit} bytes", fatal=True)
+    return ProtocolError(
+        Code.LINE_TOO_LONG, "a frame may hold at most {most} bytes", fatal=True, most=limit
+    )
 
 
 def encode(frame: msgspec.Struct) -> bytes:
@@ -144,5 +146,5 @@ def _explain(line: bytes, exc: Exception, known: frozenset[str]) -> ProtocolErro
     if not isinstance(kind, str):
         return ProtocolError(Code.BAD_FRAME, 'a frame needs a "type" string')
     if kind not in known:
-        return ProtocolError(Code.UNKNOWN_TYPE, f"unknown frame type {kind[:40]!r}")
-    return ProtocolError(Code.BAD_FRAME, f"bad {kind!r} frame: {exc}")
+        return ProtocolError(Code.UNKNOWN_TYPE, "unknown frame type {type}", type=repr(kind[:40]))
+    return ProtocolError(Code.BAD_FRAME, "bad {type} frame: {why}", type=repr(kind), why=exc)

@@ -67,14 +67,29 @@ class ProtocolError(Exception):
 
     Raised by the pure functions of :mod:`charla.protocol`; the server turns it into an
     ``error`` frame and, when ``fatal`` is set, closes the connection after sending it.
+
+    ``message`` is English, a template with ``{name}`` fields filled from ``values``:
+    ``ProtocolError(Code.NO_SUCH_USER, "nobody called {who} is here", who="'ana'")``.
+    The template is also the message id of its translations, so the server can send the
+    refusal in the member's language (``template`` and ``values``); ``message`` and
+    ``str(exc)`` are the English text, for logs.
     """
 
     def __init__(
-        self, code: Code, message: str, *, fatal: bool = False, retry_after: float | None = None
+        self,
+        code: Code,
+        message: str,
+        /,
+        *,
+        fatal: bool = False,
+        retry_after: float | None = None,
+        **values: object,
     ) -> None:
-        super().__init__(message)
         self.code = code
-        self.message = message
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
+        super().__init__(self.message)
         self.fatal = fatal
         #: Seconds until the refusal ends (the error frame's ``retry_after``).
         self.retry_after = retry_after

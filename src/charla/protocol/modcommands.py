@@ -66,7 +66,7 @@ def parse_duration(word: str) -> int | None:
 def _nick_and_rest(args: str, usage: str) -> tuple[str, str]:
     nick, _, rest = args.strip().partition(" ")
     if not nick:
-        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage}")
+        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=usage)
     return nick, rest.strip()
 
 
@@ -170,7 +170,7 @@ def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
             words.pop(0)
             frame.slow = min(seconds, 86400)
         else:
-            raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {_MODE_USAGE}")
+            raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=_MODE_USAGE)
     return frame
 
 

@@ -10,7 +10,9 @@ import functools
 import re
 import time
 import unicodedata
+from typing import NamedTuple
 
+from ..i18n import N_
 from .errors import Code, ProtocolError
 from .unicode_rules import cap_combining_runs, is_blank, is_default_ignorable, skeleton
 
@@ -61,26 +63,47 @@ def _is_name_char(ch: str) -> bool:
     return category.startswith("L") or category == "Nd"
 
 
-def _check_name(name: str, code: Code, what: str) -> str:
+class _NameRefusals(NamedTuple):
+    """What a bad name is told, one sentence per kind of name (each one translated)."""
+
+    length: str
+    invisible: str
+    characters: str
+
+
+_NAME_REFUSALS = {
+    Code.NICK_INVALID: _NameRefusals(
+        N_("a nick must have 1 to {most} characters"),
+        N_("a nick may not hold invisible characters"),
+        N_("a nick may only hold letters, digits, '_', '-' and '.': {name}"),
+    ),
+    Code.ROOM_INVALID: _NameRefusals(
+        N_("a room name must have 1 to {most} characters"),
+        N_("a room name may not hold invisible characters"),
+        N_("a room name may only hold letters, digits, '_', '-' and '.': {name}"),
+    ),
+}
+
+
+def _check_name(name: str, code: Code) -> str:
+    refusals = _NAME_REFUSALS[code]
     name = unicodedata.normalize("NFC", name)
     if not 1 <= len(name) <= MAX_NAME:
-        raise ProtocolError(code, f"{what} must have 1 to {MAX_NAME} characters")
+        raise ProtocolError(code, refusals.length, most=MAX_NAME)
     # Checked first: a Hangul filler is a letter, and would pass the test below.
     if any(map(is_default_ignorable, name)):
-        raise ProtocolError(code, f"{what} may not hold invisible characters")
+        raise ProtocolError(code, refusals.invisible)
     if not all(map(_is_name_char, name)):
-        raise ProtocolError(
-            code, f"{what} may only hold letters, digits, '_', '-' and '.': {name[:40]!r}"
-        )
+        raise ProtocolError(code, refusals.characters, name=repr(name[:40]))
     return name
 
 
 def normalize_nick(raw: str) -> str:
     """The nick as it will be shown: NFC, 1-32 letters, digits, ``_ - .``, nothing
     invisible, and not one of :data:`RESERVED_NICKS` (nor anything that looks like one)."""
-    nick = _check_name(raw, Code.NICK_INVALID, "a nick")
+    nick = _check_name(raw, Code.NICK_INVALID)
     if nick_key(nick) in _RESERVED_KEYS:
-        raise ProtocolError(Code.NICK_INVALID, f"the nick {nick!r} is reserved")
+        raise ProtocolError(Code.NICK_INVALID, "the nick {nick} is reserved", nick=repr(nick))
     return nick
 
 
@@ -102,7 +125,7 @@ _RESERVED_KEYS = frozenset(map(nick_key, RESERVED_NICKS))
 
 def normalize_room(raw: str) -> str:
     """A room name in canonical form: a leading ``#`` dropped, NFC, lowercased."""
-    return _check_name(raw.removeprefix("#"), Code.ROOM_INVALID, "a room name").lower()
+    return _check_name(raw.removeprefix("#"), Code.ROOM_INVALID).lower()
 
 
 def strip_unsafe(text: str) -> str:
@@ -117,7 +140,9 @@ def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
     Raises ``text_too_long``, or ``text_empty`` when nothing visible is left."""
     text = strip_unsafe(text)
     if len(text) > limit:
-        raise ProtocolError(Code.TEXT_TOO_LONG, f"a message may hold at most {limit} characters")
+        raise ProtocolError(
+            Code.TEXT_TOO_LONG, "a message may hold at most {most} characters", most=limit
+        )
     if all(map(is_blank, text)):
         raise ProtocolError(Code.TEXT_EMPTY, "a message needs some visible text")
     return cap_combining_runs(text)

@@ -119,7 +119,7 @@ def _words(args: str, count: int, usage: str) -> list[str]:
     """Split ``args`` into ``count`` words, the last one taking the rest of the line."""
     parts = args.split(maxsplit=count - 1)
     if len(parts) < count:
-        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage}")
+        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=usage)
     return parts
 
 
@@ -200,7 +200,7 @@ def _message_id(word: str, usage: str) -> int:
     """A message id as typed (``123`` or ``#123``)."""
     digits = word.removeprefix("#")
     if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        raise ProtocolError(Code.BAD_ARGUMENTS, f"usage: {usage} (a message number)")
+        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage} (a message number)", usage=usage)
     return int(digits)
 
 
@@ -533,5 +533,7 @@ def parse_command(say: Say) -> ClientFrame:
     word, _, args = text[1:].partition(" ")
     request = COMMANDS.get(word.lower())
     if request is None or request.parse is None:
-        raise ProtocolError(Code.UNKNOWN_COMMAND, f"unknown command /{word[:40]} (try /ayuda)")
+        raise ProtocolError(
+            Code.UNKNOWN_COMMAND, "unknown command /{command} (try /ayuda)", command=word[:40]
+        )
     return request.parse(args, say.room or DEFAULT_ROOM, say.label)

@@ -57,16 +57,14 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _bad(message: str) -> ProtocolError:
-    return ProtocolError(Code.BAD_QUERY, message)
-
-
 def parse_query(text: str) -> SearchQuery:
     """Parse what the user typed; raises ``bad_query`` saying what is wrong."""
     if len(text) > MAX_QUERY:
-        raise _bad(f"the query is too long (at most {MAX_QUERY} characters)")
+        raise ProtocolError(
+            Code.BAD_QUERY, "the query is too long (at most {most} characters)", most=MAX_QUERY
+        )
     if text.count('"') % 2:
-        raise _bad('a phrase is missing its closing "')
+        raise ProtocolError(Code.BAD_QUERY, 'a phrase is missing its closing "')
     filters: dict[str, str] = {}
     fts: list[str] = []
     words: set[str] = set()
@@ -76,7 +74,7 @@ def parse_query(text: str) -> SearchQuery:
         if phrase is not None:
             tokens = _WORD.findall(phrase)
             if not tokens:
-                raise _bad("an empty phrase: put words between the quotes")
+                raise ProtocolError(Code.BAD_QUERY, "an empty phrase: put words between the quotes")
             words.update(map(fold, tokens))
             fts.append(_quoted(" ".join(tokens)))
             continue
@@ -87,11 +85,19 @@ def parse_query(text: str) -> SearchQuery:
         prefix = piece.endswith("*")
         tokens = _WORD.findall(piece.rstrip("*"))
         if not tokens:
-            raise _bad(f"nothing to search for in {piece[:40]!r}: use letters or digits")
+            raise ProtocolError(
+                Code.BAD_QUERY,
+                "nothing to search for in {piece}: use letters or digits",
+                piece=repr(piece[:40]),
+            )
         if prefix:
             *whole, last = tokens
             if len(last) < MIN_PREFIX:
-                raise _bad(f"a prefix needs at least {MIN_PREFIX} letters before *")
+                raise ProtocolError(
+                    Code.BAD_QUERY,
+                    "a prefix needs at least {least} letters before *",
+                    least=MIN_PREFIX,
+                )
             words.update(map(fold, whole))
             prefixes.add(fold(last))
             fts.append(_quoted(" ".join(tokens)) + " *")
@@ -99,9 +105,9 @@ def parse_query(text: str) -> SearchQuery:
             words.update(map(fold, tokens))
             fts.append(_quoted(" ".join(tokens)))
     if not fts:
-        raise _bad("give at least one word to look for")
+        raise ProtocolError(Code.BAD_QUERY, "give at least one word to look for")
     if len(fts) > MAX_TERMS:
-        raise _bad(f"too many words (at most {MAX_TERMS})")
+        raise ProtocolError(Code.BAD_QUERY, "too many words (at most {most})", most=MAX_TERMS)
     return SearchQuery(
         fts=" AND ".join(fts),
         words=frozenset(words),
@@ -120,14 +126,21 @@ def _quoted(words: str) -> str:
 
 def _add_filter(filters: dict[str, str], name: str, value: str) -> None:
     if name in filters:
-        raise _bad(f"{name}: given twice")
+        raise ProtocolError(Code.BAD_QUERY, "{name}: given twice", name=name)
     if not value:
-        raise _bad(f"{name}: needs a value, e.g. {_EXAMPLES[name]}")
+        raise ProtocolError(
+            Code.BAD_QUERY,
+            "{name}: needs a value, e.g. {example}",
+            name=name,
+            example=_EXAMPLES[name],
+        )
     if name == "in":
         try:
             filters[name] = normalize_room(value)
         except ProtocolError:
-            raise _bad(f"in: {value[:40]!r} is not a room name") from None
+            raise ProtocolError(
+                Code.BAD_QUERY, "in: {value} is not a room name", value=repr(value[:40])
+            ) from None
     elif name == "from":
         filters[name] = value.lstrip("@")
     else:
@@ -148,9 +161,15 @@ def _day(name: str, value: str) -> str:
     try:
         day = datetime.date.fromisoformat(value)
     except ValueError:
-        raise _bad(f"{name}: {value[:40]!r} is not a date like {_EXAMPLES[name]}") from None
+        raise ProtocolError(
+            Code.BAD_QUERY,
+            "{name}: {value} is not a date like {example}",
+            name=name,
+            value=repr(value[:40]),
+            example=_EXAMPLES[name],
+        ) from None
     if len(value) != len("YYYY-MM-DD"):
-        raise _bad(f"{name}: write the date as YYYY-MM-DD")
+        raise ProtocolError(Code.BAD_QUERY, "{name}: write the date as YYYY-MM-DD", name=name)
     return day.isoformat()
 
 

@@ -39,12 +39,16 @@ def check_tags(tags: dict[str, str] | None) -> dict[str, str] | None:
     size = len(tags) - 1  # the ``;`` between them
     for name, value in tags.items():
         if not _NAME.fullmatch(name):
-            raise ProtocolError(Code.BAD_ARGUMENTS, f"{name[:40]!r} is not a client tag (+name)")
+            raise ProtocolError(
+                Code.BAD_ARGUMENTS, "{name} is not a client tag (+name)", name=repr(name[:40])
+            )
         if _CONTROL.search(value):
-            raise ProtocolError(Code.BAD_ARGUMENTS, f"the value of {name} has a control character")
+            raise ProtocolError(
+                Code.BAD_ARGUMENTS, "the value of {name} has a control character", name=name
+            )
         size += len(name) + 1 + len(value.encode()) + sum(map(value.count, _ESCAPED))
     if size > MAX_TAGS_BYTES:
         raise ProtocolError(
-            Code.BAD_ARGUMENTS, f"client tags may take at most {MAX_TAGS_BYTES} bytes"
+            Code.BAD_ARGUMENTS, "client tags may take at most {most} bytes", most=MAX_TAGS_BYTES
         )
     return tags

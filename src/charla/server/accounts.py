@@ -120,7 +120,7 @@ class HashedAccounts:
         or being registered right now."""
         key = nick_key(nick)
         if key in self._registered or key in self._registering:
-            raise ProtocolError(Code.NICK_REGISTERED, f"{nick} is already registered")
+            raise ProtocolError(Code.NICK_REGISTERED, "{nick} is already registered", nick=nick)
         self._registering.add(key)
         try:
             await self._save(key, nick, await self._hashing.run(self._hasher.hash, password))

@@ -345,17 +345,21 @@ class Activity:
         """The room (or the other party, on any node) ``frame`` is for."""
         if (frame.room is None) == (frame.to is None):
             raise ProtocolError(
-                Code.BAD_ARGUMENTS, f"{type(frame).__struct_config__.tag} needs either room or to"
+                Code.BAD_ARGUMENTS,
+                "{request} needs either room or to",
+                request=type(frame).__struct_config__.tag,
             )
         if frame.room is not None:
             room = normalize_room(frame.room)
             if room not in member.rooms:
-                raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+                raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
             self._hub.moderation.check_voice(member, room)  # the muted do not type either
             return room, None
         name = self._online(normalize_nick(frame.to or ""))
         if name is None:
-            raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {frame.to!r:.40} is here")
+            raise ProtocolError(
+                Code.NO_SUCH_USER, "nobody called {who} is here", who=f"{frame.to!r:.40}"
+            )
         return None, name
 
     def _online(self, nick: str) -> str | None:

@@ -55,7 +55,7 @@ async def _visible(hub: Hub, member: Member, message_id: int) -> MessageInfo:
     direct message of its own (see the module's docstring); not deleted."""
     info = await hub.read(hub.store.message_info, message_id)
     if info is None or info.deleted or not _sees(hub, member, info):
-        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {message_id} you can see")
+        raise ProtocolError(Code.NO_SUCH_MESSAGE, "no message {id} you can see", id=message_id)
     return info
 
 
@@ -87,10 +87,12 @@ async def reply(
 ) -> None:
     """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
     if room not in member.rooms:
-        raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+        raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
     info = await _visible(hub, member, reply_to)
     if info.room != room:
-        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {reply_to} in #{room}")
+        raise ProtocolError(
+            Code.NO_SUCH_MESSAGE, "no message {id} in #{room}", id=reply_to, room=room
+        )
     hub.say(
         member,
         room,
@@ -110,7 +112,10 @@ async def check_direct_reply(hub: Hub, member: Member, to: str, reply_to: int) -
     info = await _visible(hub, member, reply_to)
     if info.room != DIRECT or nick_key(_other_party(member, info)) != nick_key(to):
         raise ProtocolError(
-            Code.NO_SUCH_MESSAGE, f"no message {reply_to} in your conversation with {to[:40]}"
+            Code.NO_SUCH_MESSAGE,
+            "no message {id} in your conversation with {nick}",
+            id=reply_to,
+            nick=to[:40],
         )
 
 
@@ -130,7 +135,9 @@ def change(hub: Hub, member: Member, frame: React | Edit | Delete) -> Work:
 def _check_room(frame: Delete, info: MessageInfo) -> None:
     """A delete that names a room finds no message of another room there."""
     if frame.room is not None and normalize_room(frame.room) != info.room:
-        raise ProtocolError(Code.NO_SUCH_MESSAGE, f"no message {frame.id} in #{frame.room:.40}")
+        raise ProtocolError(
+            Code.NO_SUCH_MESSAGE, "no message {id} in #{room}", id=frame.id, room=frame.room[:40]
+        )
 
 
 async def _publish_change(
@@ -146,7 +153,7 @@ async def _publish_change(
     if kind != "react" and info.author not in tokens.split():
         # Nobody moderates a direct conversation.
         if kind != "delete" or direct or not hub.moderation.may_moderate(member, info.room):
-            raise ProtocolError(Code.NOT_ALLOWED, f"message {frame.id} is not yours")
+            raise ProtocolError(Code.NOT_ALLOWED, "message {id} is not yours", id=frame.id)
         await hub.moderation.record_delete(member, info.room, info.id, info.user)
         tokens = f"{tokens} {MODERATOR}"
     draft = Draft(

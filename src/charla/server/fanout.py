@@ -163,7 +163,8 @@ class FanOut:
             if isinstance(origin, Origin):
                 origin.member.send_error(
                     Code.UNAVAILABLE,
-                    f"message not stored: {reason}",
+                    "message not stored: {reason}",
+                    values={"reason": reason},
                     text=draft.text or None,
                     label=origin.label,
                 )

@@ -144,7 +144,7 @@ def _history(hub: Hub, member: Member, frame: ClientHistory) -> Work:
     hub.moderation.check_read(member, room)
     if not 1 <= frame.limit <= hub.config.max_page:
         raise ProtocolError(
-            Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
+            Code.LIMIT_INVALID, "limit must be between 1 and {most}", most=hub.config.max_page
         )
     if frame.with_ is not None:
         return recall.conversation(hub, member, frame)

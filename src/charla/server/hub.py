@@ -21,7 +21,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from ..bus import Bus, Delivery, Draft
@@ -121,9 +121,19 @@ class Hub:
             )
         return member
 
-    def cut_off(self, member: Member, code: Code, message: str, *, tell: bool = True) -> None:
-        member.quit_reason = member.quit_reason or message
-        self.admission.cut_off(member, code, message, tell=tell)
+    def cut_off(
+        self,
+        member: Member,
+        code: Code,
+        message: str,
+        *,
+        values: Mapping[str, object] | None = None,
+        tell: bool = True,
+    ) -> None:
+        """Disconnect ``member``, telling it ``message`` (English, with ``{name}`` fields
+        from ``values``) in its language; the rooms hear the English as its quit reason."""
+        member.quit_reason = member.quit_reason or (message.format(**values) if values else message)
+        self.admission.cut_off(member, code, message, values=values, tell=tell)
 
     def remove(self, member: Member) -> None:
         """The socket is gone, however it went: free the nick, tell the rooms."""
@@ -241,7 +251,7 @@ class Hub:
         reply_to: int | None = None,
     ) -> None:
         if room not in member.rooms:
-            raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+            raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
@@ -271,7 +281,7 @@ class Hub:
         target = self.nicks.get(nick_key(to))
         name = target.nick if target is not None else self.presence.find(to)
         if name is None:
-            raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {to[:40]!r} is here")
+            raise ProtocolError(Code.NO_SUCH_USER, "nobody called {who} is here", who=repr(to[:40]))
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",

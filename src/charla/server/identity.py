@@ -52,6 +52,7 @@ class Identity:
 
     async def hello(self, member: Member, hello: Hello) -> None:
         """Welcome ``member`` as ``hello.nick`` and join its rooms, or refuse it."""
+        member.lang = normalize_lang(hello.lang)  # a refused hello is answered in it too
         try:
             nick, markers = await self._admit(member, hello)
         except ProtocolError as exc:
@@ -65,7 +66,10 @@ class Identity:
         delivered = self._hub.fanout.delivered_upto  # later direct messages come live
         for raw in bad:
             member.send_error(
-                Code.ROOM_INVALID, f"not a valid room name: {raw[:40]!r}", label=hello.label
+                Code.ROOM_INVALID,
+                "not a valid room name: {name}",
+                values={"name": repr(raw[:40])},
+                label=hello.label,
             )
         await self._join_rooms(member, hello, rooms, unread, cap)
         if hello.since is not None:
@@ -87,7 +91,9 @@ class Identity:
                 await self._hub.users.join(member, name, label=hello.label, since=hello.since)
             if unread:
                 raise ProtocolError(
-                    Code.TOO_MANY_ROOMS, f"a hello may name at most {cap} rooms; the rest: ignored"
+                    Code.TOO_MANY_ROOMS,
+                    "a hello may name at most {most} rooms; the rest: ignored",
+                    most=cap,
                 )
         except ProtocolError as exc:  # a cap: the rooms after it are not joined either
             member.refuse(exc, hello.label)
@@ -102,10 +108,10 @@ class Identity:
         if self.accounts.is_registered(nick):
             if hello.password is None:
                 raise ProtocolError(
-                    Code.NICK_REGISTERED, f"{nick} is registered: send its password"
+                    Code.NICK_REGISTERED, "{nick} is registered: send its password", nick=nick
                 )
             if not await self.passwords.verify(member.peer, nick, hello.password):
-                raise ProtocolError(Code.BAD_PASSWORD, f"wrong password for {nick}")
+                raise ProtocolError(Code.BAD_PASSWORD, "wrong password for {nick}", nick=nick)
             self._check_free(nick, member)  # someone may have taken it meanwhile
             user = self._hub.users.get(nick)
             # Sessions on other nodes count too, as far as this node knows them.
@@ -125,12 +131,13 @@ class Identity:
         if count >= limit:
             raise ProtocolError(
                 Code.TOO_MANY_SESSIONS,
-                f"this nick has {count} sessions already (at most {limit}): close one first",
+                "this nick has {count} sessions already (at most {limit}): close one first",
+                count=count,
+                limit=limit,
             )
 
     def _welcome(self, member: Member, hello: Hello, nick: str, markers: dict[str, int]) -> None:
         member.nick = nick
-        member.lang = normalize_lang(hello.lang)
         member.bot = hello.bot
         if hello.away_notify:
             self._hub.activity.listen(member)
@@ -159,7 +166,7 @@ class Identity:
         holder = self.nicks.get(nick_key(nick))
         if holder is None or holder is member or self.accounts.is_registered(nick):
             return
-        raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+        raise ProtocolError(Code.NICK_TAKEN, "{nick} is already in use", nick=nick)
 
     async def _claim(self, member: Member, nick: str, *, shared: bool = False) -> None:
         """Make ``nick`` ours cluster-wide (at once on a single server); a ``shared`` nick
@@ -168,7 +175,7 @@ class Identity:
         if not presence.shared:
             return
         if not await presence.claim(nick) and not shared:
-            raise ProtocolError(Code.NICK_TAKEN, f"{nick} is already in use")
+            raise ProtocolError(Code.NICK_TAKEN, "{nick} is already in use", nick=nick)
         if member.closed:  # gone while the claim was on its way
             presence.released(nick)
             raise ProtocolError(Code.NICK_TAKEN, "connection closed")
@@ -202,7 +209,9 @@ class Identity:
             self._check_free(new, member)
             if self.accounts.is_registered(new):
                 raise ProtocolError(
-                    Code.NICK_REGISTERED, f"{new} is registered: reconnect with its password"
+                    Code.NICK_REGISTERED,
+                    "{nick} is registered: reconnect with its password",
+                    nick=new,
                 )
             await self._claim(member, new)
         del self.nicks[nick_key(old)]
@@ -221,7 +230,7 @@ class Identity:
         _check_password(password)
         nick = member.nick or ""
         if self.accounts.is_registered(nick):
-            raise ProtocolError(Code.NICK_REGISTERED, f"{nick} is already registered")
+            raise ProtocolError(Code.NICK_REGISTERED, "{nick} is already registered", nick=nick)
         await self.accounts.register(nick, password)
         if member.user is not None:
             self._hub.markers.registered(member.user)
@@ -245,7 +254,7 @@ class Identity:
 
     async def _verify(self, member: Member, nick: str, password: str) -> None:
         if not self.accounts.is_registered(nick):
-            raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered")
+            raise ProtocolError(Code.NOT_REGISTERED, "{nick} is not registered", nick=nick)
         if not await self.passwords.verify(member.peer, nick, password):
             raise ProtocolError(Code.BAD_PASSWORD, "wrong password")
 
@@ -286,5 +295,7 @@ def _rooms_of(hello: Hello, cap: int) -> tuple[list[str], list[str], bool]:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ProtocolError(
-            Code.PASSWORD_TOO_SHORT, f"a password needs at least {MIN_PASSWORD} characters"
+            Code.PASSWORD_TOO_SHORT,
+            "a password needs at least {least} characters",
+            least=MIN_PASSWORD,
         )

@@ -118,7 +118,9 @@ class Markers:
             return None
         if current is None and len(user.markers) >= MAX_MARKERS:
             raise ProtocolError(
-                Code.BAD_ARGUMENTS, f"read markers are kept for at most {MAX_MARKERS} conversations"
+                Code.BAD_ARGUMENTS,
+                "read markers are kept for at most {most} conversations",
+                most=MAX_MARKERS,
             )
         user.markers[key] = newest
         for session in user.sessions:
@@ -135,7 +137,7 @@ class Markers:
             return None, normalize_nick(frame.with_)
         room = normalize_room(frame.room or "")
         if room not in member.rooms and room not in member.watching:
-            raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{room}")
+            raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
         return room, None
 
     # --- markers kept on another node ------------------------------------------------------

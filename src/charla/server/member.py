@@ -9,8 +9,10 @@ in its state, the order of its requests, its rate limit.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from ..i18n import tr
 from ..protocol import Code, Error, ProtocolError, ServerConnection, ServerFrame
 from .authors import connection_token
 from .limits import TokenBucket
@@ -137,16 +139,22 @@ class Member:
         code: Code,
         message: str,
         *,
+        values: Mapping[str, object] | None = None,
         label: str | None = None,
         text: str | None = None,
         retry_after: float | None = None,
     ) -> None:
+        """An ``error`` frame in the member's language: ``message`` is the English text
+        (a message id), its ``{name}`` fields filled from ``values`` after translation."""
         if retry_after is not None:
             retry_after = round(max(retry_after, 0.001), 3)
+        message = tr(self.lang, message, **(values or {}))
         self.send(
             Error(code=code, message=message, text=text, label=label, retry_after=retry_after)
         )
 
     def refuse(self, exc: ProtocolError, label: str | None = None) -> None:
         """Answer a refused request with its error frame."""
-        self.send_error(exc.code, exc.message, label=label, retry_after=exc.retry_after)
+        self.send_error(
+            exc.code, exc.template, values=exc.values, label=label, retry_after=exc.retry_after
+        )

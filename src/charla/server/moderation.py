@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import N_
 from ..modtext import entry_text
 from ..protocol import (
     DEFAULT_ROOM,
@@ -215,7 +216,7 @@ class Moderation:
         """Refuse a nick banned from the whole server (fatal)."""
         ban = self._active(self.server_bans, nick, member)
         if ban is not None:
-            raise self._banned_error(ban, "the server", fatal=True)
+            raise self._banned_error(ban, None, fatal=True)
 
     def check_join(self, member: Member, room: str) -> None:
         """Refuse a join (or watch) of ``room``: banned, or invite-only and not invited."""
@@ -224,13 +225,15 @@ class Moderation:
             return
         ban = self._active(rules.bans, member.nick or "", member)
         if ban is not None and self.rank(room, member.nick) == 0:
-            raise self._banned_error(ban, f"#{room}")
+            raise self._banned_error(ban, room)
         if not self.may_read(member, room):
-            raise ProtocolError(Code.INVITE_ONLY, f"#{room} is invite-only: ask for an invite")
+            raise ProtocolError(
+                Code.INVITE_ONLY, "#{room} is invite-only: ask for an invite", room=room
+            )
 
     def check_read(self, member: Member, room: str) -> None:
         if not self.may_read(member, room):
-            raise ProtocolError(Code.NOT_ALLOWED, f"#{room} is invite-only")
+            raise ProtocolError(Code.NOT_ALLOWED, "#{room} is invite-only", room=room)
 
     def check_say(self, member: Member, room: str) -> None:
         """Refuse a message in ``room``: muted, moderated without voice, or too soon."""
@@ -250,10 +253,18 @@ class Moderation:
         if mute is not None:
             left = mute.left(self.now())
             raise ProtocolError(
-                Code.MUTED, f"you are muted in #{room}{_for(left)}", retry_after=left
+                Code.MUTED,
+                "you are muted in #{room}"
+                if left is None
+                else "you are muted in #{room} for {seconds} more seconds",
+                retry_after=left,
+                room=room,
+                seconds=_seconds(left),
             )
         if rules.moderated and role != VOICE:
-            raise ProtocolError(Code.MUTED, f"#{room} is moderated: only voiced users speak")
+            raise ProtocolError(
+                Code.MUTED, "#{room} is moderated: only voiced users speak", room=room
+            )
         return bool(rules.slow)
 
     def _check_slow(self, member: Member, room: str, slow: int) -> None:
@@ -263,7 +274,11 @@ class Moderation:
         if last is not None and now - last < slow:
             left = slow - (now - last)
             raise ProtocolError(
-                Code.SLOW_MODE, f"#{room} is in slow mode: wait {left:.0f} s", retry_after=left
+                Code.SLOW_MODE,
+                "#{room} is in slow mode: wait {seconds:.0f} s",
+                retry_after=left,
+                room=room,
+                seconds=left,
             )
         if len(self._last_said) > 10_000:  # forget who spoke long ago
             self._last_said = {k: t for k, t in self._last_said.items() if now - t < 86400}
@@ -275,14 +290,19 @@ class Moderation:
             return None
         return sanction if sanction.active(self.now()) else None
 
-    def _banned_error(self, ban: Sanction, where: str, *, fatal: bool = False) -> ProtocolError:
+    def _banned_error(
+        self, ban: Sanction, room: str | None, *, fatal: bool = False
+    ) -> ProtocolError:
+        """The refusal of a ban from ``room`` (None: the server)."""
         left = ban.left(self.now())
-        why = f": {ban.reason}" if ban.reason else ""
         return ProtocolError(
             Code.BANNED,
-            f"you are banned from {where}{_for(left)}{why}",
+            _BANNED[room is None, left is not None, bool(ban.reason)],
             fatal=fatal,
             retry_after=left,
+            room=room,
+            seconds=_seconds(left),
+            reason=ban.reason,
         )
 
     # --- applying the log ----------------------------------------------------------------
@@ -334,8 +354,12 @@ class Moderation:
         if entry.action == "kill" or (entry.action == "ban" and entry.room is None):
             if entry.address is None or entry.address == target.peer:
                 code = Code.KILLED if entry.action == "kill" else Code.BANNED
-                why = f": {entry.reason}" if entry.reason else ""
-                hub.cut_off(target, code, f"disconnected by {entry.by}{why}")
+                hub.cut_off(
+                    target,
+                    code,
+                    "disconnected by {by}: {reason}" if entry.reason else "disconnected by {by}",
+                    values={"by": entry.by, "reason": entry.reason},
+                )
         elif entry.action in ("kick", "ban") and entry.room in target.rooms:
             if entry.address is None or entry.address == target.peer:
                 self._put_out(target, entry)
@@ -512,5 +536,19 @@ ACTIONS = frozenset(_APPLY)
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _for(left: float | None) -> str:
-    return "" if left is None else f" for {max(1, round(left))} more seconds"
+def _seconds(left: float | None) -> int | None:
+    """The whole seconds a sanction has left, as its refusal says them."""
+    return None if left is None else max(1, round(left))
+
+
+#: A ban's refusal by (from the server?, timed?, with a reason?).
+_BANNED = {
+    (False, False, False): N_("you are banned from #{room}"),
+    (False, False, True): N_("you are banned from #{room}: {reason}"),
+    (False, True, False): N_("you are banned from #{room} for {seconds} more seconds"),
+    (False, True, True): N_("you are banned from #{room} for {seconds} more seconds: {reason}"),
+    (True, False, False): N_("you are banned from the server"),
+    (True, False, True): N_("you are banned from the server: {reason}"),
+    (True, True, False): N_("you are banned from the server for {seconds} more seconds"),
+    (True, True, True): N_("you are banned from the server for {seconds} more seconds: {reason}"),
+}

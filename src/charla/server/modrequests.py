@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..i18n import N_
 from ..protocol import (
     DEFAULT_ROOM,
     Ban,
@@ -77,7 +78,7 @@ def request_topic(hub: Hub, member: Member, frame: Topic) -> Work | None:
         topic = mod.topic(room)
         member.send(System(event="topic", room=room, text=topic or "", label=frame.label))
         return None
-    _require(mod.may_set_topic(member, room), f"moderators of #{room}")
+    _require(mod.may_set_topic(member, room), MOD, room)
     text = clean_text(frame.text, limit=MAX_TOPIC) if frame.text.strip() else ""
     return _act(mod, member, mod.entry("topic", member, room=room, text=text), frame.label)
 
@@ -89,7 +90,7 @@ def request_kick(hub: Hub, member: Member, frame: Kick) -> Work:
     nick = _spelled(hub, frame.nick)
     _require_outranks(mod, member, room, nick)
     if not _in_room(hub, room, nick):
-        raise ProtocolError(Code.NOT_IN_ROOM, f"{nick} is not in #{room}")
+        raise ProtocolError(Code.NOT_IN_ROOM, "{nick} is not in #{room}", nick=nick, room=room)
     entry = mod.entry("kick", member, room=room, nick=nick, reason=_reason(frame.reason))
     return _act(mod, member, entry, frame.label)
 
@@ -106,7 +107,7 @@ def request_unban(hub: Hub, member: Member, frame: Unban) -> Work:
     bans = _bans_of(mod, member, room)
     nick = normalize_nick(frame.nick)
     if nick_key(nick) not in bans:
-        raise ProtocolError(Code.NO_SUCH_USER, f"{nick} is not banned there")
+        raise ProtocolError(Code.NO_SUCH_USER, "{nick} is not banned there", nick=nick)
     return _act(mod, member, mod.entry("unban", member, room=room, nick=nick), frame.label)
 
 
@@ -211,7 +212,7 @@ def request_modlog(hub: Hub, member: Member, frame: ClientModlog) -> Work:
     _require_in_charge(hub.moderation, member, room)
     if not 1 <= frame.limit <= hub.config.max_page:
         raise ProtocolError(
-            Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
+            Code.LIMIT_INVALID, "limit must be between 1 and {most}", most=hub.config.max_page
         )
     return _send_modlog(hub, member, room, frame)
 
@@ -273,7 +274,7 @@ def _room_nick_action(
     if needs == MOD:
         _require_moderator(mod, member, room)
     else:
-        _require(mod.rank(room, member.nick) >= RANK[needs], f"{needs}s of #{room}")
+        _require(mod.rank(room, member.nick) >= RANK[needs], needs, room)
     nick = _spelled(hub, frame.nick)
     if require_registered:
         _require_registered(mod, nick)
@@ -303,17 +304,25 @@ async def _send_modlog(hub: Hub, member: Member, room: str | None, frame: Client
 # --- who may ask -------------------------------------------------------------------------
 
 
-def _require(allowed: bool, what: str) -> None:
+#: Who may do what the asker may not, by the role it needs.
+_ONLY = {
+    MOD: N_("only moderators of #{room} may do that"),
+    OWNER: N_("only owners of #{room} may do that"),
+    OPERATOR: N_("only operators may do that"),
+}
+
+
+def _require(allowed: bool, needs: str, room: str | None = None) -> None:
     if not allowed:
-        raise ProtocolError(Code.NOT_ALLOWED, f"only {what} may do that")
+        raise ProtocolError(Code.NOT_ALLOWED, _ONLY[needs], room=room)
 
 
 def _require_moderator(mod: Moderation, member: Member, room: str) -> None:
-    _require(mod.may_moderate(member, room), f"moderators of #{room}")
+    _require(mod.may_moderate(member, room), MOD, room)
 
 
 def _require_operator(mod: Moderation, member: Member) -> None:
-    _require(mod.is_operator(member.nick), "operators")
+    _require(mod.is_operator(member.nick), OPERATOR)
 
 
 def _require_in_charge(mod: Moderation, member: Member, room: str | None) -> None:
@@ -326,12 +335,14 @@ def _require_in_charge(mod: Moderation, member: Member, room: str | None) -> Non
 
 def _require_outranks(mod: Moderation, member: Member, room: str, nick: str) -> None:
     if mod.rank(room, nick) >= mod.rank(room, member.nick):
-        raise ProtocolError(Code.NOT_ALLOWED, f"{nick} holds a role as high as yours")
+        raise ProtocolError(Code.NOT_ALLOWED, "{nick} holds a role as high as yours", nick=nick)
 
 
 def _require_registered(mod: Moderation, nick: str) -> None:
     if not mod.registered(nick):
-        raise ProtocolError(Code.NOT_REGISTERED, f"{nick} is not registered: roles need it")
+        raise ProtocolError(
+            Code.NOT_REGISTERED, "{nick} is not registered: roles need it", nick=nick
+        )
 
 
 # --- whom a request is about -------------------------------------------------------------
@@ -345,7 +356,7 @@ def _online(hub: Hub, raw: str) -> Member | str:
         return local
     elsewhere = hub.presence.find(nick)
     if elsewhere is None:
-        raise ProtocolError(Code.NO_SUCH_USER, f"nobody called {nick} is here")
+        raise ProtocolError(Code.NO_SUCH_USER, "nobody called {who} is here", who=nick)
     return elsewhere
 
 

@@ -45,7 +45,7 @@ async def around(hub: Hub, member: Member, room: str, frame: ClientHistory) -> N
     """The messages of ``room`` around ``frame.around``, half before and half after."""
     assert frame.around is not None
     if not visibility.may_read(member, room):
-        raise ProtocolError(Code.NOT_IN_ROOM, f"you may not read #{room}")
+        raise ProtocolError(Code.NOT_IN_ROOM, "you may not read #{room}", room=room)
     messages = await hub.read(
         hub.store.query, archive.around, Scope.room(room), frame.around, frame.limit
     )

@@ -160,8 +160,9 @@ class RoomDirectory:
         if config.max_rooms_per_client and member.room_count >= config.max_rooms_per_client:
             raise ProtocolError(
                 Code.TOO_MANY_ROOMS,
-                f"you are in {member.room_count} rooms already (at most "
-                f"{config.max_rooms_per_client}): leave one first",
+                "you are in {count} rooms already (at most {limit}): leave one first",
+                count=member.room_count,
+                limit=config.max_rooms_per_client,
             )
         room = self.by_name.get(name)
         if room is None:
@@ -212,7 +213,7 @@ class RoomDirectory:
 
     def unwatch(self, member: Member, name: str, *, label: str | None = None) -> None:
         if name not in member.watching:
-            raise ProtocolError(Code.NOT_WATCHING, f"you are not watching #{name}")
+            raise ProtocolError(Code.NOT_WATCHING, "you are not watching #{room}", room=name)
         self._stop_reading(member, name)
         member.send(Unwatched(room=name, label=label))
 
@@ -259,7 +260,9 @@ class RoomDirectory:
             # Undo the join as a leave, so the members who saw it announced see it end.
             self.leave(member, room.name)
             raise ProtocolError(
-                Code.UNAVAILABLE, f"could not read the history of #{room.name}; join again"
+                Code.UNAVAILABLE,
+                "could not read the history of #{room}; join again",
+                room=room.name,
             ) from None
         # Paced by the reader's link before it goes live: a live message must not
         # overtake the history, so what arrives meanwhile waits in the backlog.
@@ -277,7 +280,7 @@ class RoomDirectory:
         self, member: Member, name: str, *, label: str | None = None, reason: str | None = None
     ) -> None:
         if name not in member.rooms:
-            raise ProtocolError(Code.NOT_IN_ROOM, f"you are not in #{name}")
+            raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=name)
         self.leave(member, name, reason=reason)
         member.send(Parted(room=name, label=label))
 

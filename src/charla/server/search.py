@@ -45,7 +45,7 @@ def search(hub: Hub, member: Member, frame: Search) -> Coroutine[Any, Any, None]
     returned work reads and answers."""
     if not 1 <= frame.limit <= hub.config.max_page:
         raise ProtocolError(
-            Code.LIMIT_INVALID, f"limit must be between 1 and {hub.config.max_page}"
+            Code.LIMIT_INVALID, "limit must be between 1 and {most}", most=hub.config.max_page
         )
     query = parse_query(frame.query)
     room = _room(frame.room, query.room)
@@ -55,7 +55,9 @@ def search(hub: Hub, member: Member, frame: Search) -> Coroutine[Any, Any, None]
 def _room(asked: str | None, typed: str | None) -> str | None:
     room = None if asked is None else normalize_room(asked)
     if room is not None and typed is not None and room != typed:
-        raise ProtocolError(Code.BAD_QUERY, f"in:#{typed} contradicts the room #{room}")
+        raise ProtocolError(
+            Code.BAD_QUERY, "in:#{typed} contradicts the room #{room}", typed=typed, room=room
+        )
     return room if room is not None else typed
 
 
@@ -110,4 +112,4 @@ def _run(
             raise
         # The query is built from quoted strings only; should FTS5 still object, the
         # asker hears why instead of "internal error".
-        raise ProtocolError(Code.BAD_QUERY, f"cannot search for that: {exc}") from None
+        raise ProtocolError(Code.BAD_QUERY, "cannot search for that: {why}", why=exc) from None

@@ -78,7 +78,7 @@ from .composebar import ComposeBar
 from .conversation import ConversationUI
 from .dmtabs import DirectTabs, peer_of
 from .events import NetEvent
-from .moderation import refusal_text, topic_text
+from .moderation import topic_text
 from .nickscreen import Login, NickScreen, Secret
 from .render import Entry, day_entry, notice_entry
 from .searchpane import SEARCH_WORDS, SearchPane, context_entries
@@ -859,7 +859,7 @@ class ChatApp(App[int]):
         elif isinstance(frame, Dms | Bans | Modlog | RoomMode):
             self.notice(listing_text(frame, self.lang))
         elif isinstance(frame, Error):
-            self.notice(refusal_text(frame, self.lang), error=True)
+            self.notice(frame.message, error=True)
 
     def _day_rule(self, room: str, ts: str) -> None:
         """A dated rule before the first message of a new day (and before the first
