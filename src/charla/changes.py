@@ -31,6 +31,7 @@ from .protocol import (
     Edited,
     Message,
     Parent,
+    ProtocolError,
     Reaction,
     nick_key,
 )
@@ -89,8 +90,9 @@ MIGRATION = """
     CREATE INDEX changes_message ON changes (message);
 """
 
-#: seq -> why the change was refused (its sender is told; nobody else sees anything).
-Refusal = tuple[Code, str]
+#: seq -> why the change was refused (its sender is told, in its language; nobody else
+#: sees anything).
+Refusal = ProtocolError
 
 _encode = msgspec.json.Encoder().encode
 _decode_change = msgspec.json.Decoder(Reaction | Edited | Deleted).decode
@@ -176,8 +178,17 @@ def _same_place(
     return stored_room == DIRECT and set(keys) == {nick_key(p) for p in parties}
 
 
-def _where(change: Change) -> str:
-    return f"in #{change.room}" if change.room is not None else f"to {change.to}"
+def _no_such_message(change: Change) -> Refusal:
+    if change.room is not None:
+        return ProtocolError(
+            Code.NO_SUCH_MESSAGE,
+            "there is no message {id} in #{room}",
+            id=change.id,
+            room=change.room,
+        )
+    return ProtocolError(
+        Code.NO_SUCH_MESSAGE, "there is no message {id} to {nick}", id=change.id, nick=change.to
+    )
 
 
 def apply_changes(
@@ -206,11 +217,11 @@ def _apply(conn: sqlite3.Connection, change: Change, author: str) -> Refusal | N
     ).fetchone()
     asker = change.by if isinstance(change, Deleted) else change.user
     if row is None or row[4] or not _same_place(row[:3], change.room, (asker, change.to or "")):
-        return Code.NO_SUCH_MESSAGE, f"there is no message {change.id} {_where(change)}"
+        return _no_such_message(change)
     if isinstance(change, Reaction):
         return _toggle(conn, change)
     if not _may_change(row[3], author, change):
-        return Code.NOT_ALLOWED, f"message {change.id} is not yours"
+        return ProtocolError(Code.NOT_ALLOWED, "message {id} is not yours", id=change.id)
     if isinstance(change, Edited):
         conn.execute(
             # The new text was typed whole: the old one's wraps do not fit it.
@@ -245,9 +256,11 @@ def _toggle(conn: sqlite3.Connection, reaction: Reaction) -> Refusal | None:
         return None
     emoji = {e for (e,) in conn.execute("SELECT emoji FROM reactions WHERE message = ?", key[:1])}
     if reaction.emoji not in emoji and len(emoji) >= MAX_REACTIONS:
-        return (
+        return ProtocolError(
             Code.TOO_MANY_REACTIONS,
-            f"message {reaction.id} has {MAX_REACTIONS} different reactions already",
+            "message {id} has {most} different reactions already",
+            id=reaction.id,
+            most=MAX_REACTIONS,
         )
     conn.execute(
         "INSERT INTO reactions (message, emoji, user_key, user, seq) VALUES (?, ?, ?, ?, ?)",

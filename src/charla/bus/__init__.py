@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ..protocol import Change, Deleted, Edited, Error, Message, Reaction
+from ..protocol import Change, Deleted, Edited, Message, ProtocolError, Reaction
 
 __all__ = [
     "Bus",
@@ -104,30 +104,30 @@ def stamp(draft: Draft, number: int, ts: str) -> Event:
     )
 
 
-def position(event: Event | Error) -> int:
+def position(event: Event | ProtocolError) -> int:
     """An event's number in the order (0 for a refusal, which has none)."""
     if isinstance(event, Message):
         return event.id
-    return 0 if isinstance(event, Error) else event.seq
+    return 0 if isinstance(event, ProtocolError) else event.seq
 
 
 def refused(
-    batch: list[tuple[Event, object]], refusals: Mapping[int, tuple[str, str]]
+    batch: list[tuple[Event, object]], refusals: Mapping[int, ProtocolError]
 ) -> list[Delivery]:
-    """``batch`` with each refused change replaced by the ``error`` its sender gets."""
+    """``batch`` with each refused change replaced by why (its sender is told)."""
     out: list[Delivery] = []
     for event, origin in batch:
         refusal = None if isinstance(event, Message) else refusals.get(event.seq)
         if refusal is None:
             out.append((event, origin))
         else:
-            out.append((Error(code=refusal[0], message=refusal[1]), origin))
+            out.append((refusal, origin))
     return out
 
 
 #: An event in its final order, with the origin of its draft when it was published here;
-#: or the ``error`` a refused change of this node's became (for its sender only).
-Delivery = tuple[Event | Error, object]
+#: or why a change of this node's was refused (its sender gets the ``error``).
+Delivery = tuple[Event | ProtocolError, object]
 
 
 class InFlight:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ..bus import Delivery, Draft, Event, position
-from ..protocol import Code, Deleted, Error, Message, encode
+from ..protocol import Code, Deleted, Message, ProtocolError, encode
 from .authors import author_of
 from .pacing import Pacer
 
@@ -101,7 +101,7 @@ class FanOut:
     def _widest(self, batch: list[Delivery]) -> int:
         """The most readers one room of ``batch`` has."""
         rooms = self._hub.rooms.by_name
-        names = {event.room for event, _ in batch if not isinstance(event, Error)}
+        names = {event.room for event, _ in batch if not isinstance(event, ProtocolError)}
         return max((len(rooms[name].live) for name in names if name in rooms), default=0)
 
     def _deliver_now(self, batch: list[Delivery]) -> None:
@@ -119,7 +119,7 @@ class FanOut:
         while start < len(batch):
             first, origin = batch[start]
             end = start + 1
-            if isinstance(first, Error):
+            if isinstance(first, ProtocolError):
                 _tell_sender(first, origin)
             elif first.room is None:
                 self._deliver_direct(first, origin)
@@ -130,7 +130,7 @@ class FanOut:
                 if room is not None:
                     widest = max(widest, len(room.live))
                     run = batch[start:end]
-                    messages = [e for e, _ in run if not isinstance(e, Error)]
+                    messages = [e for e, _ in run if not isinstance(e, ProtocolError)]
                     encoded = list(map(encode, messages))
                     data = b"".join(encoded)
                     labelled = _labelled_senders(run)
@@ -223,15 +223,15 @@ def _sender_of(event: Event) -> str:
     return event.by if isinstance(event, Deleted) else event.user
 
 
-def _room_of(event: Event | Error) -> str | None:
-    return None if isinstance(event, Error) else event.room
+def _room_of(event: Event | ProtocolError) -> str | None:
+    return None if isinstance(event, ProtocolError) else event.room
 
 
-def _tell_sender(error: Error, origin: object) -> None:
+def _tell_sender(refusal: ProtocolError, origin: object) -> None:
     """A change the store refused (the message was deleted meanwhile, too many
     reactions): only its sender hears of it."""
     if isinstance(origin, Origin):
-        origin.member.send(msgspec.structs.replace(error, label=origin.label))
+        origin.member.refuse(refusal, origin.label)
 
 
 def _labelled_senders(run: list[Delivery]) -> set[Member]:
@@ -250,5 +250,6 @@ def _own_copy(run: list[Delivery], encoded: list[bytes], reader: Member) -> byte
     )
 
 
-def _labelled(message: Event | Error, label: str | None) -> bytes:
+def _labelled(message: Event | ProtocolError, label: str | None) -> bytes:
+    assert not isinstance(message, ProtocolError)  # a refusal is in no room's run
     return encode(msgspec.structs.replace(message, label=label))
