@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..i18n import N_
 from ..protocol import Bye, Code, Ping
 from .member import Link, Member
 
@@ -45,11 +46,11 @@ class Admission:
             link.close()
             return None
         if config.max_clients and len(self.members) >= config.max_clients:
-            self._refuse(member, Code.SERVER_FULL, "the server is full, try again later")
+            self._refuse(member, Code.SERVER_FULL, N_("the server is full, try again later"))
             return None
         if config.max_per_ip and self.per_ip[link.peer] >= config.max_per_ip:
             self._refuse(
-                member, Code.TOO_MANY_CONNECTIONS, "too many connections from your address"
+                member, Code.TOO_MANY_CONNECTIONS, N_("too many connections from your address")
             )
             return None
         self.members.add(member)
