@@ -299,7 +299,8 @@ async def test_an_operator_from_the_config_kills_and_bans_server_wide(tmp_path: 
         assert users.roles == {"profe": "operator"}
         await _ask(profe, {"type": "kill", "nick": "eve", "reason": "basta"})
         frames = await eve.until_closed()
-        assert any(isinstance(f, Error) and f.code == "killed" for f in frames)
+        killed = [f.message for f in frames if isinstance(f, Error) and f.code == "killed"]
+        assert killed == ["desconectado por profe: basta"]  # in eve's language
         bob = await _plain(server.port, "bob")
         await _ask(profe, {"type": "ban", "server": True, "nick": "bob", "duration": 60})
         await bob.until_closed()
@@ -307,6 +308,7 @@ async def test_an_operator_from_the_config_kills_and_bans_server_wide(tmp_path: 
         await again.send({"type": "hello", "nick": "bob"})
         error = await again.expect(Error)
         assert error.code == "banned" and error.retry_after is not None
+        assert error.message.startswith("tienes un veto en el servidor durante")
         # The operator gives a room an owner.
         await _registered(server.port, "ana")
         await _ask(profe, {"type": "owner", "room": "aula", "nick": "ana"})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..i18n import N_
@@ -80,15 +79,7 @@ class Admission:
                 member.pinged = True
                 member.send(Ping())
 
-    def cut_off(
-        self,
-        member: Member,
-        code: Code,
-        message: str,
-        *,
-        values: Mapping[str, object] | None = None,
-        tell: bool = True,
-    ) -> None:
+    def cut_off(self, member: Member, code: Code, message: str, *, tell: bool = True) -> None:
         """Disconnect a client for ``code``: one log line, a counter, no traceback."""
         if member.closed:
             return
@@ -99,7 +90,7 @@ class Admission:
             member.link.close(abort=True)  # it does not read: nothing more is worth writing
             return
         if tell:
-            member.send_error(code, message, values=values)
+            member.send_error(code, message)
         member.link.close()
 
     def remove(self, member: Member) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from ..bus import Bus, Delivery, Draft
+from ..i18n import tr
 from ..protocol import (
     Bye,
     ClientFrame,
@@ -132,8 +133,9 @@ class Hub:
     ) -> None:
         """Disconnect ``member``, telling it ``message`` (English, with ``{name}`` fields
         from ``values``) in its language; the rooms hear the English as its quit reason."""
+        values = values or {}
         member.quit_reason = member.quit_reason or (message.format(**values) if values else message)
-        self.admission.cut_off(member, code, message, values=values, tell=tell)
+        self.admission.cut_off(member, code, tr(member.lang, message, **values), tell=tell)
 
     def remove(self, member: Member) -> None:
         """The socket is gone, however it went: free the nick, tell the rooms."""
