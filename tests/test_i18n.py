@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from charla.i18n import LOCALE_DIR, language_from_env, normalize_lang, tr
+from charla.i18n import LOCALE_DIR, Msgid, language_from_env, normalize_lang, tr
 from charla.i18n.catalog import compile_po, parse_po
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "charla"
@@ -43,8 +43,9 @@ def test_every_string_has_a_spanish_translation() -> None:
 
 
 #: Calls whose argument at this position is an English message id sent to a member:
-#: refusals (``ProtocolError``), error frames, disconnections, and templates marked ``N_``.
-_MESSAGE_ARGUMENT = {"ProtocolError": 1, "send_error": 1, "cut_off": 2, "N_": 0}
+#: refusals (``ProtocolError``, ``BadUsage``), error frames, disconnections, and
+#: templates marked ``N_``.
+_MESSAGE_ARGUMENT = {"ProtocolError": 1, "BadUsage": 0, "send_error": 1, "cut_off": 2, "N_": 0}
 
 
 def _literals(node: ast.expr) -> list[str]:
@@ -107,6 +108,13 @@ def test_language_choice() -> None:
 def test_translation_with_values() -> None:
     assert tr("es", "{user} left #{room}", user="ana", room="dev") == "ana ha salido de #dev"
     assert tr("en", "{user} left #{room}", user="ana", room="dev") == "ana left #dev"
+
+
+def test_a_value_that_is_a_message_id_is_translated_too() -> None:
+    usage = "usage: /{command} {arguments}"
+    arguments = "<nick> <text>"
+    assert tr("es", usage, command="msg", arguments=Msgid(arguments)) == "uso: /msg <nick> <texto>"
+    assert tr("es", usage, command="msg", arguments=arguments) == "uso: /msg <nick> <text>"
 
 
 def test_every_command_is_described_in_spanish() -> None:

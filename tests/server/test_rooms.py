@@ -213,6 +213,25 @@ async def test_unknown_command_is_named(connect) -> None:
     assert error.code == "unknown_command" and "/bailar" in error.message
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "says"),
+    [
+        ("es", "/unirse", "uso: /unirse <sala>"),
+        ("en", "/unirse", "usage: /unirse <room>"),
+        ("en", "/JOIN", "usage: /join <room>"),
+        ("es", "/vetar", "uso: /vetar [*] <usuario> [duración] [motivo]"),
+        ("es", "/responder x hola", "uso: /responder <id> <texto> (un número de mensaje)"),
+    ],
+)
+async def test_a_command_without_its_arguments_is_told_its_usage(
+    connect, lang, typed, says
+) -> None:
+    ana = await connect("ana", lang=lang)
+    await ana.send({"type": "say", "text": typed, "label": "u"})
+    error = await ana.expect(Error, label="u")
+    assert (error.code, error.message) == ("bad_arguments", says)
+
+
 async def test_join_announcement_in_each_members_language(connect) -> None:
     es = await connect("es_user", lang="es")
     en = await connect("en_user", lang="en")

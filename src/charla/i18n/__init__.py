@@ -19,6 +19,7 @@ __all__ = [
     "LANGS",
     "LOCALE_DIR",
     "N_",
+    "Msgid",
     "language_from_env",
     "normalize_lang",
     "tr",
@@ -53,10 +54,23 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
+class Msgid(str):
+    """A value that is a message id itself: ``tr`` translates it before it fills its
+    field (the arguments of a command in ``usage: /{command} {arguments}``)."""
+
+    __slots__ = ()
+
+
 def tr(lang: str, message: str, /, **values: object) -> str:
-    """``message`` in ``lang``, with ``{name}`` fields filled from ``values``."""
-    text = translations(lang).gettext(message)
-    return text.format(**values) if values else text
+    """``message`` in ``lang``, with ``{name}`` fields filled from ``values`` (each
+    :class:`Msgid` among them in ``lang`` too)."""
+    catalog = translations(lang)
+    text = catalog.gettext(message)
+    if not values:
+        return text
+    return text.format(
+        **{k: catalog.gettext(v) if isinstance(v, Msgid) else v for k, v in values.items()}
+    )
 
 
 def N_(message: str, /) -> str:

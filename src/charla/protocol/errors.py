@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Code", "ProtocolError"]
+from ..i18n import N_
+
+__all__ = ["BadUsage", "Code", "ProtocolError"]
 
 
 class Code(StrEnum):
@@ -96,3 +98,14 @@ class ProtocolError(Exception):
 
     def __repr__(self) -> str:
         return f"ProtocolError({self.code.value!r}, {self.message!r}, fatal={self.fatal})"
+
+
+class BadUsage(Exception):
+    """The arguments typed after a ``/command`` do not fit it. The parsers of the request
+    table raise it; :func:`charla.protocol.parse_command`, which knows the command word
+    and its usage, turns it into ``bad_arguments`` saying the usage."""
+
+    def __init__(self, template: str = N_("usage: /{command} {arguments}")) -> None:
+        super().__init__(template)
+        #: The message id of the refusal, with fields ``command`` and ``arguments``.
+        self.template = template

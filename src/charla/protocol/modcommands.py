@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .errors import Code, ProtocolError
+from .errors import BadUsage
 from .frames import (
     Ban,
     ClientBans,
@@ -63,10 +63,10 @@ def parse_duration(word: str) -> int | None:
     return int(match[1]) * _UNIT[match[2]]
 
 
-def _nick_and_rest(args: str, usage: str) -> tuple[str, str]:
+def _nick_and_rest(args: str) -> tuple[str, str]:
     nick, _, rest = args.strip().partition(" ")
     if not nick:
-        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=usage)
+        raise BadUsage
     return nick, rest.strip()
 
 
@@ -85,10 +85,9 @@ def _duration_and_reason(rest: str) -> tuple[int | None, str | None]:
 
 def room_nick_parser(frame: type[Invite | Unmute | Voice | Devoice | Op | Deop | Owner]) -> Parser:
     """The parser of ``/<command> <nick>`` acting on the room it is typed in."""
-    usage = f"/{frame.__struct_config__.tag} <nick>"
 
     def parse(args: str, room: str, label: str | None) -> ClientFrame:
-        nick, _ = _nick_and_rest(args, usage)
+        nick, _ = _nick_and_rest(args)
         return frame(room=room, nick=nick, label=label)
 
     return parse
@@ -103,18 +102,18 @@ def parse_topic(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def parse_kick(args: str, room: str, label: str | None) -> ClientFrame:
-    nick, reason = _nick_and_rest(args, "/kick <nick> [reason]")
+    nick, reason = _nick_and_rest(args)
     return Kick(room=room, nick=nick, reason=reason or None, label=label)
 
 
 def parse_kill(args: str, room: str, label: str | None) -> ClientFrame:
-    nick, reason = _nick_and_rest(args, "/kill <nick> [reason]")
+    nick, reason = _nick_and_rest(args)
     return Kill(nick=nick, reason=reason or None, label=label)
 
 
 def parse_ban(args: str, room: str, label: str | None) -> ClientFrame:
     server, args = _server_scope(args)
-    nick, rest = _nick_and_rest(args, "/ban [*] <nick> [duration] [reason]")
+    nick, rest = _nick_and_rest(args)
     seconds, reason = _duration_and_reason(rest)
     return Ban(
         nick=nick,
@@ -128,7 +127,7 @@ def parse_ban(args: str, room: str, label: str | None) -> ClientFrame:
 
 def parse_unban(args: str, room: str, label: str | None) -> ClientFrame:
     server, args = _server_scope(args)
-    nick, _ = _nick_and_rest(args, "/unban [*] <nick>")
+    nick, _ = _nick_and_rest(args)
     return Unban(nick=nick, room=None if server else room, server=server, label=label)
 
 
@@ -143,12 +142,9 @@ def parse_modlog(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def parse_mute(args: str, room: str, label: str | None) -> ClientFrame:
-    nick, rest = _nick_and_rest(args, "/mute <nick> [duration] [reason]")
+    nick, rest = _nick_and_rest(args)
     seconds, reason = _duration_and_reason(rest)
     return Mute(room=room, nick=nick, duration=seconds, reason=reason, label=label)
-
-
-_MODE_USAGE = "/mode [+i|-i] [+m|-m] [+s <seconds>|-s] [+t|-t]"
 
 
 def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
@@ -170,7 +166,7 @@ def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
             words.pop(0)
             frame.slow = min(seconds, 86400)
         else:
-            raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=_MODE_USAGE)
+            raise BadUsage
     return frame
 
 

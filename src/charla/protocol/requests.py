@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import msgspec
 
+from ..i18n import Msgid
 from .emoji import expand_shortcode
-from .errors import Code, ProtocolError
+from .errors import BadUsage, Code, ProtocolError
 from .frames import (
     Away,
     Back,
@@ -115,11 +116,11 @@ class Request:
     before_welcome: bool = False
 
 
-def _words(args: str, count: int, usage: str) -> list[str]:
+def _words(args: str, count: int) -> list[str]:
     """Split ``args`` into ``count`` words, the last one taking the rest of the line."""
     parts = args.split(maxsplit=count - 1)
     if len(parts) < count:
-        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage}", usage=usage)
+        raise BadUsage
     return parts
 
 
@@ -133,7 +134,7 @@ def _parse_users(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def _parse_join(args: str, room: str, label: str | None) -> ClientFrame:
-    (name,) = _words(args, 1, "/join <room>")
+    (name,) = _words(args, 1)
     return Join(room=name.strip(), label=label)
 
 
@@ -146,32 +147,32 @@ def _parse_rooms(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def _parse_msg(args: str, room: str, label: str | None) -> ClientFrame:
-    to, text = _words(args, 2, "/msg <nick> <text>")
+    to, text = _words(args, 2)
     return Msg(to=to, text=text, label=label)
 
 
 def _parse_nick(args: str, room: str, label: str | None) -> ClientFrame:
-    (nick,) = _words(args, 1, "/nick <new nick>")
+    (nick,) = _words(args, 1)
     return Nick(nick=nick.strip(), label=label)
 
 
 def _parse_me(args: str, room: str, label: str | None) -> ClientFrame:
-    (text,) = _words(args, 1, "/me <action>")
+    (text,) = _words(args, 1)
     return Me(text=text, room=room, label=label)
 
 
 def _parse_register(args: str, room: str, label: str | None) -> ClientFrame:
-    (password,) = _words(args, 1, "/register <password>")
+    (password,) = _words(args, 1)
     return Register(password=password, label=label)
 
 
 def _parse_unregister(args: str, room: str, label: str | None) -> ClientFrame:
-    (password,) = _words(args, 1, "/unregister <password>")
+    (password,) = _words(args, 1)
     return Unregister(password=password, label=label)
 
 
 def _parse_passwd(args: str, room: str, label: str | None) -> ClientFrame:
-    old, new = _words(args, 2, "/passwd <old> <new>")
+    old, new = _words(args, 2)
     return Passwd(old=old, new=new.strip(), label=label)
 
 
@@ -180,7 +181,7 @@ def _parse_help(args: str, room: str, label: str | None) -> ClientFrame:
 
 
 def _parse_search(args: str, room: str, label: str | None) -> ClientFrame:
-    (query,) = _words(args, 1, "/buscar <words>")
+    (query,) = _words(args, 1)
     return Search(query=query.strip(), label=label)
 
 
@@ -196,36 +197,32 @@ def _parse_back(args: str, room: str, label: str | None) -> ClientFrame:
     return Back(label=label)
 
 
-def _message_id(word: str, usage: str) -> int:
+def _message_id(word: str) -> int:
     """A message id as typed (``123`` or ``#123``)."""
     digits = word.removeprefix("#")
     if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        raise ProtocolError(Code.BAD_ARGUMENTS, "usage: {usage} (a message number)", usage=usage)
+        raise BadUsage("usage: /{command} {arguments} (a message number)")
     return int(digits)
 
 
 def _parse_reply(args: str, room: str, label: str | None) -> ClientFrame:
-    usage = "/reply <id> <text>"
-    word, text = _words(args, 2, usage)
-    return Say(text=text, room=room, reply_to=_message_id(word, usage), label=label)
+    word, text = _words(args, 2)
+    return Say(text=text, room=room, reply_to=_message_id(word), label=label)
 
 
 def _parse_react(args: str, room: str, label: str | None) -> ClientFrame:
-    usage = "/react <id> <emoji>"
-    word, emoji = _words(args, 2, usage)
-    return React(id=_message_id(word, usage), emoji=expand_shortcode(emoji.strip()), label=label)
+    word, emoji = _words(args, 2)
+    return React(id=_message_id(word), emoji=expand_shortcode(emoji.strip()), label=label)
 
 
 def _parse_edit(args: str, room: str, label: str | None) -> ClientFrame:
-    usage = "/edit <id> <text>"
-    word, text = _words(args, 2, usage)
-    return Edit(id=_message_id(word, usage), text=text, label=label)
+    word, text = _words(args, 2)
+    return Edit(id=_message_id(word), text=text, label=label)
 
 
 def _parse_delete(args: str, room: str, label: str | None) -> ClientFrame:
-    usage = "/delete <id>"
-    (word,) = _words(args, 1, usage)
-    return Delete(id=_message_id(word.strip(), usage), label=label)
+    (word,) = _words(args, 1)
+    return Delete(id=_message_id(word.strip()), label=label)
 
 
 def _parse_quit(args: str, room: str, label: str | None) -> ClientFrame:
@@ -536,4 +533,12 @@ def parse_command(say: Say) -> ClientFrame:
         raise ProtocolError(
             Code.UNKNOWN_COMMAND, "unknown command /{command} (try /ayuda)", command=word[:40]
         )
-    return request.parse(args, say.room or DEFAULT_ROOM, say.label)
+    try:
+        return request.parse(args, say.room or DEFAULT_ROOM, say.label)
+    except BadUsage as bad:  # the command as typed, its arguments in the user's language
+        raise ProtocolError(
+            Code.BAD_ARGUMENTS,
+            bad.template,
+            command=word.lower(),
+            arguments=Msgid(request.usage),
+        ) from None
