@@ -358,7 +358,7 @@ class Activity:
         name = self._online(normalize_nick(frame.to or ""))
         if name is None:
             raise ProtocolError(
-                Code.NO_SUCH_USER, "nobody called {who} is here", who=f"{frame.to!r:.40}"
+                Code.NO_SUCH_USER, "nobody called {who} is here", who=repr((frame.to or "")[:40])
             )
         return None, name
 
