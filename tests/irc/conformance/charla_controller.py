@@ -117,7 +117,8 @@ class CharlaController(BaseServerController, DirectoryBasedController):
             "serve",
             "--host", "127.0.0.1",
             "--port", str(self.native_port),
-            "--irc", f"{hostname}:{port}",
+            # Loopback whatever irctest names (0.0.0.0): its clients reach it there too.
+            "--irc", f"127.0.0.1:{port}",
             "--name", SERVER_NAME,
             "--db", str(self.directory / "charla.db"),
             # irctest's bursts and its many local clients are not a flood to defend against.
