@@ -19,6 +19,7 @@ from ..protocol import (
     Dms,
     Edited,
     Error,
+    Joined,
     Message,
     ModEntry,
     Modlog,
@@ -285,4 +286,7 @@ def format_line(frame: object, lang: str) -> str | None:
         return "!! " + sanitize_line(frame.message)
     if isinstance(frame, Dms | Bans | Modlog | RoomMode | Results):
         return "-- " + listing_text(frame, lang).replace("\n", "\n   ")
+    if isinstance(frame, Joined) and frame.topic:  # as the full-screen client tells it
+        room, topic = sanitize_line(frame.room), sanitize_line(frame.topic)
+        return "-- " + tr(lang, "topic of #{room}: {topic}", room=room, topic=topic)
     return None
