@@ -15,8 +15,8 @@ empty), and wraps ascend. They are checked like the text: a wrong one is
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
-from itertools import pairwise
+from collections.abc import Sequence
+from itertools import accumulate, pairwise
 
 from .errors import Code, ProtocolError
 from .names import clean_text, strip_unsafe
@@ -60,17 +60,9 @@ def clean_wrapped(
     cleaned = [cap_combining_runs(strip_unsafe(text[a:b])) for a, b in pieces]
     if "".join(cleaned) != final:  # marks across a wrap were cut: keep the text
         return final, None
-    moved = list(_ends(cleaned[:-1]))
+    moved = list(accumulate(map(len, cleaned[:-1])))  # where each piece ends now
     kept = [w for w in dict.fromkeys(moved) if valid_wraps(final, [w])]
     return final, kept or None
-
-
-def _ends(cleaned: Sequence[str]) -> Iterator[int]:
-    """Where each of the pieces ``cleaned`` ends in their concatenation."""
-    end = 0
-    for piece in cleaned:
-        end += len(piece)
-        yield end
 
 
 def split_at_wraps(text: str, wraps: Sequence[int] | None) -> list[tuple[str, bool]]:
