@@ -11,9 +11,6 @@ from .fakes import Chat, send, settle
 def test_modes_are_written_as_the_mode_command_takes_them() -> None:
     change = ClientMode(room="x", invite_only=False, slow=10, open_topic=True)
     assert describe_modes(change) == "-i +s 10 -t"
-    room = RoomMode(room="x", invite_only=True, moderated=False, slow=5, open_topic=False)
-    assert describe_modes(room) == "+i +s 5 +t"  # a room's modes: only what is set
-    assert describe_modes(RoomMode(room="x", open_topic=True)) == ""
 
 
 async def test_the_answer_says_a_room_nobody_owns_has_no_mode() -> None:

@@ -25,7 +25,6 @@ from .frames import (
     Mute,
     Op,
     Owner,
-    RoomMode,
     Topic,
     Unban,
     Unmute,
@@ -170,18 +169,9 @@ def parse_mode(args: str, room: str, label: str | None) -> ClientFrame:
     return frame
 
 
-def describe_modes(mode: ClientMode | RoomMode) -> str:
-    """Modes as ``/modo`` writes them: the changes a ``mode`` request asks for
-    (``-i +s 10``), or the modes a room has (``+i +t``: what is not set is left out).
-    Empty for none."""
-    if isinstance(mode, RoomMode):  # a room's modes: the changes that set them
-        mode = ClientMode(
-            room=mode.room,
-            invite_only=mode.invite_only or None,
-            moderated=mode.moderated or None,
-            slow=mode.slow or None,
-            open_topic=None if mode.open_topic else False,
-        )
+def describe_modes(mode: ClientMode) -> str:
+    """The changes a ``mode`` request asks for as ``/modo`` writes them (``-i +s 10``);
+    empty for none. The inverse of :func:`parse_mode`."""
     words = []
     if mode.invite_only is not None:
         words.append("+i" if mode.invite_only else "-i")
