@@ -64,8 +64,7 @@ def irc_options(hub: Hub, created: str) -> IrcOptions:
     def find_nick(nick: str) -> str | None:
         if not nick or len(nick) > 64:
             return None
-        member = hub.nicks.get(nick_key(nick))
-        return member.nick if member is not None else hub.presence.find(nick)
+        return hub.online_nick(nick)
 
     def person(nick: str) -> Person | None:
         display = find_nick(nick)

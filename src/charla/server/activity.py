@@ -246,7 +246,7 @@ class Activity:
 
     def reply_if_away(self, member: Member, to: str, label: str | None) -> None:
         """A direct message to an away user: tell its sender, once an hour at most."""
-        name = self._online(to)
+        name = self._hub.online_nick(to)
         away = self._reply_due(member.nick or "", name) if name is not None else None
         if name is None or away is None:
             return
@@ -331,7 +331,7 @@ class Activity:
     def tags_elsewhere(self, relayed: RelayedTags) -> None:
         """Another node relayed client tags (their fields checked): to who reads the
         conversation here, the sender's sessions here too."""
-        if relayed.to is not None and self._online(relayed.to) is None:
+        if relayed.to is not None and self._hub.online_nick(relayed.to) is None:
             return  # no node relays tags to nobody: each made-up nick would pass anew
         readers = self._readers(relayed.room, relayed.to, sender=relayed.user)
         key = _key(relayed.user, relayed.room, relayed.to)
@@ -355,17 +355,12 @@ class Activity:
                 raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
             self._hub.moderation.check_voice(member, room)  # the muted do not type either
             return room, None
-        name = self._online(normalize_nick(frame.to or ""))
+        name = self._hub.online_nick(normalize_nick(frame.to or ""))
         if name is None:
             raise ProtocolError(
                 Code.NO_SUCH_USER, "nobody called {who} is here", who=repr((frame.to or "")[:40])
             )
         return None, name
-
-    def _online(self, nick: str) -> str | None:
-        """``nick`` as spelled by its user, here or on another node; None when offline."""
-        user = self._hub.users.get(nick)
-        return user.nick if user is not None else self._hub.presence.find(nick)
 
     def _readers(self, room: str | None, to: str | None, sender: str | None = None) -> list[Member]:
         """The sessions here that read a conversation: the room's members, or the

@@ -106,6 +106,12 @@ class Hub:
         """This server's members by :func:`~charla.protocol.nick_key`."""
         return self.identity.nicks
 
+    def online_nick(self, nick: str) -> str | None:
+        """``nick`` as its user spells it, online here or on another node; None when
+        nobody online has it."""
+        member = self.nicks.get(nick_key(nick))
+        return member.nick if member is not None else self.presence.find(nick)
+
     @property
     def accounts(self) -> Accounts:
         return self.identity.accounts
@@ -280,8 +286,7 @@ class Hub:
         tags: dict[str, str] | None = None,
         wraps: list[int] | None = None,
     ) -> None:
-        target = self.nicks.get(nick_key(to))
-        name = target.nick if target is not None else self.presence.find(to)
+        name = self.online_nick(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, "nobody called {who} is here", who=repr(to[:40]))
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
