@@ -260,19 +260,17 @@ class Hub:
     ) -> None:
         if room not in member.rooms:
             raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
-        text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
-        draft = Draft(
-            user=member.nick or "",
-            bot=member.bot,
+        self._publish_said(
+            member,
+            text,
+            label,
             room=room,
-            text=text,
             action=action,
             notice=notice,
-            tags=check_tags(tags),
+            tags=tags,
             wraps=wraps,
             reply_to=reply_to,
         )
-        self.fanout.publish(member, draft, label)
 
     def direct(
         self,
@@ -289,16 +287,38 @@ class Hub:
         name = self.online_nick(to)
         if name is None:
             raise ProtocolError(Code.NO_SUCH_USER, "nobody called {who} is here", who=repr(to[:40]))
+        self._publish_said(
+            member, text, label, to=name, notice=notice, tags=tags, wraps=wraps, reply_to=reply_to
+        )
+
+    def _publish_said(
+        self,
+        member: Member,
+        text: str,
+        label: str | None,
+        *,
+        room: str | None = None,
+        to: str | None = None,
+        action: bool = False,
+        notice: bool = False,
+        tags: dict[str, str] | None,
+        wraps: list[int] | None,
+        reply_to: int | None,
+    ) -> None:
+        """What ``member`` said in ``room`` (or to ``to``), cleaned and checked, to the
+        bus: the one way a room message and a direct message take."""
         text, wraps = clean_wrapped(text, wraps, limit=self.config.max_text)
         draft = Draft(
             user=member.nick or "",
             bot=member.bot,
-            to=name,
+            room=room,
+            to=to,
             text=text,
-            reply_to=reply_to,
+            action=action,
             notice=notice,
             tags=check_tags(tags),
             wraps=wraps,
+            reply_to=reply_to,
         )
         self.fanout.publish(member, draft, label)
 
