@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .hub import Hub
     from .member import Member
 
-__all__ = ["change", "check_direct_reply", "reply", "thread_page"]
+__all__ = ["change", "check_direct_reply", "check_reply", "thread_page"]
 
 Work = Coroutine[Any, Any, None]
 
@@ -72,20 +72,9 @@ def _other_party(member: Member, info: MessageInfo) -> str:
     return info.user
 
 
-async def reply(
-    hub: Hub,
-    member: Member,
-    room: str,
-    text: str,
-    reply_to: int,
-    *,
-    label: str | None,
-    action: bool = False,
-    notice: bool = False,
-    tags: dict[str, str] | None = None,
-    wraps: list[int] | None = None,
-) -> None:
-    """Say ``text`` in ``room`` as an answer to message ``reply_to`` of that room."""
+async def check_reply(hub: Hub, member: Member, room: str, reply_to: int) -> None:
+    """Refuse a message in ``room`` answering ``reply_to`` unless ``reply_to`` is a
+    message of that room the member may see."""
     if room not in member.rooms:
         raise ProtocolError(Code.NOT_IN_ROOM, "you are not in #{room}", room=room)
     info = await _visible(hub, member, reply_to)
@@ -93,17 +82,6 @@ async def reply(
         raise ProtocolError(
             Code.NO_SUCH_MESSAGE, "no message {id} in #{room}", id=reply_to, room=room
         )
-    hub.say(
-        member,
-        room,
-        text,
-        label=label,
-        action=action,
-        notice=notice,
-        tags=tags,
-        wraps=wraps,
-        reply_to=reply_to,
-    )
 
 
 async def check_direct_reply(hub: Hub, member: Member, to: str, reply_to: int) -> None:

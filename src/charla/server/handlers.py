@@ -81,32 +81,29 @@ def _say(hub: Hub, member: Member, frame: Say | Me) -> Work | None:
     room = DEFAULT_ROOM if frame.room is None else normalize_room(frame.room)
     if room in member.rooms:
         hub.moderation.check_say(member, room)
-    action = isinstance(frame, Me)
-    notice = isinstance(frame, Say) and frame.notice
     if frame.reply_to is not None:
-        return conversation.reply(
-            hub,
-            member,
-            room,
-            frame.text,
-            frame.reply_to,
-            label=frame.label,
-            action=action,
-            notice=notice,
-            tags=frame.tags,
-            wraps=frame.wraps,
-        )
+        return _room_reply(hub, member, room, frame, frame.reply_to)
+    _say_in(hub, member, room, frame)
+    return None
+
+
+async def _room_reply(hub: Hub, member: Member, room: str, frame: Say | Me, reply_to: int) -> None:
+    await conversation.check_reply(hub, member, room, reply_to)
+    _say_in(hub, member, room, frame)
+
+
+def _say_in(hub: Hub, member: Member, room: str, frame: Say | Me) -> None:
     hub.say(
         member,
         room,
         frame.text,
         label=frame.label,
-        action=action,
-        notice=notice,
+        action=isinstance(frame, Me),
+        notice=isinstance(frame, Say) and frame.notice,
         tags=frame.tags,
         wraps=frame.wraps,
+        reply_to=frame.reply_to,
     )
-    return None
 
 
 def _msg(hub: Hub, member: Member, frame: Msg) -> Work | None:
