@@ -3,10 +3,13 @@ client tags, blank lines, and batches that break the rules."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from charla.irc.messages import IrcMessage
 from charla.protocol import Message
+from charla.server import ChatServer
 
 from ..helpers import Peer
 from .helpers import RawIrc, irc_server
@@ -14,16 +17,28 @@ from .helpers import RawIrc, irc_server
 CAPS = ("draft/multiline", "batch", "message-tags", "echo-message", "labeled-response")
 
 
-async def test_a_labelled_batch_is_answered_by_its_echo_and_keeps_blank_lines(
+@contextlib.asynccontextmanager
+async def _readers(
     tmp_path: Path,
-) -> None:
+) -> AsyncIterator[tuple[ChatServer, Peer, RawIrc, RawIrc, RawIrc]]:
+    """A server with ``bob`` (charla), ``ana`` and ``eva`` (IRC with multiline) and
+    ``leo`` (IRC without it) in #general."""
     async with irc_server(tmp_path) as server:
         bob = await Peer.connect(server.port)
         await bob.hello("bob")
         ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
         eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
         leo = await RawIrc.registered(server.irc_ports[0], "leo", "message-tags")
+        yield server, bob, ana, eva, leo
+        for client in (ana, eva, leo):
+            await client.close()
+        await bob.close()
 
+
+async def test_a_labelled_batch_is_answered_by_its_echo_and_keeps_blank_lines(
+    tmp_path: Path,
+) -> None:
+    async with _readers(tmp_path) as (_, bob, ana, eva, leo):
         await ana.send(
             "@label=m1;+example/kind=poem BATCH +b1 draft/multiline #general",
             "@batch=b1 PRIVMSG #general :uno",
@@ -45,9 +60,6 @@ async def test_a_labelled_batch_is_answered_by_its_echo_and_keeps_blank_lines(
         lines = [await leo.expect("PRIVMSG") for _ in range(2)]
         assert [m.params[1] for m in lines] == ["uno", "dos"]
         assert all(m.tags["+example/kind"] == "poem" for m in lines)
-        for client in (ana, eva, leo):
-            await client.close()
-        await bob.close()
 
 
 async def test_a_batch_that_breaks_the_rules_is_refused(tmp_path: Path) -> None:
@@ -77,13 +89,7 @@ def _lines(messages: list[IrcMessage]) -> list[tuple[str, bool]]:
 async def test_lines_sent_in_pieces_reach_every_reader_in_the_same_pieces(
     tmp_path: Path,
 ) -> None:
-    async with irc_server(tmp_path) as server:
-        bob = await Peer.connect(server.port)
-        await bob.hello("bob")
-        ana = await RawIrc.registered(server.irc_ports[0], "ana", *CAPS)
-        eva = await RawIrc.registered(server.irc_ports[0], "eva", *CAPS)
-        leo = await RawIrc.registered(server.irc_ports[0], "leo", "message-tags")
-
+    async with _readers(tmp_path) as (server, bob, ana, eva, leo):
         await ana.send(
             "BATCH +b1 draft/multiline #general",
             "@batch=b1 PRIVMSG #general :/hello",
@@ -113,9 +119,7 @@ async def test_lines_sent_in_pieces_reach_every_reader_in_the_same_pieces(
         assert opening.tags["batch"] == history[-2].params[0][1:]
         history += [await zoe.expect("PRIVMSG") for _ in range(4)]
         assert _lines(history) == sent
-        for client in (ana, eva, leo, zoe):
-            await client.close()
-        await bob.close()
+        await zoe.close()
 
 
 async def test_a_line_too_long_for_one_irc_line_continues_in_the_next(tmp_path: Path) -> None:
