@@ -11,6 +11,7 @@ import contextlib
 import ssl
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
 
 from ..i18n import tr
 from ..protocol import (
@@ -33,7 +34,9 @@ __all__ = [
     "ConnectOptions",
     "HelloRefused",
     "Link",
+    "Secret",
     "connect",
+    "secret_wanted",
     "tls_context",
 ]
 
@@ -77,6 +80,21 @@ class Access:
 
     password: str | None = None
     server_password: str | None = None
+
+
+#: A secret a client may ask its user for.
+Secret = Literal["password", "server_password"]
+
+
+def secret_wanted(code: str | None, *, password_sent: bool) -> Secret | None:
+    """The password a refused ``hello`` asks for. A registered nick says so; a wrong
+    password sent without the nick's one can only be the server's (the server checks it
+    first, and a registered nick without its password is ``nick_registered``)."""
+    if code == Code.NICK_REGISTERED:
+        return "password"
+    if code == Code.BAD_PASSWORD:
+        return "password" if password_sent else "server_password"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,6 @@ from ..protocol import (
     DEFAULT_ROOM,
     Bye,
     ClientPing,
-    Code,
     Hello,
     History,
     Join,
@@ -43,6 +42,7 @@ from .connection import (
     HelloRefused,
     Link,
     connect,
+    secret_wanted,
 )
 from .format import format_line, sanitize_line
 
@@ -156,14 +156,14 @@ class PlainClient:
                 self._out("!! " + sanitize_line(exc.message))
                 if not self._interactive:
                     return False
-                if exc.code == Code.BAD_PASSWORD and self.access.password is None:
-                    # Not the nick's password (none was sent): the server's.
+                wanted = secret_wanted(exc.code, password_sent=self.access.password is not None)
+                if wanted == "server_password":
                     secret = await self._ask_secret(lines, tr(self.lang, "Server password: "))
                     if secret is None:
                         return False
                     self.access = replace(self.access, server_password=secret)
                     return _RECONNECT
-                if exc.code in (Code.NICK_REGISTERED, Code.BAD_PASSWORD) and self.nick:
+                if wanted == "password" and self.nick:
                     password = await self._ask_secret(lines, tr(self.lang, "Password: "))
                     if password is None:
                         return False

@@ -58,7 +58,7 @@ from ...protocol import (
     normalize_room,
 )
 from ..commands import request_of
-from ..connection import ConnectOptions
+from ..connection import ConnectOptions, Secret, secret_wanted
 from ..format import listing_text, local_date, sanitize_line
 from ..session import (
     Backoff,
@@ -79,7 +79,7 @@ from .conversation import ConversationUI
 from .dmtabs import DirectTabs, peer_of
 from .events import NetEvent
 from .moderation import topic_text
-from .nickscreen import Login, NickScreen, Secret
+from .nickscreen import Login, NickScreen
 from .render import Entry, day_entry, notice_entry
 from .searchpane import SEARCH_WORDS, SearchPane, context_entries
 from .sessions import ChatSession, SessionFactory
@@ -800,19 +800,10 @@ class ChatApp(App[int]):
         self.query_one(StatusLine).state = "ended"
         self.session = None
         if event.code in _NICK_PROBLEMS:
-            self._ask_nick(event.reason, self._secret_wanted(event.code))
+            wanted = secret_wanted(event.code, password_sent=self.password is not None)
+            self._ask_nick(event.reason, wanted)
         else:
             self.notice(event.reason, error=True)
-
-    def _secret_wanted(self, code: str | None) -> Secret | None:
-        """The password a refused ``hello`` asks for. A registered nick says so; a wrong
-        password sent without the nick's one can only be the server's (the server checks
-        it first, and a registered nick without its password is ``nick_registered``)."""
-        if code == Code.NICK_REGISTERED:
-            return "password"
-        if code == Code.BAD_PASSWORD:
-            return "server_password" if self.password is None else "password"
-        return None
 
     def show_frame(self, frame: ServerFrame) -> None:
         if self._for_search(frame):

@@ -3,7 +3,7 @@ for the password the server asked for (the nick's, or the server's), with the ec
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,12 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from ...i18n import tr
+from ..connection import Secret
 from ..format import sanitize
 
-__all__ = ["Login", "NickScreen", "Secret"]
+__all__ = ["Login", "NickScreen"]
 
 #: Which password the screen asks for: the nick's (``hello.password``) or the server's.
-Secret = Literal["password", "server_password"]
 
 _SECRET_LABELS: dict[Secret, str] = {
     "password": "Password: ",
